@@ -1,0 +1,96 @@
+"""The domain exception hierarchy.
+
+Every error a user can cause is one of these classes. They carry a stable
+``code`` (used as the problem ``type`` in the API and shown by the CLI) and a
+message meant for the user, naming the bad value and what is allowed. No HTTP
+here: ``api/problems.py`` maps classes to status codes, ``cli.py`` to exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GridsvcError(Exception):
+    """Base of every gridsvc error; ``code`` is stable, ``message`` is for users."""
+
+    code = "error"
+    title = "gridsvc error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class InvalidInput(GridsvcError):
+    """The caller sent something gridsvc cannot use as it is."""
+
+    code = "invalid-input"
+    title = "Invalid input"
+
+
+class CoordinatesOutOfRange(InvalidInput):
+    code = "coordinates-out-of-range"
+    title = "Coordinates out of range"
+
+
+class SwappedCoordinates(InvalidInput):
+    code = "swapped-coordinates"
+    title = "Longitude and latitude look swapped"
+
+
+class OutsideJurisdiction(InvalidInput):
+    code = "outside-jurisdiction"
+    title = "Point outside the jurisdiction"
+
+
+class UnknownCRS(InvalidInput):
+    code = "unknown-crs"
+    title = "Unknown coordinate reference system"
+
+
+class MissingCRS(InvalidInput):
+    code = "missing-crs"
+    title = "The data has no coordinate reference system"
+
+
+class InvalidLayer(InvalidInput):
+    """A layer file that cannot be used; ``problems`` lists every reason."""
+
+    code = "invalid-layer"
+    title = "Invalid layer"
+
+    def __init__(self, message: str, problems: list[Any] | None = None, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.problems = list(problems or [])
+
+
+class UnreadableFile(InvalidInput):
+    code = "unreadable-file"
+    title = "The file cannot be read"
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown-category"
+    title = "Unknown category"
+
+
+class NotFound(GridsvcError):
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(GridsvcError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class Forbidden(GridsvcError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class StorageUnavailable(GridsvcError):
+    code = "storage-unavailable"
+    title = "Storage unavailable"

@@ -1,0 +1,84 @@
+"""Layers of the territory: jurisdiction, units, grids, cells, committees, streets.
+
+A :class:`Layer` is a GeoDataFrame in CGCS2000 (EPSG:4490) with the columns
+every level shares (``code``, ``name``, ``parent_code``) plus the level's own
+attributes (``team`` for grids). Geometry stays in the storage CRS; measures
+use the jurisdiction's Gauss-Krüger zone (:func:`Layer.projected`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import geopandas as gpd
+import pandas as pd
+
+from gridsvc.core.crs import CGCS2000, gauss_kruger_epsg
+from gridsvc.core.errors import InvalidLayer, MissingCRS
+
+
+class LayerKind(StrEnum):
+    """The levels of the territory, from the largest to the smallest."""
+
+    JURISDICTION = "jurisdiction"
+    UNITS = "units"
+    GRIDS = "grids"
+    COMMITTEES = "committees"
+    CELLS = "cells"
+    STREETS = "streets"
+
+
+POLYGON_KINDS = (
+    LayerKind.JURISDICTION,
+    LayerKind.UNITS,
+    LayerKind.GRIDS,
+    LayerKind.COMMITTEES,
+    LayerKind.CELLS,
+)
+
+# Each polygon level tiles its parent with no gaps and no overlaps.
+PARENT_KIND: dict[LayerKind, LayerKind] = {
+    LayerKind.UNITS: LayerKind.JURISDICTION,
+    LayerKind.GRIDS: LayerKind.UNITS,
+    LayerKind.COMMITTEES: LayerKind.GRIDS,
+    LayerKind.CELLS: LayerKind.COMMITTEES,
+}
+
+BASE_COLUMNS = ("code", "name", "parent_code")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One level of the territory, in CGCS2000, one row per feature, codes unique."""
+
+    kind: LayerKind
+    frame: gpd.GeoDataFrame = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.frame.crs is None:
+            raise MissingCRS(f"the {self.kind} layer has no coordinate reference system")
+        if not self.frame.crs.equals(CGCS2000):
+            raise InvalidLayer(
+                f"the {self.kind} layer must be in {CGCS2000} (CGCS2000); got {self.frame.crs}; "
+                "reproject it with layer loading, which does so"
+            )
+        missing = [c for c in BASE_COLUMNS if c not in self.frame.columns]
+        if missing:
+            raise InvalidLayer(f"the {self.kind} layer lacks the column(s) {', '.join(missing)}")
+
+    @property
+    def codes(self) -> pd.Series:
+        return self.frame["code"]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def projected(self, epsg: int | None = None) -> gpd.GeoDataFrame:
+        """The frame in the Gauss-Krüger zone of its centre (or ``epsg``), for measuring."""
+        return self.frame.to_crs(epsg or self.work_epsg())
+
+    def work_epsg(self) -> int:
+        """The CGCS2000 3-degree Gauss-Krüger zone nearest the layer's centre."""
+        minx, _, maxx, _ = self.frame.total_bounds
+        return gauss_kruger_epsg((minx + maxx) / 2.0)

@@ -1,0 +1,170 @@
+"""Nearest street segment within a radius, for many points at once.
+
+Streets are cut into their straight pieces; every piece is filed in the
+cells of a uniform hash grid (cell = the search radius) that its bounding
+box, grown by the radius, touches. A point then only measures the pieces
+filed in its own cell, which are all the pieces that can lie within the
+radius of it, with plain numpy arithmetic. That beats a GEOS nearest query
+per point by a wide margin because the radius is small (50 m in a town).
+
+Distances are planar, in the projected CRS the index is built in (the
+jurisdiction's Gauss-Krüger zone). Ties (two streets at exactly the same
+distance) go to the street with the lowest rank, i.e. the lowest code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from gridsvc.core.ragged import ramp
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+_POINT_CHUNK = 65_536  # points measured at once: their candidate pairs stay in cache
+
+
+class StreetIndex:
+    """Finds the nearest street (and its distance) within ``radius`` of each point."""
+
+    def __init__(self, lines: ArrayLike, radius: float, rank: ArrayLike | None = None) -> None:
+        self.lines = np.asarray(lines, dtype=object)
+        self.radius = float(radius)
+        n = len(self.lines)
+        self.rank = np.arange(n) if rank is None else np.asarray(rank, dtype=np.int64)
+        a, b, self.owner = _pieces(self.lines)
+        # contiguous copies: the hot loop gathers each coordinate separately
+        self.ax, self.ay = a[:, 0].copy(), a[:, 1].copy()
+        self.bx, self.by = b[:, 0].copy(), b[:, 1].copy()
+        self.by_rank = np.empty(n, dtype=np.int64)
+        self.by_rank[self.rank] = np.arange(n)
+        if a.shape[0] == 0:
+            self.x0 = self.y0 = 0.0
+            self.ncols = self.nrows = 1
+        else:
+            lo = np.minimum(a, b).min(axis=0) - self.radius
+            hi = np.maximum(a, b).max(axis=0) + self.radius
+            self.x0, self.y0 = float(lo[0]), float(lo[1])
+            self.ncols = int((hi[0] - lo[0]) // self.radius) + 1
+            self.nrows = int((hi[1] - lo[1]) // self.radius) + 1
+        self.offsets, self.members = self._file_pieces(a, b)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.ax, self.ay, self.bx, self.by, self.owner, self.offsets, self.members)
+        return int(sum(a.nbytes for a in arrays))
+
+    def _cell(self, x: Floats, y: Floats) -> tuple[Ints, Ints]:
+        with np.errstate(invalid="ignore"):
+            c = np.floor((x - self.x0) / self.radius)
+            r = np.floor((y - self.y0) / self.radius)
+        c = np.where(np.isfinite(c), c, -1).astype(np.int64)
+        r = np.where(np.isfinite(r), r, -1).astype(np.int64)
+        return c, r
+
+    def _file_pieces(self, a: Floats, b: Floats) -> tuple[Ints, NDArray[np.int32]]:
+        """CSR table: for each hash cell, the pieces whose grown bounding box touches it."""
+        lo = np.minimum(a, b) - self.radius
+        hi = np.maximum(a, b) + self.radius
+        c0, r0 = self._cell(lo[:, 0], lo[:, 1])
+        c1, r1 = self._cell(hi[:, 0], hi[:, 1])
+        nc, nr = c1 - c0 + 1, r1 - r0 + 1
+        per_piece = nc * nr
+        piece = np.repeat(np.arange(len(a)), per_piece)
+        k = ramp(per_piece)
+        cols = c0[piece] + k % nc[piece]
+        rows = r0[piece] + k // nc[piece]
+        key = rows * self.ncols + cols
+        order = np.argsort(key, kind="stable")
+        counts = np.bincount(key, minlength=self.ncols * self.nrows)
+        offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        return offsets, piece[order].astype(np.int32)
+
+    def nearest(self, x: ArrayLike, y: ArrayLike) -> tuple[Ints, Floats]:
+        """(street index or -1, distance in metres or NaN) for each point.
+
+        Points are taken in hash-cell order and in chunks, so that neighbours
+        measure the same pieces while they are still in cache; the per-point
+        minimum is a segmented reduction over the candidate pairs.
+        """
+        xs = np.asarray(x, dtype=np.float64).ravel()
+        ys = np.asarray(y, dtype=np.float64).ravel()
+        best = np.full(xs.size, -1, dtype=np.int64)
+        dist = np.full(xs.size, np.nan)
+        c, r = self._cell(xs, ys)
+        inside = (c >= 0) & (c < self.ncols) & (r >= 0) & (r < self.nrows)
+        key = np.where(inside, r * self.ncols + c, -1)
+        order = np.argsort(key, kind="stable")
+        order = order[key[order] >= 0]
+        for i in range(0, order.size, _POINT_CHUNK):
+            chunk = order[i : i + _POINT_CHUNK]
+            street, d = self._nearest_sorted(xs[chunk], ys[chunk], key[chunk])
+            best[chunk], dist[chunk] = street, d
+        return best, dist
+
+    def _nearest_sorted(self, xs: Floats, ys: Floats, key: Ints) -> tuple[Ints, Floats]:
+        """:meth:`nearest` for points already in hash-cell order, all inside the grid."""
+        best = np.full(xs.size, -1, dtype=np.int64)
+        dist = np.full(xs.size, np.nan)
+        counts = self.offsets[key + 1] - self.offsets[key]
+        has = np.flatnonzero(counts > 0)
+        if has.size == 0:
+            return best, dist
+        counts = counts[has]
+        piece = self.members[np.repeat(self.offsets[key[has]], counts) + ramp(counts)]
+        point = np.repeat(has, counts)
+        d2 = _squared_distance(xs[point], ys[point], self.ax[piece], self.ay[piece],
+                               self.bx[piece], self.by[piece])
+        street, d2_min = self._closest(piece, d2, np.cumsum(counts) - counts, counts)
+        near = d2_min <= self.radius * self.radius
+        best[has[near]] = street[near]
+        dist[has[near]] = np.sqrt(d2_min[near])
+        return best, dist
+
+    def _closest(self, piece: Ints, d: Floats, starts: Ints, counts: Ints) -> tuple[Ints, Floats]:
+        """Per group of candidate pairs: the nearest street, ties to the lowest rank."""
+        d_min = np.minimum.reduceat(d, starts)
+        tied = d == np.repeat(d_min, counts)
+        rank = np.where(tied, self.rank[self.owner[piece]], np.iinfo(np.int64).max)
+        best_rank = np.minimum.reduceat(rank, starts)
+        return self.by_rank[best_rank], d_min
+
+
+def _pieces(lines: NDArray[np.object_]) -> tuple[Floats, Floats, Ints]:
+    """The straight pieces of every line (zero-length ones dropped): starts, ends, line index."""
+    parts, owner = shapely.get_parts(lines, return_index=True)
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    a, b = coords[:-1], coords[1:]
+    keep = (idx[1:] == idx[:-1]) & np.any(a != b, axis=1)
+    return a[keep], b[keep], owner[idx[:-1][keep]]
+
+
+def _squared_distance(
+    px: Floats, py: Floats, ax: Floats, ay: Floats, bx: Floats, by: Floats
+) -> Floats:
+    """Squared distance from each point to its segment (a, b), in place where it can.
+
+    Written with in-place arithmetic because this is the hot loop: np.where,
+    np.hypot and temporaries made it ten times slower. Pieces never have zero
+    length (they are dropped when the index is built).
+    """
+    vx = bx - ax
+    vy = by - ay
+    wx = px - ax
+    wy = py - ay
+    t = wx * vx
+    t += wy * vy
+    length2 = vx * vx
+    length2 += vy * vy
+    t /= length2
+    np.clip(t, 0.0, 1.0, out=t)
+    vx *= t
+    vy *= t
+    wx -= vx
+    wy -= vy
+    wx *= wx
+    wy *= wy
+    wx += wy
+    return wx
