@@ -99,7 +99,10 @@ def parse_crs(name: str) -> InputCRS:
 
 def _in_china(lon: Floats, lat: Floats) -> NDArray[np.bool_]:
     return (
-        (lon >= _CHINA_LON[0]) & (lon <= _CHINA_LON[1]) & (lat >= _CHINA_LAT[0]) & (lat <= _CHINA_LAT[1])
+        (lon >= _CHINA_LON[0])
+        & (lon <= _CHINA_LON[1])
+        & (lat >= _CHINA_LAT[0])
+        & (lat <= _CHINA_LAT[1])
     )
 
 
@@ -108,13 +111,23 @@ def _gcj_offset(lon: Floats, lat: Floats) -> tuple[Floats, Floats]:
     x = lon - 105.0
     y = lat - 35.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
         + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
         + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
         + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
         + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
@@ -165,7 +178,9 @@ def _invert(forward, lon: ArrayLike, lat: ArrayLike) -> tuple[Floats, Floats]:  
         fx, fy = forward(x, y)
         ex, ey = fx - tx, fy - ty
         x, y = x - ex, y - ey
-        if np.all(np.abs(ex) < _INVERSE_TOLERANCE_DEG) and np.all(np.abs(ey) < _INVERSE_TOLERANCE_DEG):
+        if np.all(np.abs(ex) < _INVERSE_TOLERANCE_DEG) and np.all(
+            np.abs(ey) < _INVERSE_TOLERANCE_DEG
+        ):
             break
     return x, y
 

@@ -143,7 +143,9 @@ class PolygonLocator:
         return labels
 
 
-def _raster_geometry(polygons: NDArray[np.object_], cell: tuple[float, float], block: int) -> RasterGeometry:
+def _raster_geometry(
+    polygons: NDArray[np.object_], cell: tuple[float, float], block: int
+) -> RasterGeometry:
     """A raster covering the polygons with a margin of two fine cells, whole coarse cells."""
     dx, dy = cell
     minx, miny, maxx, maxy = shapely.total_bounds(polygons)

@@ -115,8 +115,9 @@ class StreetIndex:
         counts = counts[has]
         piece = self.members[np.repeat(self.offsets[key[has]], counts) + ramp(counts)]
         point = np.repeat(has, counts)
-        d2 = _squared_distance(xs[point], ys[point], self.ax[piece], self.ay[piece],
-                               self.bx[piece], self.by[piece])
+        d2 = _squared_distance(
+            xs[point], ys[point], self.ax[piece], self.ay[piece], self.bx[piece], self.by[piece]
+        )
         street, d2_min = self._closest(piece, d2, np.cumsum(counts) - counts, counts)
         near = d2_min <= self.radius * self.radius
         best[has[near]] = street[near]

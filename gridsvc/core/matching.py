@@ -1,0 +1,389 @@
+"""Matcher: a point (or a million) → grid, unit, committee, street, team.
+
+Point-in-polygon questions are answered in the storage CRS (CGCS2000
+lon/lat), where the boundaries are defined, by one exact
+:class:`~gridsvc.core.locator.PolygonLocator` per level; distances are
+measured in the jurisdiction's Gauss-Krüger zone. One report and a bulk
+import take the same vectorised path (a single point is an array of one),
+so they cannot disagree.
+
+Rules, documented once here and applied everywhere:
+
+* A point on a shared edge or vertex belongs to the feature with the lowest
+  code among those whose closure holds it; the same for streets at exactly
+  equal distance.
+* The jurisdiction is the jurisdiction layer, or the union of the grids when
+  none is given. A point outside it is ``outside``, with the distance to its
+  boundary and the nearest grid.
+* Longitude must lie in [-180, 180] and latitude in [-90, 90]; a point whose
+  swapped pair falls in (or within ~10 km of) the jurisdiction while it
+  does not is refused as swapped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
+from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
+from gridsvc.core.layers import Layer
+from gridsvc.core.locator import PolygonLocator
+from gridsvc.core.streets import StreetIndex
+
+MATCHED, OUTSIDE, INVALID = "matched", "outside", "invalid"
+SWAP_MARGIN_DEG = 0.1  # a swapped point this close to the jurisdiction's box is called swapped
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_320.0
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
+# The columns a bulk match adds to the input, in this order.
+COLUMNS = (
+    "grid_code",
+    "grid_name",
+    "unit_code",
+    "unit_name",
+    "committee_code",
+    "committee_name",
+    "street_id",
+    "street_name",
+    "street_distance_m",
+    "team",
+    "status",
+    "reason",
+    "boundary_distance_m",
+    "nearest_grid_code",
+)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One polygon level with its locator and the attributes matching hands out."""
+
+    layer: Layer
+    locator: PolygonLocator
+
+    def column(self, name: str) -> NDArray[np.object_]:
+        frame = self.layer.frame
+        if name not in frame.columns:
+            return np.full(len(frame), None, dtype=object)
+        return frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
+
+
+def _code_rank(codes: pd.Series) -> Ints:
+    """Rank of each code in ascending order: the tie rule's 'lowest code wins'."""
+    return np.argsort(np.argsort(codes.astype(str).to_numpy(), kind="stable"), kind="stable")
+
+
+def _cell_size(layer: Layer, metres: float) -> tuple[float, float]:
+    """A fine cell of about ``metres`` on the ground, in degrees at the layer's latitude."""
+    _, miny, _, maxy = layer.frame.total_bounds
+    lat = np.radians((miny + maxy) / 2.0)
+    return metres / (_M_PER_DEG_LON_EQUATOR * max(np.cos(lat), 0.01)), metres / _M_PER_DEG_LAT
+
+
+def build_level(layer: Layer, cell_m: float = 2.5) -> Level:
+    """Index one polygon layer for matching."""
+    polygons = np.asarray(layer.frame.geometry.array, dtype=object)
+    locator = PolygonLocator(polygons, _cell_size(layer, cell_m), rank=_code_rank(layer.codes))
+    return Level(layer, locator)
+
+
+@dataclass
+class MatchTable:
+    """Bulk result: one entry per input point, indexes into the layers (-1 = none)."""
+
+    status: NDArray[np.object_]
+    reason: NDArray[np.object_]
+    grid: Ints
+    unit: Ints
+    committee: Ints
+    street: Ints
+    street_distance_m: Floats
+    boundary_distance_m: Floats
+    nearest_grid: Ints
+    lon: Floats = field(repr=False)
+    lat: Floats = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The answer for one point, as the API and the case service use it."""
+
+    status: str
+    reason: str | None
+    lon: float
+    lat: float
+    grid_code: str | None
+    grid_name: str | None
+    unit_code: str | None
+    unit_name: str | None
+    committee_code: str | None
+    committee_name: str | None
+    team: str | None
+    street_id: str | None
+    street_name: str | None
+    street_distance_m: float | None
+    boundary_distance_m: float | None
+    nearest_grid_code: str | None
+
+
+class Matcher:
+    """Everything needed to match points against a town's layers, built once."""
+
+    def __init__(
+        self,
+        grids: Layer,
+        *,
+        units: Layer | None = None,
+        committees: Layer | None = None,
+        jurisdiction: Layer | None = None,
+        streets: Layer | None = None,
+        street_radius_m: float = 50.0,
+        cell_m: float = 2.5,
+    ) -> None:
+        self.grids = build_level(grids, cell_m)
+        self.units = build_level(units, cell_m) if units is not None else None
+        self.committees = build_level(committees, cell_m) if committees is not None else None
+        # Without a jurisdiction layer the jurisdiction is the union of the grids, so
+        # "inside" is "in a grid" and needs no locator of its own.
+        self.jurisdiction = build_level(jurisdiction, cell_m) if jurisdiction is not None else None
+        self.work_epsg = grids.work_epsg()
+        self.street_radius_m = street_radius_m
+        self.streets = streets
+        self._streets = self._build_streets(streets, street_radius_m)
+        projected = grids.projected(self.work_epsg)
+        self._grid_tree = shapely.STRtree(np.asarray(projected.geometry.array))
+        self._jurisdiction_m = None
+        if jurisdiction is not None:
+            jur = jurisdiction.projected(self.work_epsg)
+            self._jurisdiction_m = shapely.union_all(np.asarray(jur.geometry.array))
+            shapely.prepare(self._jurisdiction_m)
+        self._swap_box = _grown_bounds(jurisdiction or grids, SWAP_MARGIN_DEG)
+        self._attrs = self._attribute_arrays()
+
+    def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
+        if streets is None:
+            return None
+        lines = np.asarray(streets.projected(self.work_epsg).geometry.array, dtype=object)
+        return StreetIndex(lines, radius, rank=_code_rank(streets.codes))
+
+    def _attribute_arrays(self) -> dict[str, NDArray[np.object_]]:
+        a = {
+            "grid_code": self.grids.column("code"),
+            "grid_name": self.grids.column("name"),
+            "team": self.grids.column("team"),
+        }
+        for prefix, level in (("unit", self.units), ("committee", self.committees)):
+            if level is not None:
+                a[f"{prefix}_code"], a[f"{prefix}_name"] = (
+                    level.column("code"),
+                    level.column("name"),
+                )
+        if self.streets is not None:
+            a["street_id"] = self.streets.frame["code"].astype(str).to_numpy(dtype=object)
+            a["street_name"] = self.streets.frame["name"].astype(object).to_numpy()
+        return a
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the lookup tables (rasters and street hash), for the benchmark."""
+        levels = [self.grids, self.units, self.committees, self.jurisdiction]
+        total = sum(level.locator.nbytes for level in levels if level is not None)
+        return total + (self._streets.nbytes if self._streets is not None else 0)
+
+    # ---- bulk -------------------------------------------------------------------------
+
+    def match_points(self, lon: ArrayLike, lat: ArrayLike, crs: InputCRS = WGS84) -> MatchTable:
+        """Match many points at once (no per-point Python loop)."""
+        raw_x = np.asarray(lon, dtype=np.float64).ravel()
+        raw_y = np.asarray(lat, dtype=np.float64).ravel()
+        n = raw_x.size
+        status = np.full(n, MATCHED, dtype=object)
+        reason = np.full(n, None, dtype=object)
+        x, y = self._geographic(raw_x, raw_y, crs)
+        bad = ~(np.isfinite(x) & np.isfinite(y)) | (np.abs(x) > 180) | (np.abs(y) > 90)
+        table = self._empty_table(status, reason, x, y)
+        ok = np.flatnonzero(~bad)
+        table.grid[ok] = self.grids.locator.locate(x[ok], y[ok])
+        inside = self._inside(table, ok)
+        swapped = self._looks_swapped(raw_x, raw_y, crs, ~inside)
+        status[bad | swapped] = INVALID
+        reason[bad] = (
+            "coordinates out of range: longitude must be in [-180, 180], latitude in [-90, 90]"
+        )
+        reason[swapped] = (
+            "longitude and latitude look swapped: the swapped point lies in the jurisdiction"
+        )
+        table.grid[swapped] = -1
+        outside = ~inside & ~bad & ~swapped
+        status[outside] = OUTSIDE
+        self._locate_levels(table, np.flatnonzero(inside))
+        self._measure(table, np.flatnonzero(~bad & ~swapped), outside)
+        return table
+
+    def _inside(self, table: MatchTable, ok: Ints) -> NDArray[np.bool_]:
+        """Which points lie in the jurisdiction (its layer, or else any grid)."""
+        if self.jurisdiction is None:
+            return table.grid >= 0
+        inside = np.zeros(table.grid.size, dtype=bool)
+        inside[ok] = self.jurisdiction.locator.locate(table.lon[ok], table.lat[ok]) >= 0
+        return inside
+
+    def _geographic(self, raw_x: Floats, raw_y: Floats, crs: InputCRS) -> tuple[Floats, Floats]:
+        """Input coordinates → CGCS2000 lon/lat; non-finite results stay non-finite."""
+        if crs.kind == "geographic":
+            return raw_x, raw_y
+        with np.errstate(all="ignore"):
+            return to_cgcs2000(raw_x, raw_y, crs)
+
+    def _looks_swapped(
+        self, raw_x: Floats, raw_y: Floats, crs: InputCRS, candidates: NDArray[np.bool_]
+    ) -> NDArray[np.bool_]:
+        """Points not in the jurisdiction whose (lat, lon) pair would be near or in it."""
+        swapped = np.zeros(raw_x.size, dtype=bool)
+        idx = np.flatnonzero(candidates & np.isfinite(raw_x) & np.isfinite(raw_y))
+        if idx.size == 0:
+            return swapped
+        sx, sy = self._geographic(raw_y[idx], raw_x[idx], crs)
+        minx, miny, maxx, maxy = self._swap_box
+        near = (sx >= minx) & (sx <= maxx) & (sy >= miny) & (sy <= maxy)
+        swapped[idx[near]] = True
+        return swapped
+
+    def _empty_table(
+        self, status: NDArray[np.object_], reason: NDArray[np.object_], x: Floats, y: Floats
+    ) -> MatchTable:
+        n = status.size
+        none = np.full(n, -1, dtype=np.int64)
+        return MatchTable(
+            status,
+            reason,
+            none.copy(),
+            none.copy(),
+            none.copy(),
+            none.copy(),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            none.copy(),
+            x,
+            y,
+        )
+
+    def _locate_levels(self, table: MatchTable, idx: Ints) -> None:
+        """Unit and committee of the points inside the jurisdiction; grid gaps made outside."""
+        x, y = table.lon[idx], table.lat[idx]
+        if self.units is not None:
+            table.unit[idx] = self.units.locator.locate(x, y)
+        if self.committees is not None:
+            table.committee[idx] = self.committees.locator.locate(x, y)
+        gap = idx[table.grid[idx] < 0]
+        table.status[gap] = OUTSIDE
+        table.reason[gap] = "inside the jurisdiction but in no grid (a gap in the grid layer)"
+
+    def _measure(self, table: MatchTable, valid: Ints, is_outside: NDArray[np.bool_]) -> None:
+        """Nearest street for valid points; boundary distance and nearest grid for outside ones."""
+        if valid.size == 0:
+            return
+        to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
+        mx, my = to_work.transform(table.lon[valid], table.lat[valid])
+        if self._streets is not None:
+            table.street[valid], table.street_distance_m[valid] = self._streets.nearest(mx, my)
+        where = is_outside[valid]
+        if not where.any():
+            return
+        outside = valid[where]
+        points = shapely.points(mx[where], my[where])
+        (_, nearest), distance = self._grid_tree.query_nearest(
+            points, return_distance=True, all_matches=False
+        )
+        table.nearest_grid[outside] = nearest
+        boundary = (
+            distance
+            if self._jurisdiction_m is None
+            else shapely.distance(self._jurisdiction_m, points)
+        )
+        table.boundary_distance_m[outside] = boundary
+        codes = self._attrs["grid_code"][nearest]
+        table.reason[outside] = [
+            f"outside the jurisdiction, {d:.0f} m from its boundary; nearest grid {c}"
+            for d, c in zip(boundary, codes, strict=True)
+        ]
+
+    def frame(self, table: MatchTable) -> pd.DataFrame:
+        """The bulk result as columns (codes and names, not indexes), in input order."""
+        out = {
+            name: _take(values, self._index_for(name, table))
+            for name, values in self._attrs.items()
+        }
+        out["street_distance_m"] = np.round(table.street_distance_m, 2)
+        out["boundary_distance_m"] = np.round(table.boundary_distance_m, 2)
+        out["nearest_grid_code"] = _take(self._attrs["grid_code"], table.nearest_grid)
+        out["status"] = table.status
+        out["reason"] = table.reason
+        n = table.status.size
+        return pd.DataFrame({c: out.get(c, np.full(n, None, dtype=object)) for c in COLUMNS})
+
+    def _index_for(self, name: str, table: MatchTable) -> Ints:
+        prefix = name.split("_")[0]
+        return {
+            "grid": table.grid,
+            "team": table.grid,
+            "unit": table.unit,
+            "committee": table.committee,
+            "street": table.street,
+        }[prefix]
+
+    # ---- one point --------------------------------------------------------------------
+
+    def match_point(self, lon: float, lat: float, crs: InputCRS = WGS84) -> Match:
+        """Match one report's point; invalid coordinates raise a precise error.
+
+        The same code as :meth:`match_points`, on an array of one.
+        """
+        table = self.match_points([lon], [lat], crs)
+        if table.status[0] == INVALID:
+            raise _invalid_error(table.reason[0], lon, lat)
+        return Match(lon=float(table.lon[0]), lat=float(table.lat[0]), **self._row(table, 0))
+
+    def _row(self, table: MatchTable, i: int) -> dict[str, object]:
+        """Row ``i`` of :meth:`frame` as plain Python values, without building a DataFrame."""
+        row: dict[str, object] = {c: None for c in COLUMNS}
+        for name, values in self._attrs.items():
+            j = int(self._index_for(name, table)[i])
+            row[name] = values[j] if j >= 0 else None
+        for name in ("street_distance_m", "boundary_distance_m"):
+            value = float(getattr(table, name)[i])
+            row[name] = None if np.isnan(value) else round(value, 2)
+        nearest = int(table.nearest_grid[i])
+        row["nearest_grid_code"] = self._attrs["grid_code"][nearest] if nearest >= 0 else None
+        row["status"], row["reason"] = table.status[i], table.reason[i]
+        return row
+
+
+def _invalid_error(reason: str, lon: float, lat: float) -> InvalidInput:
+    where = f"(lon={lon}, lat={lat})"
+    if "swapped" in reason:
+        return SwappedCoordinates(
+            f"{where}: longitude and latitude look swapped; the point (lon={lat}, lat={lon}) "
+            "lies in the jurisdiction. Send longitude first."
+        )
+    return CoordinatesOutOfRange(f"{where}: {reason}")
+
+
+def _take(values: NDArray[np.object_], index: Ints) -> NDArray[np.object_]:
+    out = np.full(index.size, None, dtype=object)
+    hit = index >= 0
+    out[hit] = values[index[hit]]
+    return out
+
+
+def _grown_bounds(layer: Layer, margin: float) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = layer.frame.total_bounds
+    return minx - margin, miny - margin, maxx + margin, maxy + margin
