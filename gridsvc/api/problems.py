@@ -1,0 +1,102 @@
+"""The one place that maps errors to HTTP: RFC 9457 problem details.
+
+Domain exceptions carry a stable ``code``; here the class's MRO is walked to
+a status, and the answer is ``application/problem+json`` with ``type``,
+``title``, ``status``, ``detail`` and ``instance``. 5xx answers are logged
+with their traceback and never tell the client more than that something
+failed on our side.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridsvc.core import errors
+
+log = logging.getLogger("gridsvc.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://gridsvc.example/problems/"
+
+STATUS: dict[type[errors.GridsvcError], int] = {
+    errors.InvalidInput: 422,
+    errors.UnreadableFile: 400,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.StorageUnavailable: 503,
+    errors.GridsvcError: 500,
+}
+
+
+def status_for(exc: errors.GridsvcError) -> int:
+    """The status of the nearest class in the exception's MRO that has one."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.GridsvcError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s failed", request.url.path, exc_info=exc)
+        return problem(
+            status, exc.code, exc.title, "the server could not complete the request", request
+        )
+    extra: dict[str, Any] = dict(exc.extra)
+    if isinstance(exc, errors.InvalidLayer) and exc.problems:
+        extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
+    return problem(status, exc.code, exc.title, exc.message, request, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in issues)
+    return problem(422, "request-validation", "Invalid request", detail, request, errors=issues)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s failed", request.url.path, exc_info=exc)
+    return problem(
+        500, "internal", "Internal error", "the server could not complete the request", request
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(errors.GridsvcError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

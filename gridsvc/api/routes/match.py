@@ -1,0 +1,63 @@
+"""GET /api/v1/match: which grid, unit, committee, street and team a point belongs to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from gridsvc.core.crs import parse_crs
+from gridsvc.core.matching import Match, Matcher
+
+router = APIRouter(prefix="/api/v1", tags=["matching"])
+
+
+class MatchOut(BaseModel):
+    """Where a point belongs. ``status`` is ``matched`` or ``outside``."""
+
+    status: str = Field(description="matched, or outside the jurisdiction")
+    reason: str | None = Field(None, description="why a point is outside, with the distance")
+    lon: float = Field(description="the point in CGCS2000 (EPSG:4490) longitude")
+    lat: float = Field(description="the point in CGCS2000 (EPSG:4490) latitude")
+    grid_code: str | None = None
+    grid_name: str | None = None
+    unit_code: str | None = None
+    unit_name: str | None = None
+    committee_code: str | None = None
+    committee_name: str | None = None
+    team: str | None = Field(None, description="the grid's responsible team (street workstation)")
+    street_id: str | None = None
+    street_name: str | None = None
+    street_distance_m: float | None = Field(
+        None, description="metres to the nearest street segment"
+    )
+    boundary_distance_m: float | None = Field(
+        None, description="for outside points: metres to the boundary"
+    )
+    nearest_grid_code: str | None = Field(None, description="for outside points: the nearest grid")
+
+    @classmethod
+    def from_match(cls, match: Match) -> MatchOut:
+        return cls(**match.__dict__)
+
+
+def get_matcher(request: Request) -> Matcher:
+    return request.app.state.matcher
+
+
+@router.get("/match", response_model=MatchOut)
+def match_point(
+    matcher: Annotated[Matcher, Depends(get_matcher)],
+    lon: Annotated[float, Query(description="longitude (x) in the given CRS")],
+    lat: Annotated[float, Query(description="latitude (y) in the given CRS")],
+    crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>")] = "wgs84",
+) -> MatchOut:
+    """Match one point to its grid, unit, committee, nearest street and team.
+
+    A point on a shared edge or vertex belongs to the feature with the lowest
+    code. A point outside the jurisdiction answers ``status: outside`` with
+    its distance to the boundary and the nearest grid. Swapped or
+    out-of-range coordinates are refused with a 422 problem.
+    """
+    return MatchOut.from_match(matcher.match_point(lon, lat, parse_crs(crs)))

@@ -1,0 +1,248 @@
+"""The ``gridsvc`` command line: validate layers, match points, run the service.
+
+Errors a user can cause end in one line on stderr and exit code 2, never a
+traceback; a layer with blocking problems ends in exit code 1 after listing
+them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from gridsvc.config import Settings
+from gridsvc.core.crs import InputCRS, parse_crs
+from gridsvc.core.errors import GridsvcError, InvalidInput, InvalidLayer
+from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.validation import validate_layer
+from gridsvc.layerio import read_layer
+from gridsvc.pointfiles import PointTable, read_points, write_points
+from gridsvc.services import match_table
+from gridsvc.town import Town, load_town, load_town_file
+
+app = typer.Typer(help="gridsvc: 网格化管理 grid-management service.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+EXIT_USAGE = 2
+EXIT_PROBLEMS = 1
+PROGRESS_FROM = 200_000  # inputs at least this large show a progress bar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Turn gridsvc errors (and missing files) into one line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InvalidLayer as exc:
+            _print_problems(exc.problems)
+            console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(EXIT_PROBLEMS if exc.problems else EXIT_USAGE) from None
+        except GridsvcError as exc:
+            console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
+        except OSError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_problems(problems: list[Any]) -> None:
+    if not problems:
+        return
+    table = Table("kind", "codes", "where (lon, lat)", "m²", "blocks", "message", show_lines=False)
+    for p in problems:
+        where = f"{p.location[0]:.6f}, {p.location[1]:.6f}" if p.location else ""
+        area = f"{p.area_m2:,.2f}" if p.area_m2 is not None else ""
+        table.add_row(
+            str(p.kind), ", ".join(p.codes), where, area, "yes" if p.blocking else "no", p.message
+        )
+    console.print(table)
+
+
+Opt = typer.Option
+
+
+@app.command()
+@friendly
+def validate(
+    file: Annotated[
+        Path,
+        typer.Argument(help="layer file: GeoJSON, GeoPackage, Shapefile (.shp/.zip), FlatGeobuf"),
+    ],
+    kind: Annotated[LayerKind, Opt(help="which level the file holds")] = LayerKind.GRIDS,
+    parent: Annotated[Path | None, Opt(help="the parent level's file, to check nesting")] = None,
+    layer: Annotated[str | None, Opt(help="layer name inside a GeoPackage")] = None,
+    code_field: Annotated[str, Opt(help="field holding the feature code")] = "code",
+    name_field: Annotated[str, Opt(help="field holding the feature name")] = "name",
+    parent_field: Annotated[str, Opt(help="field holding the parent's code")] = "parent_code",
+    encoding: Annotated[str | None, Opt(help="attribute encoding, e.g. GBK")] = None,
+    crs: Annotated[str | None, Opt(help="CRS when the file declares none")] = None,
+) -> None:
+    """Check a layer file: geometry, codes, gaps and overlaps, nesting in its parent."""
+    fields = {"code_field": code_field, "name_field": name_field, "parent_field": parent_field}
+    found = read_layer(file, kind, layer=layer, encoding=encoding, crs=crs, **fields)
+    parent_layer = _parent_layer(parent, kind)
+    problems = validate_layer(found, parent_layer)
+    _print_problems(problems)
+    blocking = sum(p.blocking for p in problems)
+    out.print(
+        f"{file}: {len(found)} {kind} feature(s), {len(problems)} problem(s), {blocking} blocking"
+    )
+    if blocking:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
+    if parent is None:
+        return None
+    if kind not in PARENT_KIND:
+        raise InvalidLayer(f"a {kind} layer has no parent level")
+    parent_kind = PARENT_KIND[kind]
+    is_gpkg = parent.suffix.lower() == ".gpkg"
+    return read_layer(parent, parent_kind, layer=parent_kind.value if is_gpkg else None)
+
+
+@app.command()
+@friendly
+def match(
+    input: Annotated[Path, typer.Argument(help="points: CSV, GeoJSON, GeoPackage or Parquet")],
+    out_path: Annotated[Path, Opt("--out", "-o", help="result: .csv, .geojson, .gpkg or .parquet")],
+    grids: Annotated[
+        Path | None, Opt(help="grid layer file (default: the configured town)")
+    ] = None,
+    units: Annotated[Path | None, Opt(help="basic management unit layer file")] = None,
+    committees: Annotated[Path | None, Opt(help="residents' committee layer file")] = None,
+    jurisdiction: Annotated[
+        Path | None, Opt(help="jurisdiction file (default: union of the grids)")
+    ] = None,
+    streets: Annotated[Path | None, Opt(help="street segment layer file")] = None,
+    crs: Annotated[
+        str | None, Opt(help="input CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:N")
+    ] = None,
+    crs_col: Annotated[
+        str | None, Opt(help="column naming each row's CRS (default: a 'crs' column)")
+    ] = None,
+    lon_col: Annotated[str | None, Opt(help="CSV column holding longitude / x")] = None,
+    lat_col: Annotated[str | None, Opt(help="CSV column holding latitude / y")] = None,
+    code_field: Annotated[str, Opt(help="code field in the layer files")] = "code",
+    name_field: Annotated[str, Opt(help="name field in the layer files")] = "name",
+    radius: Annotated[float | None, Opt(help="nearest-street radius in metres")] = None,
+) -> None:
+    """Match every point of a file to its grid, unit, committee, street and team."""
+    settings = Settings()
+    files = {
+        LayerKind.GRIDS: grids,
+        LayerKind.UNITS: units,
+        LayerKind.COMMITTEES: committees,
+        LayerKind.JURISDICTION: jurisdiction,
+        LayerKind.STREETS: streets,
+    }
+    town = _town(
+        settings, {k: v for k, v in files.items() if v is not None}, code_field, name_field
+    )
+    points = read_points(input, lon_col, lat_col)
+    in_crs = _input_crs(crs, crs_col, points)
+    started = time.perf_counter()
+    matcher = town.matcher(radius or settings.street_radius_m, settings.cell_m)
+    with _progress(len(points.x)) as advance:
+        result = match_table(matcher, points, in_crs, advance)
+    lon, lat = result.pop("lon_cgcs2000").to_numpy(), result.pop("lat_cgcs2000").to_numpy()
+    write_points(result, lon, lat, out_path)
+    _summary(result["status"], time.perf_counter() - started, out_path)
+
+
+def _input_crs(crs: str | None, crs_col: str | None, points: PointTable) -> InputCRS | str:
+    """One CRS (--crs, else the file's), or a column of per-row CRS names."""
+    if crs and crs_col:
+        raise InvalidInput("give --crs or --crs-col, not both")
+    if crs:
+        return parse_crs(crs)
+    if crs_col or (points.crs is None and "crs" in points.rows.columns):
+        column = crs_col or "crs"
+        if column not in points.rows.columns:
+            raise InvalidInput(f"no column {column!r}; columns are {list(points.rows.columns)}")
+        return column
+    return points.crs or parse_crs("wgs84")
+
+
+def _town(settings: Settings, files: dict[LayerKind, Path], code: str, name: str) -> Town:
+    if not files:
+        return load_town_file(settings.town_file)
+    if LayerKind.GRIDS not in files:
+        raise InvalidLayer("--grids is required when other layer files are given")
+    return load_town(files, code_field=code, name_field=name)
+
+
+class _progress:
+    """A rich progress bar for large inputs; a no-op for small ones."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if self.total < PROGRESS_FROM:
+            return lambda n: None
+        self.bar = Progress(
+            TextColumn("matching"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.bar.start()
+        task = self.bar.add_task("match", total=self.total)
+        return lambda n: self.bar.advance(task, n) if self.bar else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def _summary(status: Any, seconds: float, path: Path) -> None:
+    counts = status.value_counts()
+    table = Table("status", "points", title=f"wrote {path}")
+    for name in ("matched", "outside", "invalid"):
+        table.add_row(name, f"{int(counts.get(name, 0)):,}")
+    out.print(table)
+    rate = len(status) / seconds if seconds > 0 else float("inf")
+    out.print(f"{len(status):,} points in {seconds:.2f} s ({rate:,.0f} points/s)")
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str | None, Opt(help="address to listen on")] = None,
+    port: Annotated[int | None, Opt(help="port to listen on")] = None,
+) -> None:
+    """Run the HTTP service (OpenAPI at /docs)."""
+    import uvicorn
+
+    from gridsvc.api.app import create_app
+
+    settings = Settings()
+    settings = settings.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v}
+    )
+    application = create_app(settings)
+    out.print(f"gridsvc 网格化管理服务: http://{settings.host}:{settings.port}/  (API docs: /docs)")
+    out.print(f"  try: http://{settings.host}:{settings.port}/api/v1/match?lon=121.45&lat=31.33")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,34 @@
+"""Settings, read from ``GRIDSVC_*`` environment variables (pydantic-settings).
+
+Only the composition roots (``api/app.py`` and ``cli.py``) read Settings;
+everything else receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field can be set as ``GRIDSVC_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDSVC_", env_file=".env", extra="ignore")
+
+    town_file: Path = Field(
+        default=DEMO_DIR / "shifan.gpkg",
+        description="GeoPackage holding the town's layers (jurisdiction, units, grids, committees, streets)",
+    )
+    street_radius_m: float = Field(
+        default=50.0, gt=0, le=1000, description="nearest-street search radius"
+    )
+    cell_m: float = Field(
+        default=2.5, gt=0, le=100, description="fine lookup-raster cell size (metres)"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    lang: str = Field(default="zh", pattern="^(zh|en)$", description="label language")

@@ -1,0 +1,79 @@
+"""Use cases shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from gridsvc.core.crs import InputCRS, parse_crs
+from gridsvc.core.errors import UnknownCRS
+from gridsvc.core.matching import INVALID, Matcher
+from gridsvc.pointfiles import PointTable
+
+BULK_CHUNK = 100_000  # points matched per step: bounds memory and paces progress reports
+
+
+def match_table(
+    matcher: Matcher,
+    points: PointTable,
+    crs: InputCRS | str,
+    on_progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Match every row; the input columns plus the match columns plus ``lon_cgcs2000``/``lat_cgcs2000``.
+
+    ``crs`` is one CRS for all rows, or the name of a column that names each
+    row's CRS (phones send GCJ-02, GPS units WGS-84, in one export). A row
+    whose CRS is unknown is ``invalid``, the others are still matched.
+    """
+    per_row = _row_crs(points, crs)
+    parts = []
+    for start in range(0, len(points.x), BULK_CHUNK):
+        stop = min(start + BULK_CHUNK, len(points.x))
+        parts.extend(_match_chunk(matcher, points, per_row, start, stop))
+        if on_progress:
+            on_progress(stop - start)
+    matched = pd.concat(parts).sort_index() if parts else _empty(matcher)
+    rows = points.rows.reset_index(drop=True)
+    # keep every input column; one named like a match column is kept as input_<name>
+    rows = rows.rename(columns={c: f"input_{c}" for c in rows.columns if c in matched.columns})
+    return pd.concat([rows, matched.reset_index(drop=True)], axis=1)
+
+
+def _row_crs(points: PointTable, crs: InputCRS | str) -> np.ndarray:
+    if isinstance(crs, InputCRS):
+        return np.full(len(points.x), crs.label, dtype=object)
+    return points.rows[crs].astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _match_chunk(
+    matcher: Matcher, points: PointTable, per_row: np.ndarray, start: int, stop: int
+) -> list[pd.DataFrame]:
+    labels = per_row[start:stop]
+    frames = []
+    for label in pd.unique(labels):
+        idx = start + np.flatnonzero(labels == label)
+        try:
+            crs = parse_crs(str(label))
+        except UnknownCRS as exc:
+            frames.append(_invalid(matcher, idx, exc.message))
+            continue
+        table = matcher.match_points(points.x[idx], points.y[idx], crs)
+        frame = matcher.frame(table).set_index(pd.Index(idx))
+        frame["lon_cgcs2000"], frame["lat_cgcs2000"] = table.lon, table.lat
+        frames.append(frame)
+    return frames
+
+
+def _empty(matcher: Matcher) -> pd.DataFrame:
+    frame = matcher.frame(matcher.match_points([], []))
+    frame["lon_cgcs2000"], frame["lat_cgcs2000"] = [], []
+    return frame
+
+
+def _invalid(matcher: Matcher, idx: np.ndarray, reason: str) -> pd.DataFrame:
+    frame = pd.DataFrame({c: None for c in _empty(matcher).columns}, index=pd.Index(idx))
+    frame["status"], frame["reason"] = INVALID, reason
+    frame["lon_cgcs2000"], frame["lat_cgcs2000"] = np.nan, np.nan
+    return frame

@@ -1,0 +1,86 @@
+"""A town's territory: its layers read from one GeoPackage (or separate files) and checked.
+
+Loading validates every level against its parent and refuses the town with
+the full list of problems; a matcher is only ever built on layers that
+passed, so matching never silently works on a broken coverage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyogrio
+
+from gridsvc.core.errors import InvalidLayer, UnreadableFile
+from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.matching import Matcher
+from gridsvc.core.validation import Problem, check_layer
+from gridsvc.layerio import read_layer
+
+
+@dataclass(frozen=True)
+class Town:
+    """The validated layers of one jurisdiction, by kind (grids are always present)."""
+
+    layers: dict[LayerKind, Layer]
+
+    def layer(self, kind: LayerKind) -> Layer | None:
+        return self.layers.get(kind)
+
+    def matcher(self, street_radius_m: float = 50.0, cell_m: float = 2.5) -> Matcher:
+        """The matcher over this town's layers."""
+        return Matcher(
+            self.layers[LayerKind.GRIDS],
+            units=self.layer(LayerKind.UNITS),
+            committees=self.layer(LayerKind.COMMITTEES),
+            jurisdiction=self.layer(LayerKind.JURISDICTION),
+            streets=self.layer(LayerKind.STREETS),
+            street_radius_m=street_radius_m,
+            cell_m=cell_m,
+        )
+
+
+def load_town_file(path: Path) -> Town:
+    """Read every known layer of a town GeoPackage; grids are required."""
+    if not Path(path).exists():
+        raise UnreadableFile(f"{path}: no such file")
+    try:
+        names = {str(row[0]) for row in pyogrio.list_layers(path)}
+    except Exception as exc:  # pyogrio raises several GDAL-specific errors
+        raise UnreadableFile(f"{path}: not a readable GeoPackage ({exc})") from exc
+    if LayerKind.GRIDS.value not in names:
+        raise InvalidLayer(f"{path}: has no 'grids' layer; its layers are {sorted(names)}")
+    files = {kind: Path(path) for kind in LayerKind if kind.value in names}
+    return load_town(files)
+
+
+def load_town(files: dict[LayerKind, Path], **read_options: str) -> Town:
+    """Read and validate the given layer files (one per kind; a GeoPackage may serve several)."""
+    layers = {
+        kind: read_layer(path, kind, layer=kind.value if _is_gpkg(path) else None, **read_options)
+        for kind, path in files.items()
+    }
+    problems = validate_town(layers)
+    if any(p.blocking for p in problems):
+        raise InvalidLayer(
+            f"the town's layers have {sum(p.blocking for p in problems)} blocking problem(s)",
+            problems=problems,
+        )
+    return Town(layers)
+
+
+def validate_town(layers: dict[LayerKind, Layer]) -> list[Problem]:
+    """Every problem of every level, each checked against its parent when it is loaded."""
+    problems: list[Problem] = []
+    for kind, layer in layers.items():
+        parent = layers.get(PARENT_KIND[kind]) if kind in PARENT_KIND else None
+        try:
+            problems.extend(check_layer(layer, parent))
+        except InvalidLayer as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def _is_gpkg(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".gpkg"
