@@ -28,17 +28,19 @@ class City:
 
 
 def _jittered_network(rng: np.random.Generator, seeds: int, extent: shapely.Polygon, step: float) -> np.ndarray:
-    """Voronoi edges of random seeds, clipped, with their inner vertices nudged sideways."""
+    """Voronoi edges of random seeds and the outline, noded, with inner vertices nudged."""
     minx, miny, maxx, maxy = extent.bounds
     pts = np.column_stack([rng.uniform(minx, maxx, seeds), rng.uniform(miny, maxy, seeds)])
     edges = shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=extent, only_edges=True)
     lines = shapely.get_parts(shapely.intersection(edges, extent))
     lines = shapely.get_parts(lines[shapely.get_type_id(lines) != 0])
+    # node with the outline so that every junction is an end point that stays put
+    lines = shapely.get_parts(shapely.node(shapely.union_all(np.r_[lines, [extent.exterior]])))
     lines = lines[shapely.length(lines) > 0]
     dense = shapely.segmentize(lines, step)
     coords, idx = shapely.get_coordinates(dense, return_index=True)
     inner = np.r_[False, idx[1:] == idx[:-1]] & np.r_[idx[:-1] == idx[1:], False]
-    coords[inner] += rng.normal(0.0, step * 0.08, (int(inner.sum()), 2))
+    coords[inner] += rng.normal(0.0, step * 0.05, (int(inner.sum()), 2))
     return shapely.linestrings(coords, indices=idx)
 
 
@@ -52,7 +54,7 @@ def build_city(grids: int = 20_000, streets: int = 50_000, points: int = 1_000_0
     side = float(np.sqrt(grids * 100_000.0))
     extent = shapely.box(ORIGIN[0], ORIGIN[1], ORIGIN[0] + side, ORIGIN[1] + side)
     network = _jittered_network(rng, grids, extent, 30.0)
-    faces = shapely.get_parts(shapely.polygonize(np.r_[network, [extent.exterior]]))
+    faces = shapely.get_parts(shapely.polygonize(network))
     faces = faces[shapely.area(faces) > 1.0]
     grid_frame = gpd.GeoDataFrame(
         {
@@ -63,7 +65,8 @@ def build_city(grids: int = 20_000, streets: int = 50_000, points: int = 1_000_0
         },
         geometry=_to_cgcs2000(faces),
     )
-    street_lines = _jittered_network(rng, max(streets // 3, 1), extent, 25.0)[:streets]
+    street_lines = _jittered_network(rng, max(streets // 3, 1), extent, 25.0)
+    street_lines = street_lines[rng.permutation(len(street_lines))[:streets]]
     street_frame = gpd.GeoDataFrame(
         {
             "code": [f"S{i:05d}" for i in range(len(street_lines))],

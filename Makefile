@@ -1,0 +1,39 @@
+# Everything a fresh machine with Python 3.11 and pip needs: `make run`, `make test`, `make bench`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench bench-small demo-data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## run: the service on the demo town (SQLite default), http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/gridsvc serve
+
+## test: lint, type-check the core, and the whole test suite
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check gridsvc tests benchmarks data
+	$(BIN)/mypy gridsvc/core
+
+## bench: the benchmarks (several minutes; prints ratios against geopandas)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_match.py
+
+bench-small: $(STAMP)
+	$(BIN)/python benchmarks/bench_match.py --small
+
+## demo-data: regenerate data/demo from its generator (deterministic)
+demo-data: $(STAMP)
+	$(BIN)/python data/generate_demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
