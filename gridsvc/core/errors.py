@@ -86,6 +86,27 @@ class Conflict(GridsvcError):
     title = "Conflict"
 
 
+class IllegalTransition(Conflict):
+    """An action not allowed in the case's current state; ``allowed`` names the ones that are."""
+
+    code = "illegal-transition"
+    title = "Action not allowed in this state"
+
+    def __init__(self, message: str, allowed: list[str], **extra: Any) -> None:
+        super().__init__(message, allowed=allowed, **extra)
+        self.allowed = allowed
+
+
+class StaleVersion(Conflict):
+    code = "stale-version"
+    title = "The resource changed since it was read"
+
+
+class UnknownAction(NotFound):
+    code = "unknown-action"
+    title = "Unknown action"
+
+
 class Forbidden(GridsvcError):
     code = "forbidden"
     title = "Forbidden"

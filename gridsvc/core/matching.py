@@ -23,6 +23,7 @@ Rules, documented once here and applied everywhere:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -352,9 +353,9 @@ class Matcher:
             raise _invalid_error(table.reason[0], lon, lat)
         return Match(lon=float(table.lon[0]), lat=float(table.lat[0]), **self._row(table, 0))
 
-    def _row(self, table: MatchTable, i: int) -> dict[str, object]:
+    def _row(self, table: MatchTable, i: int) -> dict[str, Any]:
         """Row ``i`` of :meth:`frame` as plain Python values, without building a DataFrame."""
-        row: dict[str, object] = {c: None for c in COLUMNS}
+        row: dict[str, Any] = {c: None for c in COLUMNS}
         for name, values in self._attrs.items():
             j = int(self._index_for(name, table)[i])
             row[name] = values[j] if j >= 0 else None
