@@ -23,13 +23,23 @@ from gridsvc.core.crs import InputCRS, parse_crs
 from gridsvc.core.errors import GridsvcError, InvalidInput, InvalidLayer
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.validation import validate_layer
+from gridsvc.core.workflow import Role
 from gridsvc.layerio import read_layer
 from gridsvc.pointfiles import PointTable, read_points, write_points
 from gridsvc.services import match_table
+from gridsvc.services.keys import create_key
+from gridsvc.services.setup import load_demo
+from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
 
 app = typer.Typer(help="gridsvc: 网格化管理 grid-management service.", no_args_is_help=True)
-console = Console(stderr=True)
+db_app = typer.Typer(help="the database: migrations", no_args_is_help=True)
+demo_app = typer.Typer(help="the demo town 示范镇", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys per role", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
+console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
 out = Console()
 
 EXIT_USAGE = 2
@@ -242,6 +252,42 @@ def serve(
     out.print(f"gridsvc 网格化管理服务: http://{settings.host}:{settings.port}/  (API docs: /docs)")
     out.print(f"  try: http://{settings.host}:{settings.port}/api/v1/match?lon=121.45&lat=31.33")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (idempotent)."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    out.print(f"database at {settings.database_url} is up to date")
+
+
+@demo_app.command("load")
+@friendly
+def demo_load(
+    history: Annotated[
+        bool, Opt(help="also import the year of historical reports as cases")
+    ] = True,
+) -> None:
+    """Put the demo town (layers, teams, departments, lists, history) into the database, once."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    load_demo(make_engine(settings.database_url), settings.demo_dir, history=history, say=out.print)
+
+
+@keys_app.command("create")
+@friendly
+def keys_create(
+    role: Annotated[Role, Opt(help="patrol, dispatcher, handler, planner, leader or admin")],
+    name: Annotated[str, Opt(help="who holds the key, e.g. a patrol's id")],
+    department: Annotated[str | None, Opt(help="handler keys: the department code")] = None,
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    key = create_key(make_engine(settings.database_url), role, name, department)
+    out.print(key)
 
 
 if __name__ == "__main__":

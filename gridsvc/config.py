@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "data" / "demo"
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,22 @@ class Settings(BaseSettings):
     town_file: Path = Field(
         default=DEMO_DIR / "shifan.gpkg",
         description="GeoPackage holding the town's layers (jurisdiction, units, grids, committees, streets)",
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'var' / 'gridsvc.db'}",
+        description="SQLAlchemy URL; SQLite (WAL, synchronous=FULL) by default",
+    )
+    demo_dir: Path = Field(
+        default=DEMO_DIR, description="the demo town's files, for `gridsvc demo load`"
+    )
+    duplicate_radius_m: float = Field(
+        default=50.0, gt=0, description="possible duplicates: distance"
+    )
+    duplicate_window_h: float = Field(
+        default=72.0, gt=0, description="possible duplicates: hours back"
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, gt=0, description="largest JSON report body accepted"
     )
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"

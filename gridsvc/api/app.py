@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from gridsvc.api import problems
-from gridsvc.api.routes import match
+from gridsvc.api.routes import cases, match
 from gridsvc.config import Settings
-from gridsvc.town import load_town_file
+from gridsvc.services.cases import CaseService
+from gridsvc.services.setup import is_loaded, load_demo, load_reference
+from gridsvc.store.engine import make_engine, upgrade
 
 log = logging.getLogger("gridsvc.api")
 
@@ -24,12 +27,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="网格化管理 grid-management service: match reports to grids, units, streets and teams",
         version="0.1.0",
     )
-    town = load_town_file(settings.town_file)
+    engine = make_engine(settings.database_url)
+    upgrade(settings.database_url)
+    if not is_loaded(engine):
+        load_demo(engine, settings.demo_dir, history=False, say=log.info)
+    ref = load_reference(engine)
+    matcher = ref.town.matcher(settings.street_radius_m, settings.cell_m)
     app.state.settings = settings
-    app.state.town = town
-    app.state.matcher = town.matcher(settings.street_radius_m, settings.cell_m)
+    app.state.engine = engine
+    app.state.town = ref.town
+    app.state.matcher = matcher
+    app.state.cases = CaseService(
+        engine,
+        matcher,
+        ref.matters,
+        ref.calendar,
+        {k.value: v for k, v in ref.versions.items()},
+        duplicate_radius_m=settings.duplicate_radius_m,
+        duplicate_window=timedelta(hours=settings.duplicate_window_h),
+    )
     problems.install(app)
     app.include_router(match.router)
+    app.include_router(cases.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing() -> str:

@@ -22,12 +22,16 @@ from gridsvc.core import errors
 log = logging.getLogger("gridsvc.api")
 
 PROBLEM_JSON = "application/problem+json"
+_STANDARD = frozenset({"type", "title", "status", "detail", "instance"})
 TYPE_BASE = "https://gridsvc.example/problems/"
 
 STATUS: dict[type[errors.GridsvcError], int] = {
     errors.InvalidInput: 422,
     errors.UnreadableFile: 400,
+    errors.Unauthenticated: 401,
     errors.NotFound: 404,
+    errors.StaleVersion: 412,
+    errors.PreconditionRequired: 428,
     errors.Conflict: 409,
     errors.Forbidden: 403,
     errors.StorageUnavailable: 503,
@@ -44,15 +48,21 @@ def status_for(exc: errors.GridsvcError) -> int:
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body = {
+    """An RFC 9457 body; ``extra`` members never override the standard ones."""
+    body = {k: v for k, v in (extra or {}).items() if k not in _STANDARD}
+    body |= {
         "type": TYPE_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,
         "instance": str(request.url.path),
-        **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
@@ -68,7 +78,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = dict(exc.extra)
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
         extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
-    return problem(status, exc.code, exc.title, exc.message, request, **extra)
+    return problem(status, exc.code, exc.title, exc.message, request, extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -78,7 +88,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in issues)
-    return problem(422, "request-validation", "Invalid request", detail, request, errors=issues)
+    return problem(
+        422, "request-validation", "Invalid request", detail, request, {"errors": issues}
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -58,7 +58,10 @@ class InputCRS:
 
     @property
     def label(self) -> str:
-        return f"EPSG:{self.epsg}" if self.kind == "epsg" else self.kind
+        """A name :func:`parse_crs` reads back as this CRS."""
+        if self.kind == "epsg":
+            return f"EPSG:{self.epsg}"
+        return "wgs84" if self.kind == "geographic" else self.kind
 
 
 WGS84 = InputCRS("geographic")
@@ -88,9 +91,14 @@ def parse_crs(name: str) -> InputCRS:
     if match:
         code = int(match.group(1))
         try:
-            pyproj.CRS.from_epsg(code)
+            found = pyproj.CRS.from_epsg(code)
         except pyproj.exceptions.CRSError as exc:
             raise UnknownCRS(f"EPSG:{code} is not a coordinate system PROJ knows") from exc
+        if not (found.is_projected or found.is_geographic) or found.is_vertical or len(found.axis_info) != 2:
+            raise UnknownCRS(
+                f"EPSG:{code} ({found.name}) is not a horizontal 2D coordinate system; "
+                "points need a geographic or projected CRS"
+            )
         return InputCRS("epsg", code)
     raise UnknownCRS(
         f"unknown coordinate system {name!r}; use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>"

@@ -115,3 +115,24 @@ class Forbidden(GridsvcError):
 class StorageUnavailable(GridsvcError):
     code = "storage-unavailable"
     title = "Storage unavailable"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The same Idempotency-Key came back with a different body."""
+
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different body"
+
+
+class Unauthenticated(GridsvcError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class PreconditionRequired(GridsvcError):
+    """A change that needs the version the caller read, sent without it."""
+
+    code = "precondition-required"
+    title = "If-Match required"

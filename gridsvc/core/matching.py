@@ -192,6 +192,11 @@ class Matcher:
             a["street_name"] = self.streets.frame["name"].astype(object).to_numpy()
         return a
 
+    def team_of(self, grid_code: str | None) -> str | None:
+        """The responsible team of a grid, by code."""
+        hit = np.flatnonzero(self._attrs["grid_code"] == grid_code)
+        return self._attrs["team"][hit[0]] if hit.size else None
+
     @property
     def nbytes(self) -> int:
         """Memory of the lookup tables (rasters and street hash), for the benchmark."""

@@ -23,6 +23,7 @@ from gridsvc.core.ragged import ramp
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 
+_FAR = 2.0**40  # a cell index beyond any grid
 _POINT_CHUNK = 65_536  # points measured at once: their candidate pairs stay in cache
 
 
@@ -47,8 +48,9 @@ class StreetIndex:
             lo = np.minimum(a, b).min(axis=0) - self.radius
             hi = np.maximum(a, b).max(axis=0) + self.radius
             self.x0, self.y0 = float(lo[0]), float(lo[1])
-            self.ncols = int((hi[0] - lo[0]) // self.radius) + 1
-            self.nrows = int((hi[1] - lo[1]) // self.radius) + 1
+            # the same floor((v - origin) / radius) as _cell, so the last cell is never cut off
+            self.ncols = int(np.floor((hi[0] - lo[0]) / self.radius)) + 1
+            self.nrows = int(np.floor((hi[1] - lo[1]) / self.radius)) + 1
         self.offsets, self.members = self._file_pieces(a, b)
 
     @property
@@ -60,8 +62,9 @@ class StreetIndex:
         with np.errstate(invalid="ignore"):
             c = np.floor((x - self.x0) / self.radius)
             r = np.floor((y - self.y0) / self.radius)
-        c = np.where(np.isfinite(c), c, -1).astype(np.int64)
-        r = np.where(np.isfinite(r), r, -1).astype(np.int64)
+        # far-away and non-finite points land just outside the grid (-1), never overflow int64
+        c = np.clip(np.where(np.isfinite(c), c, -1), -1, _FAR).astype(np.int64)
+        r = np.clip(np.where(np.isfinite(r), r, -1), -1, _FAR).astype(np.int64)
         return c, r
 
     def _file_pieces(self, a: Floats, b: Floats) -> tuple[Ints, NDArray[np.int32]]:

@@ -1,0 +1,40 @@
+"""Who is calling: API keys per role, checked on every endpoint that needs one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from gridsvc.core.errors import Forbidden
+from gridsvc.core.workflow import Role
+from gridsvc.services.cases import Principal
+from gridsvc.services.keys import authenticate
+
+
+def principal(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+    api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> Principal:
+    """The caller behind ``Authorization: Bearer KEY`` (or Open311's ``api_key``)."""
+    key = api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    who = authenticate(request.app.state.engine, key)
+    request.state.principal = who
+    return who
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only ``roles`` (admin always)."""
+    allowed = set(roles) | {Role.ADMIN}
+
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"role {who.role.value} may not do this; allowed: {names}")
+        return who
+
+    return check

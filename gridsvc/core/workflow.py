@@ -1,0 +1,377 @@
+"""The case state machine and colour supervision (黄橙红督办).
+
+The closed loop of a case: collect → dispatch → handle → supervise →
+verify and close, with rework (返工) and escalation to the county (乡呼县应)::
+
+    reported ─dispatch─▶ dispatched ─accept─▶ accepted ─handle─▶ handled ─verify─▶ verified ─close─▶ closed
+     │ │ │                 │ │ │ │               │  │               │                 │               │
+     │ │ │                 │ │ │ └────return─────┼──┴──▶ returned   └──────reopen─────┴───────────────┴──▶ reopened
+     │ │ │                 │ │ │                 │          │
+     │ │ └───escalate──────┼─┼─┴─────────────────┴──────────┴──▶ escalated ─accept─▶ accepted
+     │ └─────duplicate─────┼─┴──▶ duplicate                          (the county bureau answers)
+     └───────cancel────────┴────────────────────────────────────▶ cancelled  (also from returned)
+
+    returned, reopened ─dispatch─▶ dispatched
+
+In words (sources → target, roles, required fields):
+
+- dispatch: reported, returned, reopened → dispatched (dispatcher)
+- accept: dispatched, escalated → accepted (handler)
+- return: dispatched, accepted → returned (handler; ``reason``)
+- handle: accepted → handled (handler; ``result``)
+- verify: handled → verified (dispatcher)
+- reopen: handled, verified, closed → reopened (dispatcher, leader; ``reason``).
+  Rework (返工): it counts against the team in evaluation.
+- close: verified → closed (dispatcher)
+- escalate: reported, dispatched, accepted, returned → escalated (dispatcher;
+  ``department``, the county bureau that must answer)
+- duplicate: reported, dispatched → duplicate (dispatcher; ``duplicate_of``)
+- cancel: reported, dispatched, returned → cancelled (dispatcher; ``reason``)
+
+An admin may do everything a dispatcher may. ``closed``, ``duplicate`` and
+``cancelled`` are terminal: no clock runs in them (``closed`` can still be
+reopened for rework).
+
+Colour supervision (Huaisi): a case starts yellow, orange or red by severity.
+Each step has a limit from the responsibility list, scaled by the colour in
+force when the step began (:data:`COLOUR_FACTOR`: red cases get a quarter of
+the time, 差别化督办). A step that overruns its limit climbs the colour one
+level. :func:`supervise` recomputes all of this from the case's steps and the
+current time, so the overdue state is right whenever it is read and no
+periodic job has to flip flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from gridsvc.core.errors import Forbidden, IllegalTransition, InvalidInput, UnknownAction
+from gridsvc.core.routing import StepLimits
+from gridsvc.core.worktime import WorkCalendar
+
+
+class Status(StrEnum):
+    """Where a case is in the closed loop."""
+
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    HANDLED = "handled"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    ESCALATED = "escalated"
+    REOPENED = "reopened"
+    DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"
+
+
+#: States in which no step limit runs.
+TERMINAL = frozenset({Status.CLOSED, Status.DUPLICATE, Status.CANCELLED})
+
+
+class Role(StrEnum):
+    """What a user does in the loop."""
+
+    PATROL = "patrol"
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    PLANNER = "planner"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class Colour(StrEnum):
+    """Supervision colour, from general (yellow) to urgent (red)."""
+
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    def climb(self, steps: int) -> Colour:
+        """The colour ``steps`` levels up, capped at red."""
+        if steps < 0:
+            raise InvalidInput(f"a colour climbs by 0 or more steps; got {steps}")
+        order = list(Colour)
+        return order[min(order.index(self) + steps, len(order) - 1)]
+
+
+def colour_for(severity: int) -> Colour:
+    """The starting colour of a case: 1 general yellow, 2 serious orange, 3 urgent red."""
+    try:
+        return {1: Colour.YELLOW, 2: Colour.ORANGE, 3: Colour.RED}[severity]
+    except KeyError:
+        raise InvalidInput(
+            f"severity {severity!r} is not valid; expected 1 (general), 2 (serious) or 3 (urgent)"
+        ) from None
+
+
+#: Share of the step limit a case gets, by the colour in force when the step began.
+COLOUR_FACTOR: Mapping[Colour, float] = {Colour.YELLOW: 1.0, Colour.ORANGE: 0.5, Colour.RED: 0.25}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action: where it may start, where it leads, who may take it, what it needs."""
+
+    action: str
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[Role]
+    requires: tuple[str, ...] = ()
+
+
+def _transition(
+    action: str,
+    sources: set[Status],
+    target: Status,
+    roles: set[Role],
+    requires: tuple[str, ...] = (),
+) -> Transition:
+    """A transition; admins get every dispatcher action so one rule keeps them in step."""
+    if Role.DISPATCHER in roles:
+        roles = roles | {Role.ADMIN}
+    return Transition(action, frozenset(sources), target, frozenset(roles), requires)
+
+
+S, R = Status, Role
+TRANSITIONS: Mapping[str, Transition] = {
+    t.action: t
+    for t in (
+        _transition("dispatch", {S.REPORTED, S.RETURNED, S.REOPENED}, S.DISPATCHED, {R.DISPATCHER}),
+        _transition("accept", {S.DISPATCHED, S.ESCALATED}, S.ACCEPTED, {R.HANDLER}),
+        _transition("return", {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, {R.HANDLER}, ("reason",)),
+        _transition("handle", {S.ACCEPTED}, S.HANDLED, {R.HANDLER}, ("result",)),
+        _transition("verify", {S.HANDLED}, S.VERIFIED, {R.DISPATCHER}),
+        _transition(
+            "reopen",
+            {S.HANDLED, S.VERIFIED, S.CLOSED},
+            S.REOPENED,
+            {R.DISPATCHER, R.LEADER},
+            ("reason",),
+        ),
+        _transition("close", {S.VERIFIED}, S.CLOSED, {R.DISPATCHER}),
+        _transition(
+            "escalate",
+            {S.REPORTED, S.DISPATCHED, S.ACCEPTED, S.RETURNED},
+            S.ESCALATED,
+            {R.DISPATCHER},
+            ("department",),
+        ),
+        _transition(
+            "duplicate", {S.REPORTED, S.DISPATCHED}, S.DUPLICATE, {R.DISPATCHER}, ("duplicate_of",)
+        ),
+        _transition(
+            "cancel",
+            {S.REPORTED, S.DISPATCHED, S.RETURNED},
+            S.CANCELLED,
+            {R.DISPATCHER},
+            ("reason",),
+        ),
+    )
+}
+del S, R
+
+
+def allowed_actions(current: Status, role: Role | None = None) -> list[str]:
+    """Actions possible from ``current`` (for ``role``, or for anyone), sorted."""
+    return sorted(
+        t.action
+        for t in TRANSITIONS.values()
+        if current in t.sources and (role is None or role in t.roles)
+    )
+
+
+def next_status(
+    current: Status,
+    action: str,
+    role: Role,
+    fields: Mapping[str, object] | None = None,
+) -> Status:
+    """The status after ``role`` takes ``action`` on a case in ``current``.
+
+    Checks, in order: the action exists (UnknownAction); it is possible from
+    the current state (IllegalTransition, 409); the role may take it
+    (Forbidden, 403); its required fields are filled (InvalidInput, 422).
+    State comes before role because it is about the case, not the caller: an
+    action nobody could take now is a stale view or a wrong button, and the
+    answer lists what this role can do instead, rather than sending a
+    handler to ask a dispatcher for an impossible step. Fields come last:
+    they only matter once the action is possible and permitted.
+    """
+    transition = _transition_for(action)
+    if current not in transition.sources:
+        allowed = allowed_actions(current, role)
+        raise IllegalTransition(
+            f"cannot {action} a case that is {current}; allowed for {role}: "
+            f"{', '.join(allowed) or 'none'}",
+            allowed=allowed,
+            status=str(current),
+            action=action,
+        )
+    if role not in transition.roles:
+        may = sorted(transition.roles)
+        raise Forbidden(
+            f"role {role} may not {action}; roles that may: {', '.join(may)}", roles=may
+        )
+    _check_fields(transition, fields or {})
+    return transition.target
+
+
+def _transition_for(action: str) -> Transition:
+    try:
+        return TRANSITIONS[action]
+    except KeyError:
+        raise UnknownAction(
+            f"unknown action {action!r}; actions: {', '.join(sorted(TRANSITIONS))}",
+            action=action,
+        ) from None
+
+
+def _check_fields(transition: Transition, fields: Mapping[str, object]) -> None:
+    missing = [name for name in transition.requires if _is_empty(fields.get(name))]
+    if missing:
+        raise InvalidInput(
+            f"{transition.action} needs {', '.join(missing)}: give a non-empty value",
+            missing=missing,
+        )
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        return not value
+    return False
+
+
+#: Which limit of the responsibility list runs while a case is in each state.
+#: Terminal states have none. Waiting for dispatch (also after a return or a
+#: reopen) is the dispatch limit; waiting for the department (or the county
+#: bureau) to take the case is the accept limit.
+_STEP_LIMIT: Mapping[Status, Callable[[StepLimits], float]] = {
+    Status.REPORTED: lambda limits: limits.dispatch_h,
+    Status.RETURNED: lambda limits: limits.dispatch_h,
+    Status.REOPENED: lambda limits: limits.dispatch_h,
+    Status.DISPATCHED: lambda limits: limits.accept_h,
+    Status.ESCALATED: lambda limits: limits.accept_h,
+    Status.ACCEPTED: lambda limits: limits.handle_h,
+    Status.HANDLED: lambda limits: limits.verify_h,
+    Status.VERIFIED: lambda limits: limits.verify_h,
+}
+
+
+def step_limit(limits: StepLimits, status: Status) -> float | None:
+    """Working hours a yellow case may spend in ``status``; None where no clock runs."""
+    limit = _STEP_LIMIT.get(status)
+    return None if limit is None else limit(limits)
+
+
+def step_deadline(
+    limits: StepLimits,
+    status: Status,
+    entered_at: datetime,
+    colour: Colour,
+    calendar: WorkCalendar,
+) -> datetime | None:
+    """When a step entered at ``entered_at`` in ``colour`` is due; None in terminal states."""
+    hours = step_limit(limits, status)
+    if hours is None:
+        return None
+    return calendar.add_working_hours(entered_at, hours * COLOUR_FACTOR[colour])
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stay of a case in one status; ``left_at`` is None for the current one."""
+
+    status: Status
+    entered_at: datetime
+    left_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """The supervision state of a case at a given moment.
+
+    ``deadline`` and ``hours_left`` are about the current step (None when it
+    is terminal); ``hours_left`` is in working hours and negative once overdue.
+    ``overdue_steps`` counts every step that overran, the current one included.
+    """
+
+    colour: Colour
+    overdue: bool
+    deadline: datetime | None
+    overdue_steps: int
+    hours_left: float | None
+
+
+def supervise(
+    base: Colour,
+    limits: StepLimits,
+    steps: Sequence[Step],
+    now: datetime,
+    calendar: WorkCalendar,
+) -> Supervision:
+    """Colour and deadline of a case at ``now``, from its steps in order.
+
+    Each step's deadline uses the colour in force when it began; a finished
+    step that left after its deadline, or the current step once ``now`` is
+    past its deadline, climbs the colour one level (capped at red).
+    """
+    _require_aware(now, "now")
+    _check_steps(steps)
+    colour, overdue_steps = base, 0
+    for step in steps[:-1]:
+        deadline = step_deadline(limits, step.status, step.entered_at, colour, calendar)
+        if deadline is not None and step.left_at is not None and step.left_at > deadline:
+            colour, overdue_steps = colour.climb(1), overdue_steps + 1
+    current = steps[-1]
+    deadline = step_deadline(limits, current.status, current.entered_at, colour, calendar)
+    if deadline is None:
+        return Supervision(colour, False, None, overdue_steps, None)
+    overdue = now > deadline
+    if overdue:
+        colour, overdue_steps = colour.climb(1), overdue_steps + 1
+    hours_left = _signed_hours(calendar, now, deadline)
+    return Supervision(colour, overdue, deadline, overdue_steps, hours_left)
+
+
+def _signed_hours(calendar: WorkCalendar, now: datetime, deadline: datetime) -> float:
+    if now <= deadline:
+        return calendar.working_hours_between(now, deadline)
+    return -calendar.working_hours_between(deadline, now)
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    """Refuse naive times: comparing them with aware deadlines would be a TypeError or a lie."""
+    if moment.utcoffset() is None:
+        raise InvalidInput(f"{what} = {moment.isoformat()} has no time zone; give it an offset")
+
+
+def _check_steps(steps: Sequence[Step]) -> None:
+    """Steps must be a history: non-empty, each finished but the last, in time order."""
+    if not steps:
+        raise InvalidInput("a case history needs at least one step")
+    if steps[-1].left_at is not None:
+        raise InvalidInput(
+            "the last step of a case history is the current one: left_at must be None"
+        )
+    for step in steps:
+        _require_aware(step.entered_at, f"step {step.status} entered_at")
+        if step.left_at is not None:
+            _require_aware(step.left_at, f"step {step.status} left_at")
+    for step, following in zip(steps, steps[1:], strict=False):
+        if step.left_at is None:
+            raise InvalidInput(f"step {step.status} is not the last one but has no left_at")
+        if not step.entered_at <= step.left_at <= following.entered_at:
+            raise InvalidInput(
+                f"step {step.status} entered {step.entered_at.isoformat()} and left "
+                f"{step.left_at.isoformat()}, before {following.status} entered "
+                f"{following.entered_at.isoformat()}: steps must be in time order"
+            )

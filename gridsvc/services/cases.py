@@ -1,0 +1,390 @@
+"""Case use cases: intake of a report, the closed loop's actions, reading a case.
+
+Every change is one database transaction: the case row, its event and (for
+intake) the idempotency record commit together or not at all, so a client
+that got an answer can rely on it, and a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from sqlalchemy import Engine
+
+from gridsvc.core.crs import parse_crs
+from gridsvc.core.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    OutsideJurisdiction,
+    StaleVersion,
+)
+from gridsvc.core.matching import OUTSIDE, Match, Matcher
+from gridsvc.core.routing import Matter, ResponsibilityList, route
+from gridsvc.core.workflow import (
+    TERMINAL,
+    Colour,
+    Role,
+    Status,
+    Step,
+    colour_for,
+    next_status,
+    supervise,
+)
+from gridsvc.core.worktime import WorkCalendar
+from gridsvc.store import cases as store
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+IN_FLIGHT_EXPIRY = timedelta(
+    seconds=60
+)  # an in-flight idempotency claim older than this was abandoned
+_M_PER_DEG = 111_320.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an API key's name, role and (for handlers) department."""
+
+    key_id: int
+    name: str
+    role: Role
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A patrol's report as the intake receives it (coordinates as sent)."""
+
+    lon: float
+    lat: float
+    crs: str
+    category: str
+    description: str = ""
+    severity: int | None = None
+    reporter: str = ""
+    client_time: datetime | None = None
+    address: str = ""
+    source: str = "patrol"
+
+    def fingerprint(self) -> str:
+        """A hash of the body, so the same Idempotency-Key with another body is caught."""
+        body = json.dumps(self.__dict__, default=str, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the intake answers: a status code and the case view (replayed on retries)."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+class CaseService:
+    """The closed loop over the database, the town's matcher and its responsibility list."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        matcher: Matcher,
+        matters: ResponsibilityList,
+        calendar: WorkCalendar,
+        layer_versions: Mapping[str, int],
+        duplicate_radius_m: float = 50.0,
+        duplicate_window: timedelta = timedelta(hours=72),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.matcher = matcher
+        self.matters = matters
+        self.calendar = calendar
+        self.layer_versions = dict(layer_versions)
+        self.duplicate_radius_m = duplicate_radius_m
+        self.duplicate_window = duplicate_window
+        self.clock = clock
+
+    # ---- intake -----------------------------------------------------------------------
+
+    def submit(self, report: Report, who: Principal, idempotency_key: str | None = None) -> Answer:
+        """Match, route and open a case; with a key, a retry answers the original again."""
+        matter = self.matters.get(report.category)
+        match = self.matcher.match_point(report.lon, report.lat, parse_crs(report.crs))
+        grid_code, team = self._responsible_grid(match, matter)
+        now = self.clock()
+        if idempotency_key:
+            replay = self._claim(who, idempotency_key, report.fingerprint(), now)
+            if replay is not None:
+                return replay
+        try:
+            with self.engine.begin() as conn:
+                case_id = self._insert(conn, report, matter, match, grid_code, team, who, now)
+                answer = Answer(201, self._view(conn, case_id, now))
+                if idempotency_key:
+                    store.finish_idempotency_key(
+                        conn, _principal(who), idempotency_key, 201, answer.body
+                    )
+        except BaseException:
+            if idempotency_key:
+                with self.engine.begin() as conn:
+                    store.release_idempotency_key(conn, _principal(who), idempotency_key)
+            raise
+        return answer
+
+    def _responsible_grid(self, match: Match, matter: Matter) -> tuple[str | None, str | None]:
+        """The grid and team; outside points only for matters that allow them (nearest grid)."""
+        if match.status != OUTSIDE:
+            return match.grid_code, match.team
+        if not matter.allow_outside:
+            raise OutsideJurisdiction(
+                f"the point is outside the jurisdiction ({match.reason}); matter {matter.code} "
+                "must be reported inside it",
+                nearest_grid_code=match.nearest_grid_code,
+                boundary_distance_m=match.boundary_distance_m,
+            )
+        grid = match.nearest_grid_code
+        teams = dict(
+            zip(self.matcher._attrs["grid_code"], self.matcher._attrs["team"], strict=True)
+        )
+        return grid, teams.get(grid)
+
+    def _claim(self, who: Principal, key: str, fingerprint: str, now: datetime) -> Answer | None:
+        with self.engine.begin() as conn:
+            row = store.claim_idempotency_key(conn, _principal(who), key, fingerprint, now)
+            if row is None:
+                return None
+            if row["request_hash"] != fingerprint:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was already used with a different report body"
+                )
+            if row["state"] == "done":
+                return Answer(int(row["status_code"]), row["response"])
+            if now - row["created_at"] > IN_FLIGHT_EXPIRY:
+                store.release_idempotency_key(conn, _principal(who), key)
+                store.claim_idempotency_key(conn, _principal(who), key, fingerprint, now)
+                return None
+            raise Conflict(
+                f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
+            )
+
+    def _insert(
+        self,
+        conn: Any,
+        report: Report,
+        matter: Matter,
+        match: Match,
+        grid_code: str | None,
+        team: str | None,
+        who: Principal,
+        now: datetime,
+    ) -> int:
+        routing = route(matter, team)
+        severity = report.severity or matter.default_severity
+        values = {
+            "status": Status.REPORTED.value,
+            "status_since": now,
+            "version": 1,
+            "category": matter.code,
+            "description": report.description,
+            "severity": severity,
+            "colour": colour_for(severity).value,
+            "source": report.source,
+            "reporter": report.reporter or who.name,
+            "address": report.address,
+            "client_time": report.client_time,
+            "created_at": now,
+            "updated_at": now,
+            "lon": match.lon,
+            "lat": match.lat,
+            "raw_lon": report.lon,
+            "raw_lat": report.lat,
+            "raw_crs": report.crs,
+            "geom_wkb": shapely.to_wkb(shapely.Point(match.lon, match.lat)),
+            "grid_code": grid_code,
+            "unit_code": match.unit_code,
+            "committee_code": match.committee_code,
+            "street_id": match.street_id,
+            "street_distance_m": match.street_distance_m,
+            "team": team,
+            "level": routing.level.value,
+            "department": routing.department,
+            "cooperating": list(routing.cooperating),
+            "group_code": routing.group,
+            "assignee": routing.team or routing.department,
+            "layer_versions": self.layer_versions,
+        }
+        case_id = store.insert_case(conn, now.astimezone(LOCAL_TZ).year, values)
+        store.add_event(
+            conn,
+            case_id,
+            action="report",
+            from_status=None,
+            to_status=Status.REPORTED.value,
+            actor=who.name,
+            role=who.role.value,
+            at=now,
+            note=report.description,
+            data={"match": {k: v for k, v in match.__dict__.items() if v is not None}},
+        )
+        return case_id
+
+    # ---- the closed loop ----------------------------------------------------------------
+
+    def act(
+        self, case_id: int, action: str, who: Principal, if_match: int, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Apply one action of the closed loop, if the case is still at the version the caller read."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            case = self._case(conn, case_id)
+            if case["version"] != if_match:
+                raise StaleVersion(
+                    f"case {case['number']} is at version {case['version']}, not {if_match}; read it again"
+                )
+            current = Status(case["status"])
+            target = next_status(current, action, who.role, fields)
+            _check_department(case, who)
+            values = self._effects(case, action, target, fields, now)
+            if not store.update_case(conn, case_id, if_match, values):
+                raise StaleVersion(f"case {case['number']} changed meanwhile; read it again")
+            store.add_event(
+                conn,
+                case_id,
+                action=action,
+                from_status=current.value,
+                to_status=target.value,
+                actor=who.name,
+                role=who.role.value,
+                at=now,
+                note=str(fields.get("reason") or fields.get("result") or fields.get("note") or ""),
+                data={k: v for k, v in fields.items() if v not in (None, "")},
+            )
+            return self._view(conn, case_id, now)
+
+    def _effects(
+        self,
+        case: dict[str, Any],
+        action: str,
+        target: Status,
+        fields: Mapping[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {"status": target.value, "status_since": now, "updated_at": now}
+        if action == "reopen":
+            values["reopen_count"] = case["reopen_count"] + 1
+        if action == "escalate":
+            values["assignee"] = fields["department"]
+        if action == "dispatch" and fields.get("assignee"):
+            values["assignee"] = fields["assignee"]
+        if action == "duplicate":
+            values["duplicate_of"] = int(fields["duplicate_of"])
+        return values
+
+    def get(self, case_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return self._view(conn, case_id, self.clock())
+
+    def _case(self, conn: Any, case_id: int) -> dict[str, Any]:
+        case = store.get_case(conn, case_id)
+        if case is None:
+            raise NotFound(f"no case with id {case_id}")
+        return case
+
+    def _view(self, conn: Any, case_id: int, now: datetime) -> dict[str, Any]:
+        """The case as the API shows it: fields, supervision computed now, history, duplicates."""
+        case = self._case(conn, case_id)
+        events = store.case_events(conn, case_id)
+        matter = self.matters.get(case["category"])
+        state = supervise(Colour(case["colour"]), matter.limits, _steps(events), now, self.calendar)
+        return _case_view(case, events, state, self._duplicates(conn, case))
+
+    def _duplicates(self, conn: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
+        """Open cases of the same category within the radius and time window."""
+        r = self.duplicate_radius_m
+        dlat = r / _M_PER_DEG
+        dlon = r / (_M_PER_DEG * max(np.cos(np.radians(case["lat"])), 0.01))
+        box = (case["lon"] - dlon, case["lat"] - dlat, case["lon"] + dlon, case["lat"] + dlat)
+        rows = store.open_cases_near(
+            conn, case["category"], box, case["created_at"] - self.duplicate_window
+        )
+        near = []
+        for row in rows:
+            if row["id"] == case["id"]:
+                continue
+            d = _metres(case["lon"], case["lat"], row["lon"], row["lat"])
+            if d <= r:
+                near.append({"id": row["id"], "number": row["number"], "distance_m": round(d, 1)})
+        return sorted(near, key=lambda x: x["distance_m"])
+
+
+def _check_department(case: dict[str, Any], who: Principal) -> None:
+    """A department handler acts only on cases held by (or routed to) their department."""
+    if who.role != Role.HANDLER:
+        return
+    if who.department not in (case["assignee"], case["department"], *case["cooperating"]):
+        raise Forbidden(
+            f"case {case['number']} is held by {case['assignee']}, not by department {who.department}"
+        )
+
+
+def _principal(who: Principal) -> str:
+    return f"key:{who.key_id}"
+
+
+def _steps(events: list[dict[str, Any]]) -> list[Step]:
+    steps = []
+    for i, event in enumerate(events):
+        left = events[i + 1]["at"] if i + 1 < len(events) else None
+        steps.append(Step(Status(event["to_status"]), event["at"], left))
+    return steps
+
+
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    kx = _M_PER_DEG * np.cos(np.radians((lat1 + lat2) / 2))
+    return float(np.hypot((lon2 - lon1) * kx, (lat2 - lat1) * _M_PER_DEG))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(LOCAL_TZ).isoformat() if value else None
+
+
+def _case_view(
+    case: dict[str, Any], events: list[dict[str, Any]], state: Any, duplicates: list[dict[str, Any]]
+) -> dict[str, Any]:
+    skip = {"geom_wkb", "version", "status_since"}
+    view = {
+        k: (_iso(v) if isinstance(v, datetime) else v) for k, v in case.items() if k not in skip
+    }
+    view["etag"] = case["version"]
+    view["open"] = case["status"] not in {s.value for s in TERMINAL}
+    view["supervision"] = {
+        "colour": state.colour.value,
+        "overdue": state.overdue,
+        "deadline": _iso(state.deadline),
+        "overdue_steps": state.overdue_steps,
+        "hours_left": None if state.hours_left is None else round(state.hours_left, 2),
+    }
+    view["possible_duplicates"] = duplicates
+    view["history"] = [
+        {
+            "seq": e["seq"],
+            "action": e["action"],
+            "from": e["from_status"],
+            "to": e["to_status"],
+            "actor": e["actor"],
+            "role": e["role"],
+            "at": _iso(e["at"]),
+            "note": e["note"],
+            "data": e["data"],
+        }
+        for e in events
+    ]
+    return view

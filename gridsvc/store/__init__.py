@@ -1,0 +1,1 @@
+"""Storage: the only code that speaks SQL (SQLAlchemy Core, portable to PostgreSQL)."""

@@ -1,0 +1,135 @@
+"""Cases, their append-only event log, idempotency keys and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from gridsvc.store import schema as s
+
+OPEN_EXCLUDED = ("closed", "duplicate", "cancelled")
+
+
+def insert_case(conn: Connection, year: int, values: dict[str, Any]) -> int:
+    """Insert a case and give it its human-readable number (year + id)."""
+    case_id = int(
+        conn.execute(
+            insert(s.cases).values(number=f"tmp-{id(values)}", **values)
+        ).inserted_primary_key[0]
+    )
+    number = f"{year}-{case_id:07d}"
+    conn.execute(update(s.cases).where(s.cases.c.id == case_id).values(number=number))
+    return case_id
+
+
+def add_event(conn: Connection, case_id: int, **values: Any) -> int:
+    """Append an event to a case's history; ``seq`` counts from 1 per case."""
+    seq = conn.execute(
+        select(func.coalesce(func.max(s.case_events.c.seq), 0) + 1).where(
+            s.case_events.c.case_id == case_id
+        )
+    ).scalar_one()
+    conn.execute(insert(s.case_events).values(case_id=case_id, seq=seq, **values))
+    return int(seq)
+
+
+def get_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def case_events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(s.case_events)
+        .where(s.case_events.c.case_id == case_id)
+        .order_by(s.case_events.c.seq)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def update_case(
+    conn: Connection, case_id: int, expected_version: int, values: dict[str, Any]
+) -> bool:
+    """Compare-and-set on the version (the ETag): False when someone else changed the case."""
+    result = conn.execute(
+        update(s.cases)
+        .where(s.cases.c.id == case_id, s.cases.c.version == expected_version)
+        .values(version=expected_version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+def open_cases_near(
+    conn: Connection, category: str, bbox: tuple[float, float, float, float], since: datetime
+) -> list[dict[str, Any]]:
+    """Open cases of a category inside a lon/lat box reported since a time (duplicate candidates)."""
+    minx, miny, maxx, maxy = bbox
+    c = s.cases.c
+    rows = conn.execute(
+        select(c.id, c.number, c.lon, c.lat, c.created_at, c.status).where(
+            and_(
+                c.category == category,
+                c.created_at >= since,
+                c.status.not_in(OPEN_EXCLUDED),
+                c.lon.between(minx, maxx),
+                c.lat.between(miny, maxy),
+            )
+        )
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+# ---- idempotency ---------------------------------------------------------------------------
+
+
+def claim_idempotency_key(
+    conn: Connection, principal: str, key: str, request_hash: str, now: datetime
+) -> dict[str, Any] | None:
+    """Claim a key (returns None) or return the existing row for it."""
+    t = s.idempotency_keys
+    row = conn.execute(select(t).where(t.c.principal == principal, t.c.key == key)).first()
+    if row is not None:
+        return dict(row._mapping)
+    conn.execute(
+        insert(t).values(
+            principal=principal,
+            key=key,
+            request_hash=request_hash,
+            state="in-flight",
+            created_at=now,
+        )
+    )
+    return None
+
+
+def finish_idempotency_key(
+    conn: Connection, principal: str, key: str, status_code: int, response: Any
+) -> None:
+    t = s.idempotency_keys
+    conn.execute(
+        update(t)
+        .where(t.c.principal == principal, t.c.key == key)
+        .values(state="done", status_code=status_code, response=response)
+    )
+
+
+def release_idempotency_key(conn: Connection, principal: str, key: str) -> None:
+    t = s.idempotency_keys
+    conn.execute(
+        delete(t).where(t.c.principal == principal, t.c.key == key, t.c.state == "in-flight")
+    )
+
+
+# ---- API keys ------------------------------------------------------------------------------
+
+
+def insert_api_key(conn: Connection, **values: Any) -> int:
+    return int(conn.execute(insert(s.api_keys).values(**values)).inserted_primary_key[0])
+
+
+def api_key_by_hash(conn: Connection, key_hash: str) -> dict[str, Any] | None:
+    t = s.api_keys
+    row = conn.execute(select(t).where(t.c.key_hash == key_hash, t.c.revoked_at.is_(None))).first()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,103 @@
+"""The town's reference data in the database: layer versions, teams, departments, lists.
+
+The service rebuilds its in-memory matcher from the published layer
+versions at start, so the database, not a file, is the source of truth once
+a town is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import Connection, delete, insert, select
+
+from gridsvc.core.crs import CGCS2000
+from gridsvc.core.layers import BASE_COLUMNS, Layer, LayerKind
+from gridsvc.store import schema as s
+
+
+def publish_layer(conn: Connection, layer: Layer, label: str, now: datetime | None = None) -> int:
+    """Store a layer as a new published version of its kind, retiring the active one."""
+    now = now or datetime.now(UTC)
+    conn.execute(
+        s.layer_versions.update()
+        .where(
+            s.layer_versions.c.kind == layer.kind.value, s.layer_versions.c.status == "published"
+        )
+        .values(status="retired", retired_at=now)
+    )
+    version_id = conn.execute(
+        insert(s.layer_versions).values(
+            kind=layer.kind.value, label=label, status="published", created_at=now, published_at=now
+        )
+    ).inserted_primary_key[0]
+    conn.execute(insert(s.features), list(_feature_rows(layer, version_id)))
+    return int(version_id)
+
+
+def _feature_rows(layer: Layer, version_id: int) -> Iterable[dict[str, Any]]:
+    frame = layer.frame
+    extra = [c for c in frame.columns if c not in (*BASE_COLUMNS, frame.geometry.name)]
+    wkb = shapely.to_wkb(frame.geometry.array)
+    for i, row in enumerate(frame.itertuples(index=False)):
+        record = row._asdict()
+        yield {
+            "version_id": version_id,
+            "code": str(record["code"]),
+            "name": str(record["name"]),
+            "parent_code": str(record["parent_code"] or ""),
+            "attrs": {k: _plain(record[k]) for k in extra},
+            "geom_wkb": wkb[i],
+        }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def active_versions(conn: Connection) -> dict[LayerKind, int]:
+    """The published version id of every layer kind that has one."""
+    rows = conn.execute(
+        select(s.layer_versions.c.kind, s.layer_versions.c.id).where(
+            s.layer_versions.c.status == "published"
+        )
+    )
+    return {LayerKind(kind): int(version_id) for kind, version_id in rows}
+
+
+def load_layer(conn: Connection, kind: LayerKind, version_id: int) -> Layer:
+    """A stored layer version as a Layer (attributes back as columns)."""
+    rows = conn.execute(
+        select(s.features).where(s.features.c.version_id == version_id).order_by(s.features.c.id)
+    ).all()
+    records = [
+        {"code": r.code, "name": r.name, "parent_code": r.parent_code, **(r.attrs or {})}
+        for r in rows
+    ]
+    geometry = shapely.from_wkb([r.geom_wkb for r in rows])
+    return Layer(kind, gpd.GeoDataFrame(records, geometry=geometry, crs=CGCS2000))
+
+
+def replace_table(conn: Connection, table_name: str, rows: list[Mapping[str, Any]]) -> None:
+    """Replace a whole reference table (teams, departments, groups, matters, holidays)."""
+    table = s.metadata.tables[table_name]
+    conn.execute(delete(table))
+    if rows:
+        conn.execute(insert(table), [dict(r) for r in rows])
+
+
+def read_table(conn: Connection, table_name: str) -> list[dict[str, Any]]:
+    table = s.metadata.tables[table_name]
+    return [dict(r._mapping) for r in conn.execute(select(table))]
+
+
+def holiday_days(conn: Connection) -> dict[date, bool]:
+    return {
+        date.fromisoformat(r["day"]): bool(r["is_workday"]) for r in read_table(conn, "holidays")
+    }

@@ -1,0 +1,218 @@
+"""The database schema (SQLAlchemy Core). Migrations in ``migrations/`` create it.
+
+Portable SQL only: SQLite is the embedded default, PostgreSQL/PostGIS comes
+later behind the same repositories. Geometry is stored as WKB next to plain
+coordinates; spatial questions go to the core's in-memory index, which is
+rebuilt from these rows at start. Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+layer_versions = Table(
+    "layer_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("status", String(12), nullable=False),  # draft, published, retired
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("retired_at", UTCDateTime),
+    Index("ix_layer_versions_kind_status", "kind", "status"),
+)
+
+features = Table(
+    "features",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("layer_versions.id"), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("parent_code", String(40), nullable=False, default=""),
+    Column("attrs", JSON, nullable=False, default=dict),
+    Column("geom_wkb", LargeBinary, nullable=False),
+    UniqueConstraint("version_id", "code", name="uq_features_version_code"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("staffing", Text, nullable=False, default=""),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("kind", String(20), nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("group_code", String(40)),
+)
+
+working_groups = Table(
+    "working_groups",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("lead_department", String(40), nullable=False),
+)
+
+matters = Table(
+    "matters",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("record", JSON, nullable=False),  # the responsibility-list row as loaded
+)
+
+holidays = Table(
+    "holidays",
+    metadata,
+    Column("day", String(10), primary_key=True),  # ISO date
+    Column("name", String(100), nullable=False, default=""),
+    Column("is_workday", Boolean, nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("status_since", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),  # the ETag
+    Column("category", String(40), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("severity", Integer, nullable=False),
+    Column("colour", String(10), nullable=False),  # colour at intake; supervision climbs from it
+    Column("source", String(20), nullable=False, default="patrol"),
+    Column("reporter", String(100), nullable=False, default=""),
+    Column("address", Text, nullable=False, default=""),
+    Column("client_time", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("lon", Float, nullable=False),  # CGCS2000
+    Column("lat", Float, nullable=False),
+    Column("raw_lon", Float, nullable=False),  # as sent, in raw_crs
+    Column("raw_lat", Float, nullable=False),
+    Column("raw_crs", String(20), nullable=False),
+    Column("geom_wkb", LargeBinary, nullable=False),
+    Column("grid_code", String(40)),
+    Column("unit_code", String(40)),
+    Column("committee_code", String(40)),
+    Column("street_id", String(40)),
+    Column("street_distance_m", Float),
+    Column("team", String(40)),
+    Column("level", String(10), nullable=False),
+    Column("department", String(40), nullable=False),  # primary responsible department
+    Column("cooperating", JSON, nullable=False, default=list),
+    Column("group_code", String(40)),
+    Column("assignee", String(40)),  # team or department currently holding the case
+    Column("duplicate_of", Integer, ForeignKey("cases.id")),
+    Column("reopen_count", Integer, nullable=False, default=0),
+    Column("layer_versions", JSON, nullable=False, default=dict),  # kind → version id matched under
+    Index("ix_cases_status", "status"),
+    Index("ix_cases_grid", "grid_code"),
+    Index("ix_cases_category_created", "category", "created_at"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("data", JSON, nullable=False, default=dict),
+    UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(10), nullable=False),  # in-flight, done
+    Column("status_code", Integer),
+    Column("response", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("filename", String(200), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("department", String(40)),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
