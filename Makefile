@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 ## run: the service on the demo town (SQLite default), http://127.0.0.1:8000
 run: $(STAMP)
+	$(BIN)/gridsvc db upgrade
+	$(BIN)/gridsvc demo load
 	$(BIN)/gridsvc serve
 
 ## test: lint, type-check the core, and the whole test suite

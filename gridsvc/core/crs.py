@@ -94,7 +94,11 @@ def parse_crs(name: str) -> InputCRS:
             found = pyproj.CRS.from_epsg(code)
         except pyproj.exceptions.CRSError as exc:
             raise UnknownCRS(f"EPSG:{code} is not a coordinate system PROJ knows") from exc
-        if not (found.is_projected or found.is_geographic) or found.is_vertical or len(found.axis_info) != 2:
+        if (
+            not (found.is_projected or found.is_geographic)
+            or found.is_vertical
+            or len(found.axis_info) != 2
+        ):
             raise UnknownCRS(
                 f"EPSG:{code} ({found.name}) is not a horizontal 2D coordinate system; "
                 "points need a geographic or projected CRS"

@@ -89,6 +89,48 @@ class Answer:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a queue or search asks for; colour and overdue are computed when read."""
+
+    status: tuple[str, ...] = ()
+    grid_code: str | None = None
+    unit_code: str | None = None
+    team: str | None = None
+    department: str | None = None
+    category: str | None = None
+    colour: str | None = None
+    overdue: bool | None = None
+    open_only: bool = False
+    bbox: tuple[float, float, float, float] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The part the database can filter on."""
+        return {
+            "status": list(self.status),
+            "grid_code": self.grid_code,
+            "unit_code": self.unit_code,
+            "team": self.team,
+            "department": self.department,
+            "category": self.category,
+            "open_only": self.open_only or self.overdue is True,
+            "bbox": self.bbox,
+            "created_from": self.created_from,
+            "created_to": self.created_to,
+        }
+
+    def admits(self, summary: dict[str, Any]) -> bool:
+        supervision = summary["supervision"]
+        if self.colour and supervision["colour"] != self.colour:
+            return False
+        return self.overdue is None or supervision["overdue"] == self.overdue
+
+
+SEARCH_BATCH = 500  # rows read per round while filling a page
+
+
 class CaseService:
     """The closed loop over the database, the town's matcher and its responsibility list."""
 
@@ -288,6 +330,71 @@ class CaseService:
             values["duplicate_of"] = int(fields["duplicate_of"])
         return values
 
+    def search(
+        self, wanted: CaseFilter, cursor: int | None, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of case summaries, newest first; the cursor continues where it stopped."""
+        now = self.clock()
+        items: list[dict[str, Any]] = []
+        before = cursor
+        with self.engine.connect() as conn:
+            while len(items) < limit:
+                rows = store.search_cases(conn, wanted.stored(), before, SEARCH_BATCH)
+                histories = store.events_for(conn, [r["id"] for r in rows])
+                for row in rows:
+                    before = row["id"]
+                    summary = self._summary(row, histories[row["id"]], now)
+                    if wanted.admits(summary):
+                        items.append(summary)
+                        if len(items) == limit:
+                            break
+                if len(rows) < SEARCH_BATCH and (not rows or before == rows[-1]["id"]):
+                    return items, None
+        return items, before
+
+    def supervision_queue(self, wanted: CaseFilter) -> list[dict[str, Any]]:
+        """Open cases that are overdue or whose colour climbed, most urgent first."""
+        base = CaseFilter(**{**wanted.__dict__, "open_only": True})
+        items, _ = self.search(base, None, 10_000)
+        queue = [
+            i for i in items if i["supervision"]["overdue"] or i["supervision"]["overdue_steps"]
+        ]
+        rank = {"red": 0, "orange": 1, "yellow": 2}
+        return sorted(
+            queue,
+            key=lambda i: (rank[i["supervision"]["colour"]], i["supervision"]["hours_left"] or 0),
+        )
+
+    def _summary(
+        self, case: dict[str, Any], events: list[dict[str, Any]], now: datetime
+    ) -> dict[str, Any]:
+        matter = self.matters.get(case["category"])
+        state = supervise(Colour(case["colour"]), matter.limits, _steps(events), now, self.calendar)
+        keep = (
+            "id",
+            "number",
+            "status",
+            "category",
+            "grid_code",
+            "unit_code",
+            "committee_code",
+            "team",
+            "department",
+            "assignee",
+            "level",
+            "severity",
+            "lon",
+            "lat",
+            "street_id",
+            "reopen_count",
+        )
+        summary = {k: case[k] for k in keep}
+        summary["category_name"] = matter.name
+        summary["created_at"] = _iso(case["created_at"])
+        summary["updated_at"] = _iso(case["updated_at"])
+        summary["supervision"] = _supervision(state)
+        return summary
+
     def get(self, case_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return self._view(conn, case_id, self.clock())
@@ -356,6 +463,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(LOCAL_TZ).isoformat() if value else None
 
 
+def _supervision(state: Any) -> dict[str, Any]:
+    return {
+        "colour": state.colour.value,
+        "overdue": state.overdue,
+        "deadline": _iso(state.deadline),
+        "overdue_steps": state.overdue_steps,
+        "hours_left": None if state.hours_left is None else round(state.hours_left, 2),
+    }
+
+
 def _case_view(
     case: dict[str, Any], events: list[dict[str, Any]], state: Any, duplicates: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -365,13 +482,7 @@ def _case_view(
     }
     view["etag"] = case["version"]
     view["open"] = case["status"] not in {s.value for s in TERMINAL}
-    view["supervision"] = {
-        "colour": state.colour.value,
-        "overdue": state.overdue,
-        "deadline": _iso(state.deadline),
-        "overdue_steps": state.overdue_steps,
-        "hours_left": None if state.hours_left is None else round(state.hours_left, 2),
-    }
+    view["supervision"] = _supervision(state)
     view["possible_duplicates"] = duplicates
     view["history"] = [
         {

@@ -133,3 +133,62 @@ def api_key_by_hash(conn: Connection, key_hash: str) -> dict[str, Any] | None:
     t = s.api_keys
     row = conn.execute(select(t).where(t.c.key_hash == key_hash, t.c.revoked_at.is_(None))).first()
     return dict(row._mapping) if row else None
+
+
+# ---- queues and search ---------------------------------------------------------------------
+
+SEARCHABLE = (
+    "status",
+    "grid_code",
+    "unit_code",
+    "committee_code",
+    "team",
+    "department",
+    "category",
+    "assignee",
+    "level",
+)
+
+
+def search_cases(
+    conn: Connection, filters: dict[str, Any], before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Cases matching stored-field filters, newest first, keyset-paginated by id.
+
+    ``filters`` keys: the SEARCHABLE columns (a value or a list of values),
+    ``open_only``, ``bbox`` (minx, miny, maxx, maxy in CGCS2000) and
+    ``created_from`` / ``created_to`` (aware datetimes).
+    """
+    c = s.cases.c
+    where = []
+    for name in SEARCHABLE:
+        value = filters.get(name)
+        if value:
+            where.append(
+                c[name].in_(value) if isinstance(value, (list, tuple)) else c[name] == value
+            )
+    if filters.get("open_only"):
+        where.append(c.status.not_in(OPEN_EXCLUDED))
+    if filters.get("bbox"):
+        minx, miny, maxx, maxy = filters["bbox"]
+        where += [c.lon.between(minx, maxx), c.lat.between(miny, maxy)]
+    if filters.get("created_from"):
+        where.append(c.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        where.append(c.created_at < filters["created_to"])
+    if before_id is not None:
+        where.append(c.id < before_id)
+    query = select(s.cases).where(and_(*where)).order_by(c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The histories of many cases in one query."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in case_ids}
+    if not case_ids:
+        return out
+    t = s.case_events
+    rows = conn.execute(select(t).where(t.c.case_id.in_(case_ids)).order_by(t.c.case_id, t.c.seq))
+    for r in rows:
+        out[r.case_id].append(dict(r._mapping))
+    return out

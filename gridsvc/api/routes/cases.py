@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gridsvc.api.auth import principal, require
 from gridsvc.core.errors import InvalidInput, PreconditionRequired
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import CaseService, Principal, Report
+from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -125,3 +129,135 @@ def _parse_if_match(value: str | None) -> int:
         raise InvalidInput(
             f"If-Match {value!r} is not an ETag of this service, e.g. '\"3\"'"
         ) from exc
+
+
+class Page(BaseModel):
+    """One page of cases; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[dict[str, Any]]
+    next_cursor: int | None
+
+
+Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.LEADER, Role.HANDLER))]
+
+
+def case_filter(
+    status: Annotated[list[str] | None, Query(description="one or more statuses")] = None,
+    grid: str | None = None,
+    unit: str | None = None,
+    team: str | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    colour: Annotated[str | None, Query(pattern="^(yellow|orange|red)$")] = None,
+    overdue: bool | None = None,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CGCS2000)")] = None,
+    created_from: Annotated[datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> CaseFilter:
+    """The queue's filters, checked once for every list endpoint."""
+    return CaseFilter(
+        status=tuple(status or ()),
+        grid_code=grid,
+        unit_code=unit,
+        team=team,
+        department=department,
+        category=category,
+        colour=colour,
+        overdue=overdue,
+        bbox=_bbox(bbox),
+        created_from=_aware(created_from, "from"),
+        created_to=_aware(created_to, "to"),
+    )
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"bbox {value!r} must be four numbers: minlon,minlat,maxlon,maxlat"
+        ) from exc
+    if minx > maxx or miny > maxy:
+        raise InvalidInput(f"bbox {value!r}: the minimum must come before the maximum")
+    return minx, miny, maxx, maxy
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone offset, e.g. 2026-05-01T00:00:00+08:00")
+    return value
+
+
+Filter = Annotated[CaseFilter, Depends(case_filter)]
+
+
+@router.get("/cases", response_model=Page)
+def list_cases(
+    service: Cases,
+    who: Dispatcher,
+    wanted: Filter,
+    cursor: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page:
+    """The case queue: filter by status, grid, unit, team, department, category, colour,
+    overdue, bbox and time range; newest first, cursor-paginated."""
+    items, next_cursor = service.search(wanted, cursor, limit)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+CSV_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "category",
+    "category_name",
+    "grid_code",
+    "unit_code",
+    "team",
+    "department",
+    "assignee",
+    "level",
+    "severity",
+    "colour",
+    "overdue",
+    "deadline",
+    "created_at",
+    "updated_at",
+    "lon",
+    "lat",
+    "reopen_count",
+)
+
+
+@router.get("/cases.csv", response_class=StreamingResponse)
+def export_cases(service: Cases, who: Dispatcher, wanted: Filter) -> StreamingResponse:
+    """The same queue as CSV (UTF-8 with BOM, so Excel shows the Chinese names)."""
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
+        cursor: int | None = None
+        while True:
+            items, cursor = service.search(wanted, cursor, 500)
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for item in items:
+                flat = {
+                    **item,
+                    **{k: item["supervision"][k] for k in ("colour", "overdue", "deadline")},
+                }
+                writer.writerow([flat.get(c, "") for c in CSV_COLUMNS])
+            yield buffer.getvalue()
+            if cursor is None:
+                return
+
+    headers = {"Content-Disposition": 'attachment; filename="cases.csv"'}
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/supervision")
+def supervision(service: Cases, who: Dispatcher, wanted: Filter) -> list[dict[str, Any]]:
+    """The supervision queue (督办): open cases that are overdue or whose colour climbed,
+    red first, then by the working hours left."""
+    return service.supervision_queue(wanted)
