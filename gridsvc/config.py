@@ -37,9 +37,14 @@ class Settings(BaseSettings):
     duplicate_window_h: float = Field(
         default=72.0, gt=0, description="possible duplicates: hours back"
     )
-    max_body_bytes: int = Field(
-        default=64 * 1024, gt=0, description="largest JSON report body accepted"
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, description="largest JSON body accepted")
+    max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="largest photo accepted"
     )
+    attachments_dir: Path = Field(
+        default=ROOT / "var" / "attachments", description="photos, stored by content hash"
+    )
+    rate_per_minute: int = Field(default=600, gt=0, description="requests a minute per API key")
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"
     )

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from gridsvc.api import problems
+from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.routes import cases, match
 from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
+from gridsvc.services.keys import KeyRing
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
@@ -45,6 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         {k.value: v for k, v in ref.versions.items()},
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
+    )
+    app.state.keyring = KeyRing(engine)
+    app.state.limiter = RateLimiter(settings.rate_per_minute)
+    app.add_middleware(
+        BodyLimits, json_bytes=settings.max_body_bytes, upload_bytes=settings.max_attachment_bytes
     )
     problems.install(app)
     app.include_router(match.router)

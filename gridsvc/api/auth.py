@@ -10,7 +10,6 @@ from fastapi import Depends, Header, Query, Request
 from gridsvc.core.errors import Forbidden
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
-from gridsvc.services.keys import authenticate
 
 
 def principal(
@@ -22,7 +21,8 @@ def principal(
     key = api_key
     if authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
-    who = authenticate(request.app.state.engine, key)
+    who: Principal = request.app.state.keyring.authenticate(key)
+    request.app.state.limiter.check(who.key_id)
     request.state.principal = who
     return who
 

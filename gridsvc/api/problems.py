@@ -26,6 +26,9 @@ _STANDARD = frozenset({"type", "title", "status", "detail", "instance"})
 TYPE_BASE = "https://gridsvc.example/problems/"
 
 STATUS: dict[type[errors.GridsvcError], int] = {
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.RateLimited: 429,
     errors.InvalidInput: 422,
     errors.UnreadableFile: 400,
     errors.Unauthenticated: 401,
@@ -54,6 +57,7 @@ def problem(
     detail: str,
     request: Request,
     extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """An RFC 9457 body; ``extra`` members never override the standard ones."""
     body = {k: v for k, v in (extra or {}).items() if k not in _STANDARD}
@@ -64,7 +68,7 @@ def problem(
         "detail": detail,
         "instance": str(request.url.path),
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -76,9 +80,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
             status, exc.code, exc.title, "the server could not complete the request", request
         )
     extra: dict[str, Any] = dict(exc.extra)
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
         extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
-    return problem(status, exc.code, exc.title, exc.message, request, extra)
+    return problem(status, exc.code, exc.title, exc.message, request, extra, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -136,3 +136,20 @@ class PreconditionRequired(GridsvcError):
 
     code = "precondition-required"
     title = "If-Match required"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload-too-large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class RateLimited(GridsvcError):
+    """Too many requests from one API key; ``retry_after`` seconds until the next is allowed."""
+
+    code = "rate-limited"
+    title = "Too many requests"

@@ -447,9 +447,11 @@ def _principal(who: Principal) -> str:
 
 
 def _steps(events: list[dict[str, Any]]) -> list[Step]:
+    """The steps of a case from its history; events that keep the status (a photo) start none."""
+    changes = [e for e in events if e["from_status"] != e["to_status"]]
     steps = []
-    for i, event in enumerate(events):
-        left = events[i + 1]["at"] if i + 1 < len(events) else None
+    for i, event in enumerate(changes):
+        left = changes[i + 1]["at"] if i + 1 < len(changes) else None
         steps.append(Step(Status(event["to_status"]), event["at"], left))
     return steps
 

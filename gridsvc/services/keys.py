@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -38,12 +39,35 @@ def create_key(engine: Engine, role: Role, name: str, department: str | None = N
     return key
 
 
-def authenticate(engine: Engine, key: str | None) -> Principal:
-    """The principal behind a key, or Unauthenticated."""
-    if not key:
-        raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
-    with engine.connect() as conn:
-        row = store.api_key_by_hash(conn, hash_key(key))
-    if row is None:
-        raise Unauthenticated("unknown or revoked API key")
-    return Principal(int(row["id"]), row["name"], Role(row["role"]), row["department"])
+class KeyRing:
+    """Looks keys up, remembering answers for ``ttl`` seconds (a revocation takes that long).
+
+    Every request needs its caller; without the cache each one would cost a
+    database round trip on the hot intake path.
+    """
+
+    def __init__(self, engine: Engine, ttl: float = 30.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._seen: dict[str, tuple[float, Principal | None]] = {}
+
+    def authenticate(self, key: str | None) -> Principal:
+        """The principal behind a key, or Unauthenticated."""
+        if not key:
+            raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+        digest = hash_key(key)
+        now = time.monotonic()
+        hit = self._seen.get(digest)
+        if hit is None or now - hit[0] > self.ttl:
+            hit = (now, self._lookup(digest))
+            self._seen[digest] = hit
+        if hit[1] is None:
+            raise Unauthenticated("unknown or revoked API key")
+        return hit[1]
+
+    def _lookup(self, digest: str) -> Principal | None:
+        with self.engine.connect() as conn:
+            row = store.api_key_by_hash(conn, digest)
+        if row is None:
+            return None
+        return Principal(int(row["id"]), row["name"], Role(row["role"]), row["department"])

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gridsvc.api.auth import principal, require
-from gridsvc.core.errors import InvalidInput, PreconditionRequired
+from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role
+from gridsvc.services.attachments import add_photo, get_photo
 from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -98,24 +100,6 @@ def submit_report(
 def get_case(case_id: int, response: Response, service: Cases, who: Reader) -> dict[str, Any]:
     """A case with its matching, routing, supervision (computed now) and full history."""
     return _with_etag(response, service.get(case_id))
-
-
-@router.post("/cases/{case_id}/{action}")
-def act_on_case(
-    case_id: int,
-    action: str,
-    response: Response,
-    service: Cases,
-    who: Reader,
-    if_match: Annotated[str | None, Header(description='the ETag you read, e.g. "3"')] = None,
-    body: Annotated[ActionIn | None, Body()] = None,
-) -> dict[str, Any]:
-    """One step of the closed loop: dispatch, accept, return, handle, verify, close, reopen,
-    escalate, duplicate, cancel. `If-Match` with the case's ETag is required (428 without,
-    412 when someone changed the case since you read it)."""
-    version = _parse_if_match(if_match)
-    fields = (body or ActionIn()).model_dump()
-    return _with_etag(response, service.act(case_id, action, who, version, fields))
 
 
 def _parse_if_match(value: str | None) -> int:
@@ -261,3 +245,56 @@ def supervision(service: Cases, who: Dispatcher, wanted: Filter) -> list[dict[st
     """The supervision queue (督办): open cases that are overdue or whose colour climbed,
     red first, then by the working hours left."""
     return service.supervision_queue(wanted)
+
+
+Uploader = Annotated[Principal, Depends(require(Role.PATROL, Role.HANDLER, Role.DISPATCHER))]
+
+
+@router.post("/cases/{case_id}/attachments", status_code=201)
+async def upload_attachment(
+    case_id: int, request: Request, who: Uploader, file: UploadFile
+) -> dict[str, Any]:
+    """Attach a photo (JPEG, PNG or HEIC, checked by content; size-limited) to a case."""
+    settings = request.app.state.settings
+    data = await file.read(settings.max_attachment_bytes + 1)
+    if len(data) > settings.max_attachment_bytes:
+        raise PayloadTooLarge(f"the photo is larger than {settings.max_attachment_bytes:,} bytes")
+    return await run_in_threadpool(
+        add_photo,
+        request.app.state.engine,
+        settings.attachments_dir,
+        case_id,
+        data,
+        file.filename or "",
+        who,
+    )
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    case_id: int, attachment_id: int, request: Request, who: Reader
+) -> FileResponse:
+    """The stored photo."""
+    path, kind = get_photo(
+        request.app.state.engine, request.app.state.settings.attachments_dir, case_id, attachment_id
+    )
+    return FileResponse(path, media_type=kind)
+
+
+# Registered last: the catch-all action path must not shadow the attachment routes.
+@router.post("/cases/{case_id}/{action}")
+def act_on_case(
+    case_id: int,
+    action: str,
+    response: Response,
+    service: Cases,
+    who: Reader,
+    if_match: Annotated[str | None, Header(description='the ETag you read, e.g. "3"')] = None,
+    body: Annotated[ActionIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """One step of the closed loop: dispatch, accept, return, handle, verify, close, reopen,
+    escalate, duplicate, cancel. `If-Match` with the case's ETag is required (428 without,
+    412 when someone changed the case since you read it)."""
+    version = _parse_if_match(if_match)
+    fields = (body or ActionIn()).model_dump()
+    return _with_etag(response, service.act(case_id, action, who, version, fields))
