@@ -137,7 +137,10 @@ def write_points(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, path: Pat
     if suffix == ".csv":
         rows.to_csv(path, index=False, encoding="utf-8")
         return
-    geo = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(lon, lat), crs=CGCS2000)
+    known = np.isfinite(lon) & np.isfinite(lat)
+    points = gpd.points_from_xy(np.where(known, lon, 0.0), np.where(known, lat, 0.0))
+    geometry = gpd.GeoSeries(points, crs=CGCS2000).where(known, None)  # no position: null geometry
+    geo = gpd.GeoDataFrame(rows, geometry=geometry, crs=CGCS2000)
     if suffix == ".parquet":
         geo.to_parquet(path)
         return

@@ -34,6 +34,7 @@ from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
 from gridsvc.core.layers import Layer
 from gridsvc.core.locator import PolygonLocator
+from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
 MATCHED, OUTSIDE, INVALID = "matched", "outside", "invalid"
@@ -224,6 +225,7 @@ class Matcher:
         reason[bad] = (
             "coordinates out of range: longitude must be in [-180, 180], latitude in [-90, 90]"
         )
+        reason[~(np.isfinite(raw_x) & np.isfinite(raw_y))] = "coordinates missing or not numbers"
         reason[swapped] = (
             "longitude and latitude look swapped: the swapped point lies in the jurisdiction"
         )
@@ -306,9 +308,12 @@ class Matcher:
             return
         outside = valid[where]
         points = shapely.points(mx[where], my[where])
-        (_, nearest), distance = self._grid_tree.query_nearest(
-            points, return_distance=True, all_matches=False
+        # all equidistant grids come back; the lowest code wins, as everywhere else
+        (which, grids), dists = self._grid_tree.query_nearest(
+            points, return_distance=True, all_matches=True
         )
+        first = first_per_group(which, self.grids.locator.rank[grids])
+        nearest, distance = grids[first], dists[first]
         table.nearest_grid[outside] = nearest
         boundary = (
             distance

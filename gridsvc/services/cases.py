@@ -149,6 +149,9 @@ class CaseService:
         self.matcher = matcher
         self.matters = matters
         self.calendar = calendar
+        self.natural_time = WorkCalendar.continuous(
+            calendar.tz.key if hasattr(calendar.tz, "key") else "Asia/Shanghai"
+        )
         self.layer_versions = dict(layer_versions)
         self.duplicate_radius_m = duplicate_radius_m
         self.duplicate_window = duplicate_window
@@ -369,7 +372,9 @@ class CaseService:
         self, case: dict[str, Any], events: list[dict[str, Any]], now: datetime
     ) -> dict[str, Any]:
         matter = self.matters.get(case["category"])
-        state = supervise(Colour(case["colour"]), matter.limits, _steps(events), now, self.calendar)
+        state = supervise(
+            Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
+        )
         keep = (
             "id",
             "number",
@@ -395,6 +400,11 @@ class CaseService:
         summary["supervision"] = _supervision(state)
         return summary
 
+    def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
+        """Grid-level (small loop) cases run on natural time: street teams work in shifts every
+        day. Town and county departments count working hours with the holiday calendar."""
+        return self.natural_time if case["level"] == "grid" else self.calendar
+
     def get(self, case_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             return self._view(conn, case_id, self.clock())
@@ -410,7 +420,9 @@ class CaseService:
         case = self._case(conn, case_id)
         events = store.case_events(conn, case_id)
         matter = self.matters.get(case["category"])
-        state = supervise(Colour(case["colour"]), matter.limits, _steps(events), now, self.calendar)
+        state = supervise(
+            Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
+        )
         return _case_view(case, events, state, self._duplicates(conn, case))
 
     def _duplicates(self, conn: Any, case: dict[str, Any]) -> list[dict[str, Any]]:

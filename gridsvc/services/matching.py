@@ -61,7 +61,9 @@ def _match_chunk(
             continue
         table = matcher.match_points(points.x[idx], points.y[idx], crs)
         frame = matcher.frame(table).set_index(pd.Index(idx))
-        frame["lon_cgcs2000"], frame["lat_cgcs2000"] = table.lon, table.lat
+        invalid = table.status == INVALID  # no trustworthy position: written without geometry
+        frame["lon_cgcs2000"] = np.where(invalid, np.nan, table.lon)
+        frame["lat_cgcs2000"] = np.where(invalid, np.nan, table.lat)
         frames.append(frame)
     return frames
 
