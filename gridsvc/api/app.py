@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
-from gridsvc.api.routes import cases, match
+from gridsvc.api.routes import cases, match, open311
 from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
 from gridsvc.services.keys import KeyRing
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(match.router)
     app.include_router(cases.router)
+    app.include_router(open311.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing() -> str:

@@ -14,9 +14,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gridsvc.api.routes.open311 import open311_errors
 from gridsvc.core import errors
 
 log = logging.getLogger("gridsvc.api")
@@ -58,8 +59,14 @@ def problem(
     request: Request,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """An RFC 9457 body; ``extra`` members never override the standard ones."""
+) -> Response:
+    """An RFC 9457 body; ``extra`` members never override the standard ones.
+
+    Open311 clients expect their spec's ``[{"code", "description"}]`` instead,
+    so paths under /open311 get that form with the same status.
+    """
+    if request.url.path.startswith("/open311/"):
+        return open311_errors(status, detail, request.url.path)
     body = {k: v for k, v in (extra or {}).items() if k not in _STANDARD}
     body |= {
         "type": TYPE_BASE + code,
@@ -71,7 +78,7 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.GridsvcError)
     status = status_for(exc)
     if status >= 500:
@@ -86,7 +93,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.code, exc.title, exc.message, request, extra, headers)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     issues = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
@@ -98,13 +105,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s failed", request.url.path, exc_info=exc)
     return problem(
         500, "internal", "Internal error", "the server could not complete the request", request

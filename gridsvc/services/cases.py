@@ -74,6 +74,7 @@ class Report:
     client_time: datetime | None = None
     address: str = ""
     source: str = "patrol"
+    media_url: str = ""
 
     def fingerprint(self) -> str:
         """A hash of the body, so the same Idempotency-Key with another body is caught."""
@@ -277,7 +278,10 @@ class CaseService:
             role=who.role.value,
             at=now,
             note=report.description,
-            data={"match": {k: v for k, v in match.__dict__.items() if v is not None}},
+            data={
+                "match": {k: v for k, v in match.__dict__.items() if v is not None},
+                **({"media_url": report.media_url} if report.media_url else {}),
+            },
         )
         return case_id
 
@@ -400,6 +404,14 @@ class CaseService:
         summary["supervision"] = _supervision(state)
         return summary
 
+    def get_by_number(self, number: str) -> dict[str, Any]:
+        """A case by its human-readable number (what Open311 calls the service_request_id)."""
+        with self.engine.connect() as conn:
+            case_id = store.case_id_by_number(conn, number)
+            if case_id is None:
+                raise NotFound(f"no case numbered {number!r}")
+            return self._view(conn, case_id, self.clock())
+
     def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
         """Grid-level (small loop) cases run on natural time: street teams work in shifts every
         day. Town and county departments count working hours with the holiday calendar."""
@@ -423,7 +435,9 @@ class CaseService:
         state = supervise(
             Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
         )
-        return _case_view(case, events, state, self._duplicates(conn, case))
+        view = _case_view(case, events, state, self._duplicates(conn, case))
+        view["category_name"] = matter.name
+        return view
 
     def _duplicates(self, conn: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
         """Open cases of the same category within the radius and time window."""

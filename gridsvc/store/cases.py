@@ -192,3 +192,8 @@ def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str
     for r in rows:
         out[r.case_id].append(dict(r._mapping))
     return out
+
+
+def case_id_by_number(conn: Connection, number: str) -> int | None:
+    row = conn.execute(select(s.cases.c.id).where(s.cases.c.number == number)).first()
+    return int(row[0]) if row else None
