@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ref.matters,
         ref.calendar,
         {k.value: v for k, v in ref.versions.items()},
+        departments=ref.departments,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
     )

@@ -88,6 +88,8 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         )
     extra: dict[str, Any] = dict(exc.extra)
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    if isinstance(exc, errors.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
         extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
     return problem(status, exc.code, exc.title, exc.message, request, extra, headers)

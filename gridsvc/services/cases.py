@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,13 +19,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.crs import parse_crs
 from gridsvc.core.errors import (
     Conflict,
     Forbidden,
     IdempotencyKeyReused,
+    InvalidInput,
     NotFound,
     OutsideJurisdiction,
     StaleVersion,
@@ -42,6 +46,7 @@ from gridsvc.core.workflow import (
 )
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.store import cases as store
+from gridsvc.store.writer import GroupCommitter
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 IN_FLIGHT_EXPIRY = timedelta(
@@ -142,6 +147,7 @@ class CaseService:
         matters: ResponsibilityList,
         calendar: WorkCalendar,
         layer_versions: Mapping[str, int],
+        departments: Mapping[str, Mapping[str, Any]] | None = None,
         duplicate_radius_m: float = 50.0,
         duplicate_window: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -154,36 +160,97 @@ class CaseService:
             calendar.tz.key if hasattr(calendar.tz, "key") else "Asia/Shanghai"
         )
         self.layer_versions = dict(layer_versions)
+        self.departments = dict(departments or {})
         self.duplicate_radius_m = duplicate_radius_m
         self.duplicate_window = duplicate_window
         self.clock = clock
+        self.writer = GroupCommitter(engine)
+        self._lock = threading.Lock()
+        self._in_flight: set[tuple[str, str]] = set()
 
     # ---- intake -----------------------------------------------------------------------
 
     def submit(self, report: Report, who: Principal, idempotency_key: str | None = None) -> Answer:
-        """Match, route and open a case; with a key, a retry answers the original again."""
+        """Match, route and open a case; with a key, a retry answers the original again.
+
+        Everything that can refuse the report (category, coordinates, the
+        jurisdiction, the key) is checked before anything is written; the case,
+        its first event and the key's answer then commit together, in the
+        writer's next group commit.
+        """
         matter = self.matters.get(report.category)
         match = self.matcher.match_point(report.lon, report.lat, parse_crs(report.crs))
         grid_code, team = self._responsible_grid(match, matter)
         now = self.clock()
-        if idempotency_key:
-            replay = self._claim(who, idempotency_key, report.fingerprint(), now)
-            if replay is not None:
-                return replay
-        try:
-            with self.engine.begin() as conn:
-                case_id = self._insert(conn, report, matter, match, grid_code, team, who, now)
-                answer = Answer(201, self._view(conn, case_id, now))
-                if idempotency_key:
-                    store.finish_idempotency_key(
-                        conn, _principal(who), idempotency_key, 201, answer.body
-                    )
-        except BaseException:
+        fingerprint = report.fingerprint() if idempotency_key else ""
+        with self._key_in_flight(who, idempotency_key):
             if idempotency_key:
-                with self.engine.begin() as conn:
-                    store.release_idempotency_key(conn, _principal(who), idempotency_key)
-            raise
-        return answer
+                replay = self._replay(who, idempotency_key, fingerprint, now)
+                if replay is not None:
+                    return replay
+            values = self._case_values(report, matter, match, grid_code, team, who, now)
+            event = self._report_event(report, match, who, now)
+            with self.engine.connect() as conn:
+                duplicates = self._duplicates(conn, {**values, "id": None})
+
+            def write(conn: Connection) -> Answer:
+                case_id, number = store.insert_case(conn, now.astimezone(LOCAL_TZ).year, values)
+                store.add_event(conn, case_id, seq=1, **event)
+                case = {**values, "id": case_id, "number": number}
+                answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
+                if idempotency_key:
+                    store.record_idempotency_key(
+                        conn, _principal(who), idempotency_key, fingerprint, now, 201, answer.body
+                    )
+                return answer
+
+            try:
+                return self.writer.run(write)
+            except IntegrityError:
+                if not idempotency_key:
+                    raise
+                # another process committed the same key first: answer as a retry would be
+                replay = self._replay(who, idempotency_key, fingerprint, now)
+                if replay is None:
+                    raise
+                return replay
+
+    @contextmanager
+    def _key_in_flight(self, who: Principal, key: str | None) -> Iterator[None]:
+        """Within this process, a second request with a key still being processed is a 409."""
+        if not key:
+            yield
+            return
+        token = (_principal(who), key)
+        with self._lock:
+            if token in self._in_flight:
+                raise Conflict(
+                    f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
+                )
+            self._in_flight.add(token)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight.discard(token)
+
+    def _replay(self, who: Principal, key: str, fingerprint: str, now: datetime) -> Answer | None:
+        """The stored answer for a key, None for a fresh (or abandoned) key, or an error."""
+        with self.engine.connect() as conn:
+            row = store.idempotency_record(conn, _principal(who), key)
+        if row is None:
+            return None
+        if row["request_hash"] != fingerprint:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was already used with a different report body"
+            )
+        if row["state"] == "done":
+            return Answer(int(row["status_code"]), row["response"])
+        if now - row["created_at"] > IN_FLIGHT_EXPIRY:
+            return None  # abandoned by a crashed process; record_idempotency_key replaces it
+        raise Conflict(
+            f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
+        )
 
     def _responsible_grid(self, match: Match, matter: Matter) -> tuple[str | None, str | None]:
         """The grid and team; outside points only for matters that allow them (nearest grid)."""
@@ -196,34 +263,10 @@ class CaseService:
                 nearest_grid_code=match.nearest_grid_code,
                 boundary_distance_m=match.boundary_distance_m,
             )
-        grid = match.nearest_grid_code
-        teams = dict(
-            zip(self.matcher._attrs["grid_code"], self.matcher._attrs["team"], strict=True)
-        )
-        return grid, teams.get(grid)
+        return match.nearest_grid_code, self.matcher.team_of(match.nearest_grid_code)
 
-    def _claim(self, who: Principal, key: str, fingerprint: str, now: datetime) -> Answer | None:
-        with self.engine.begin() as conn:
-            row = store.claim_idempotency_key(conn, _principal(who), key, fingerprint, now)
-            if row is None:
-                return None
-            if row["request_hash"] != fingerprint:
-                raise IdempotencyKeyReused(
-                    f"Idempotency-Key {key!r} was already used with a different report body"
-                )
-            if row["state"] == "done":
-                return Answer(int(row["status_code"]), row["response"])
-            if now - row["created_at"] > IN_FLIGHT_EXPIRY:
-                store.release_idempotency_key(conn, _principal(who), key)
-                store.claim_idempotency_key(conn, _principal(who), key, fingerprint, now)
-                return None
-            raise Conflict(
-                f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
-            )
-
-    def _insert(
+    def _case_values(
         self,
-        conn: Any,
         report: Report,
         matter: Matter,
         match: Match,
@@ -231,10 +274,10 @@ class CaseService:
         team: str | None,
         who: Principal,
         now: datetime,
-    ) -> int:
+    ) -> dict[str, Any]:
         routing = route(matter, team)
         severity = report.severity or matter.default_severity
-        values = {
+        return {
             "status": Status.REPORTED.value,
             "status_since": now,
             "version": 1,
@@ -265,25 +308,25 @@ class CaseService:
             "cooperating": list(routing.cooperating),
             "group_code": routing.group,
             "assignee": routing.team or routing.department,
+            "duplicate_of": None,
+            "reopen_count": 0,
             "layer_versions": self.layer_versions,
         }
-        case_id = store.insert_case(conn, now.astimezone(LOCAL_TZ).year, values)
-        store.add_event(
-            conn,
-            case_id,
-            action="report",
-            from_status=None,
-            to_status=Status.REPORTED.value,
-            actor=who.name,
-            role=who.role.value,
-            at=now,
-            note=report.description,
-            data={
-                "match": {k: v for k, v in match.__dict__.items() if v is not None},
-                **({"media_url": report.media_url} if report.media_url else {}),
-            },
-        )
-        return case_id
+
+    def _report_event(
+        self, report: Report, match: Match, who: Principal, now: datetime
+    ) -> dict[str, Any]:
+        extra = {"media_url": report.media_url} if report.media_url else {}
+        return {
+            "action": "report",
+            "from_status": None,
+            "to_status": Status.REPORTED.value,
+            "actor": who.name,
+            "role": who.role.value,
+            "at": now,
+            "note": report.description,
+            "data": {"match": {k: v for k, v in match.__dict__.items() if v is not None}, **extra},
+        }
 
     # ---- the closed loop ----------------------------------------------------------------
 
@@ -292,7 +335,8 @@ class CaseService:
     ) -> dict[str, Any]:
         """Apply one action of the closed loop, if the case is still at the version the caller read."""
         now = self.clock()
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> dict[str, Any]:
             case = self._case(conn, case_id)
             if case["version"] != if_match:
                 raise StaleVersion(
@@ -301,8 +345,10 @@ class CaseService:
             current = Status(case["status"])
             target = next_status(current, action, who.role, fields)
             _check_department(case, who)
-            values = self._effects(case, action, target, fields, now)
-            if not store.update_case(conn, case_id, if_match, values):
+            self._check_targets(conn, case, action, fields)
+            if not store.update_case(
+                conn, case_id, if_match, self._effects(case, action, target, fields, now)
+            ):
                 raise StaleVersion(f"case {case['number']} changed meanwhile; read it again")
             store.add_event(
                 conn,
@@ -317,6 +363,30 @@ class CaseService:
                 data={k: v for k, v in fields.items() if v not in (None, "")},
             )
             return self._view(conn, case_id, now)
+
+        return self.writer.run(write)
+
+    def _check_targets(
+        self, conn: Connection, case: dict[str, Any], action: str, fields: Mapping[str, Any]
+    ) -> None:
+        """What an action points at must exist: a county bureau to escalate to, an earlier case."""
+        if action == "escalate":
+            code = fields["department"]
+            department = self.departments.get(code)
+            if department is None or department.get("level") != "county":
+                county = sorted(
+                    c for c, d in self.departments.items() if d.get("level") == "county"
+                )
+                raise InvalidInput(
+                    f"escalation goes to a county department (乡呼县应); {code!r} is not one. "
+                    f"County departments: {', '.join(county)}"
+                )
+        if action == "duplicate":
+            other = int(fields["duplicate_of"])
+            if other == case["id"]:
+                raise InvalidInput(f"case {case['number']} cannot be a duplicate of itself")
+            if store.get_case(conn, other) is None:
+                raise InvalidInput(f"duplicate_of {other}: no such case")
 
     def _effects(
         self,
@@ -431,11 +501,20 @@ class CaseService:
         """The case as the API shows it: fields, supervision computed now, history, duplicates."""
         case = self._case(conn, case_id)
         events = store.case_events(conn, case_id)
+        return self._fresh_view(case, events, now, self._duplicates(conn, case))
+
+    def _fresh_view(
+        self,
+        case: dict[str, Any],
+        events: list[dict[str, Any]],
+        now: datetime,
+        duplicates: list[dict[str, Any]],
+    ) -> dict[str, Any]:
         matter = self.matters.get(case["category"])
         state = supervise(
             Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
         )
-        view = _case_view(case, events, state, self._duplicates(conn, case))
+        view = _case_view(case, events, state, duplicates)
         view["category_name"] = matter.name
         return view
 

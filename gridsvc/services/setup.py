@@ -49,6 +49,7 @@ class Reference:
     versions: dict[LayerKind, int]
     matters: ResponsibilityList
     calendar: WorkCalendar
+    departments: dict[str, dict[str, Any]]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -341,4 +342,5 @@ def load_reference(engine: Engine) -> Reference:
             [r["record"] for r in reference.read_table(conn, "matters")]
         )
         calendar = WorkCalendar(reference.holiday_days(conn))
-    return Reference(Town(layers), versions, matters, calendar)
+        departments = {r["code"]: r for r in reference.read_table(conn, "departments")}
+    return Reference(Town(layers), versions, matters, calendar, departments)

@@ -5,34 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from gridsvc.store import schema as s
 
 OPEN_EXCLUDED = ("closed", "duplicate", "cancelled")
 
 
-def insert_case(conn: Connection, year: int, values: dict[str, Any]) -> int:
-    """Insert a case and give it its human-readable number (year + id)."""
+# Statements built once: a statement made per call costs more to cache-key than to run.
+_INSERT_CASE = s.cases.insert()
+_SET_NUMBER = (
+    s.cases.update()
+    .where(s.cases.c.id == bindparam("case_id"))
+    .values(number=bindparam("new_number"))
+)
+_INSERT_EVENT = s.case_events.insert()
+_NEXT_SEQ = select(func.coalesce(func.max(s.case_events.c.seq), 0) + 1).where(
+    s.case_events.c.case_id == bindparam("case_id")
+)
+_INSERT_IDEMPOTENCY = s.idempotency_keys.insert()
+
+
+def insert_case(conn: Connection, year: int, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert a case and give it its human-readable number (year + id); returns both."""
     case_id = int(
-        conn.execute(
-            insert(s.cases).values(number=f"tmp-{id(values)}", **values)
-        ).inserted_primary_key[0]
+        conn.execute(_INSERT_CASE, {**values, "number": f"new-{id(values)}"}).inserted_primary_key[
+            0
+        ]
     )
     number = f"{year}-{case_id:07d}"
-    conn.execute(update(s.cases).where(s.cases.c.id == case_id).values(number=number))
-    return case_id
+    conn.execute(_SET_NUMBER, {"case_id": case_id, "new_number": number})
+    return case_id, number
 
 
-def add_event(conn: Connection, case_id: int, **values: Any) -> int:
-    """Append an event to a case's history; ``seq`` counts from 1 per case."""
-    seq = conn.execute(
-        select(func.coalesce(func.max(s.case_events.c.seq), 0) + 1).where(
-            s.case_events.c.case_id == case_id
-        )
-    ).scalar_one()
-    conn.execute(insert(s.case_events).values(case_id=case_id, seq=seq, **values))
-    return int(seq)
+def add_event(conn: Connection, case_id: int, seq: int | None = None, **values: Any) -> int:
+    """Append an event to a case's history; ``seq`` counts from 1 per case (pass 1 for a new case)."""
+    if seq is None:
+        seq = int(conn.execute(_NEXT_SEQ, {"case_id": case_id}).scalar_one())
+    conn.execute(_INSERT_EVENT, {"case_id": case_id, "seq": seq, **values})
+    return seq
 
 
 def get_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
@@ -84,34 +95,57 @@ def open_cases_near(
 # ---- idempotency ---------------------------------------------------------------------------
 
 
+def idempotency_record(conn: Connection, principal: str, key: str) -> dict[str, Any] | None:
+    t = s.idempotency_keys
+    row = conn.execute(select(t).where(t.c.principal == principal, t.c.key == key)).first()
+    return dict(row._mapping) if row else None
+
+
 def claim_idempotency_key(
     conn: Connection, principal: str, key: str, request_hash: str, now: datetime
 ) -> dict[str, Any] | None:
-    """Claim a key (returns None) or return the existing row for it."""
-    t = s.idempotency_keys
-    row = conn.execute(select(t).where(t.c.principal == principal, t.c.key == key)).first()
+    """Claim a key as in flight (returns None) or return the existing row for it."""
+    row = idempotency_record(conn, principal, key)
     if row is not None:
-        return dict(row._mapping)
+        return row
     conn.execute(
-        insert(t).values(
-            principal=principal,
-            key=key,
-            request_hash=request_hash,
-            state="in-flight",
-            created_at=now,
-        )
+        _INSERT_IDEMPOTENCY,
+        {
+            "principal": principal,
+            "key": key,
+            "request_hash": request_hash,
+            "state": "in-flight",
+            "created_at": now,
+        },
     )
     return None
 
 
-def finish_idempotency_key(
-    conn: Connection, principal: str, key: str, status_code: int, response: Any
+def record_idempotency_key(
+    conn: Connection,
+    principal: str,
+    key: str,
+    request_hash: str,
+    now: datetime,
+    status_code: int,
+    response: Any,
 ) -> None:
+    """Store the answer for a key, in the same transaction as the work it answers."""
     t = s.idempotency_keys
     conn.execute(
-        update(t)
-        .where(t.c.principal == principal, t.c.key == key)
-        .values(state="done", status_code=status_code, response=response)
+        delete(t).where(t.c.principal == principal, t.c.key == key, t.c.state == "in-flight")
+    )
+    conn.execute(
+        _INSERT_IDEMPOTENCY,
+        {
+            "principal": principal,
+            "key": key,
+            "request_hash": request_hash,
+            "state": "done",
+            "created_at": now,
+            "status_code": status_code,
+            "response": response,
+        },
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gridsvc.api.auth import principal, require
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
@@ -43,7 +43,7 @@ class ReportIn(BaseModel):
     description: str = Field("", max_length=2000)
     severity: int | None = Field(None, ge=1, le=3, description="1 general, 2 serious, 3 urgent")
     reporter: str = Field("", max_length=100)
-    client_time: datetime | None = Field(
+    client_time: AwareDatetime | None = Field(
         None, description="when the patrol saw it (ISO 8601 with offset)"
     )
     address: str = Field("", max_length=500)

@@ -1,0 +1,94 @@
+"""Group commit: one writer thread, many waiting requests, one fsync per batch.
+
+With ``synchronous=FULL`` every commit waits for the disk, so committing each
+report on its own caps intake at the disk's fsync rate and makes requests
+queue for the SQLite write lock. Here each request hands its writes to the
+writer as a function of a connection and waits; the writer runs everything
+queued in one transaction and commits once, then answers every waiter. A
+request is answered only after the commit that holds its rows, so a 201
+still means "on disk".
+
+If the batch fails, it is rolled back as a whole and each piece of work is
+retried in a transaction of its own, so one bad request (say, a unique key
+clash) never costs the others their write, and never leaves half of itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger("gridsvc.store")
+
+T = TypeVar("T")
+Work = Callable[[Connection], Any]
+
+_STOP = object()
+
+
+class GroupCommitter:
+    """Runs writes from many threads in shared transactions on one thread."""
+
+    def __init__(self, engine: Engine, max_batch: int = 128) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="gridsvc-writer", daemon=True)
+        self._thread.start()
+
+    def run(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
+        """Run ``work`` in a write transaction; return its result once committed."""
+        future: Future[T] = Future()
+        self._queue.put((work, future))
+        return future.result(timeout=timeout)
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._queue.put(_STOP)
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                results = [work(conn) for work, _ in batch]
+        except Exception:  # noqa: BLE001 - every failure is retried alone below
+            if len(batch) == 1:
+                self._alone(batch[0])
+                return
+            for item in batch:
+                self._alone(item)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
+
+    def _alone(self, item: tuple[Work, Future[Any]]) -> None:
+        work, future = item
+        try:
+            with self.engine.begin() as conn:
+                result = work(conn)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+            future.set_exception(exc)
+            return
+        future.set_result(result)
