@@ -29,6 +29,7 @@ lint: $(STAMP)
 ## bench: the benchmarks (several minutes; prints ratios against geopandas)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py
+	$(BIN)/python benchmarks/bench_api.py
 
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py --small

@@ -70,14 +70,20 @@ def sjoin_grid(grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> np.
     return joined["index_right"].fillna(-1).astype(np.int64).to_numpy()
 
 
-def sjoin_street(streets_m: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
+def sjoin_street(
+    streets_m: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray, epsg: int
+) -> tuple[np.ndarray, np.ndarray]:
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=CGCS2000).to_crs(epsg)
-    joined = gpd.sjoin_nearest(points, streets_m[["geometry"]], max_distance=RADIUS_M, how="left", distance_col="d")
+    joined = gpd.sjoin_nearest(
+        points, streets_m[["geometry"]], max_distance=RADIUS_M, how="left", distance_col="d"
+    )
     joined = joined[~joined.index.duplicated()]
     return joined["index_right"].fillna(-1).astype(np.int64).to_numpy(), joined["d"].to_numpy()
 
 
-def grid_section(name: str, matcher: Matcher, grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> dict[str, float]:
+def grid_section(
+    name: str, matcher: Matcher, grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray
+) -> dict[str, float]:
     locator = matcher.grids.locator
     t_ours, ours = timed(lambda: locator.locate(lon, lat), repeat=3)
     t_cold, theirs = timed(lambda: sjoin_grid(grids, lon, lat))
@@ -88,9 +94,13 @@ def grid_section(name: str, matcher: Matcher, grids: gpd.GeoDataFrame, lon: np.n
     n = lon.size
     print(f"[{name}] point → grid, {n:,} points, {len(grids):,} grids")
     print(f"  gridsvc locate        {n / t_ours:>14,.0f} points/s  ({t_ours:.3f} s)")
-    print(f"  geopandas.sjoin       {n / t_sjoin:>14,.0f} points/s  ({t_sjoin:.3f} s; cold run {t_cold:.3f} s)")
+    print(
+        f"  geopandas.sjoin       {n / t_sjoin:>14,.0f} points/s  ({t_sjoin:.3f} s; cold run {t_cold:.3f} s)"
+    )
     print(f"  ratio                 {t_sjoin / t_ours:>14.1f} ×")
-    print(f"  disagreements         {differ.size - on_edge:>14,d}  (+ {on_edge} points on shared edges: documented tie rule)")
+    print(
+        f"  disagreements         {differ.size - on_edge:>14,d}  (+ {on_edge} points on shared edges: documented tie rule)"
+    )
     return {"grid_ratio": t_sjoin / t_ours, "grid_disagree": differ.size - on_edge}
 
 
@@ -103,7 +113,9 @@ def _edge_ties(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> int:
     return int(np.unique(tree.query(pts, predicate="intersects")[0]).size)
 
 
-def street_section(name: str, matcher: Matcher, streets: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> dict[str, float]:
+def street_section(
+    name: str, matcher: Matcher, streets: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray
+) -> dict[str, float]:
     index = matcher._streets
     assert index is not None
     to_work = transformer(CGCS2000, f"EPSG:{matcher.work_epsg}")
@@ -118,10 +130,14 @@ def street_section(name: str, matcher: Matcher, streets: gpd.GeoDataFrame, lon: 
     tie = differ & np.isclose(dist, their_d, rtol=0, atol=1e-6)
     n = lon.size
     print(f"[{name}] nearest street within {RADIUS_M:.0f} m, {len(streets):,} segments")
-    print(f"  gridsvc nearest       {n / t_ours:>14,.0f} points/s  ({t_ours:.3f} s, projection included)")
+    print(
+        f"  gridsvc nearest       {n / t_ours:>14,.0f} points/s  ({t_ours:.3f} s, projection included)"
+    )
     print(f"  geopandas.sjoin_nearest {n / t_sj:>12,.0f} points/s  ({t_sj:.3f} s)")
     print(f"  ratio                 {t_sj / t_ours:>14.1f} ×")
-    print(f"  disagreements         {int((differ & ~tie).sum()):>14,d}  (+ {int(tie.sum())} equidistant ties, lowest code wins)")
+    print(
+        f"  disagreements         {int((differ & ~tie).sum()):>14,d}  (+ {int(tie.sum())} equidistant ties, lowest code wins)"
+    )
     return {"street_ratio": t_sj / t_ours, "street_disagree": int((differ & ~tie).sum())}
 
 
@@ -133,8 +149,10 @@ def whole_section(name: str, matcher: Matcher, lon: np.ndarray, lat: np.ndarray)
     for i in inside:
         matcher.match_point(lon[i], lat[i])
     single = (time.perf_counter() - start) / max(len(inside), 1)
-    print(f"[{name}] whole match_points  {lon.size / t_all:>10,.0f} points/s ({t_all:.3f} s); "
-          f"one match_point {single * 1e6:,.0f} µs")
+    print(
+        f"[{name}] whole match_points  {lon.size / t_all:>10,.0f} points/s ({t_all:.3f} s); "
+        f"one match_point {single * 1e6:,.0f} µs"
+    )
 
 
 def build(name: str, make: Callable[[], Matcher]) -> Matcher:
@@ -142,8 +160,10 @@ def build(name: str, make: Callable[[], Matcher]) -> Matcher:
     t_build, matcher = timed(make)
     gc.collect()
     grown = rss_mb() - before
-    print(f"[{name}] index built in {t_build:.1f} s; lookup tables {matcher.nbytes / 1e6:,.0f} MB "
-          f"(grid raster {matcher.grids.locator.nbytes / 1e6:,.0f} MB); process grew {grown:,.0f} MB")
+    print(
+        f"[{name}] index built in {t_build:.1f} s; lookup tables {matcher.nbytes / 1e6:,.0f} MB "
+        f"(grid raster {matcher.grids.locator.nbytes / 1e6:,.0f} MB); process grew {grown:,.0f} MB"
+    )
     return matcher
 
 
@@ -162,11 +182,15 @@ def demo_town(points: int) -> None:
 def synthetic(grids: int, streets: int, points: int) -> dict[str, float]:
     start = time.perf_counter()
     city = build_city(grids=grids, streets=streets, points=points)
-    print(f"[city] synthetic city generated in {time.perf_counter() - start:.1f} s: "
-          f"{len(city.grids):,} grids, {len(city.streets):,} street segments, {city.lon.size:,} points")
+    print(
+        f"[city] synthetic city generated in {time.perf_counter() - start:.1f} s: "
+        f"{len(city.grids):,} grids, {len(city.streets):,} street segments, {city.lon.size:,} points"
+    )
     grid_layer = Layer(LayerKind.GRIDS, city.grids)
     street_layer = Layer(LayerKind.STREETS, city.streets)
-    matcher = build("city", lambda: Matcher(grid_layer, streets=street_layer, street_radius_m=RADIUS_M))
+    matcher = build(
+        "city", lambda: Matcher(grid_layer, streets=street_layer, street_radius_m=RADIUS_M)
+    )
     figures = grid_section("city", matcher, city.grids, city.lon, city.lat)
     figures |= street_section("city", matcher, city.streets, city.lon, city.lat)
     whole_section("city", matcher, city.lon, city.lat)
@@ -175,14 +199,18 @@ def synthetic(grids: int, streets: int, points: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", action="store_true", help="a 2,000-grid city and 100,000 points (a quick check)")
+    parser.add_argument(
+        "--small", action="store_true", help="a 2,000-grid city and 100,000 points (a quick check)"
+    )
     args = parser.parse_args()
     scale = 10 if args.small else 1
     demo_town(1_000_000 // scale)
     figures = synthetic(20_000 // scale, 50_000 // scale, 1_000_000 // scale)
-    print(f"targets: point→grid ≥ 10× sjoin (got {figures['grid_ratio']:.1f}×), "
-          f"nearest street ≥ 3× sjoin_nearest (got {figures['street_ratio']:.1f}×), 0 disagreements "
-          f"(got {figures['grid_disagree']} and {figures['street_disagree']})")
+    print(
+        f"targets: point→grid ≥ 10× sjoin (got {figures['grid_ratio']:.1f}×), "
+        f"nearest street ≥ 3× sjoin_nearest (got {figures['street_ratio']:.1f}×), 0 disagreements "
+        f"(got {figures['grid_disagree']} and {figures['street_disagree']})"
+    )
 
 
 if __name__ == "__main__":

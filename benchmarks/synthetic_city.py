@@ -27,7 +27,9 @@ class City:
     lat: np.ndarray
 
 
-def _jittered_network(rng: np.random.Generator, seeds: int, extent: shapely.Polygon, step: float) -> np.ndarray:
+def _jittered_network(
+    rng: np.random.Generator, seeds: int, extent: shapely.Polygon, step: float
+) -> np.ndarray:
     """Voronoi edges of random seeds and the outline, noded, with inner vertices nudged."""
     minx, miny, maxx, maxy = extent.bounds
     pts = np.column_stack([rng.uniform(minx, maxx, seeds), rng.uniform(miny, maxy, seeds)])
@@ -48,7 +50,9 @@ def _to_cgcs2000(geoms: np.ndarray) -> gpd.GeoSeries:
     return gpd.GeoSeries(geoms, crs=WORK_EPSG).to_crs(4490)
 
 
-def build_city(grids: int = 20_000, streets: int = 50_000, points: int = 1_000_000, seed: int = 7) -> City:
+def build_city(
+    grids: int = 20_000, streets: int = 50_000, points: int = 1_000_000, seed: int = 7
+) -> City:
     """The benchmark city; about 0.1 km² per grid, so 20,000 grids span ~45 km."""
     rng = np.random.default_rng(seed)
     side = float(np.sqrt(grids * 100_000.0))
@@ -79,7 +83,9 @@ def build_city(grids: int = 20_000, streets: int = 50_000, points: int = 1_000_0
     return City(grid_frame, street_frame, lon, lat)
 
 
-def _random_points(rng: np.random.Generator, bounds: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _random_points(
+    rng: np.random.Generator, bounds: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Uniform points over the city's bounding box grown by 2 % (some fall outside)."""
     minx, miny, maxx, maxy = bounds
     mx, my = (maxx - minx) * 0.02, (maxy - miny) * 0.02

@@ -134,6 +134,7 @@ class CaseFilter:
         return self.overdue is None or supervision["overdue"] == self.overdue
 
 
+MAX_DUPLICATES = 10  # possible duplicates shown with a case, nearest first
 SEARCH_BATCH = 500  # rows read per round while filling a page
 
 
@@ -523,18 +524,16 @@ class CaseService:
         r = self.duplicate_radius_m
         dlat = r / _M_PER_DEG
         dlon = r / (_M_PER_DEG * max(np.cos(np.radians(case["lat"])), 0.01))
-        box = (case["lon"] - dlon, case["lat"] - dlat, case["lon"] + dlon, case["lat"] + dlat)
-        rows = store.open_cases_near(
-            conn, case["category"], box, case["created_at"] - self.duplicate_window
-        )
+        cells = store.cells_around(case["lon"], case["lat"], dlon, dlat)
+        since = case["created_at"] - self.duplicate_window
         near = []
-        for row in rows:
+        for row in store.open_cases_near(conn, case["category"], cells, since):
             if row["id"] == case["id"]:
                 continue
             d = _metres(case["lon"], case["lat"], row["lon"], row["lat"])
             if d <= r:
                 near.append({"id": row["id"], "number": row["number"], "distance_m": round(d, 1)})
-        return sorted(near, key=lambda x: x["distance_m"])
+        return sorted(near, key=lambda x: x["distance_m"])[:MAX_DUPLICATES]
 
 
 def _check_department(case: dict[str, Any], who: Principal) -> None:
@@ -583,7 +582,7 @@ def _supervision(state: Any) -> dict[str, Any]:
 def _case_view(
     case: dict[str, Any], events: list[dict[str, Any]], state: Any, duplicates: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    skip = {"geom_wkb", "version", "status_since"}
+    skip = {"geom_wkb", "version", "status_since", "cell"}
     view = {
         k: (_iso(v) if isinstance(v, datetime) else v) for k, v in case.items() if k not in skip
     }

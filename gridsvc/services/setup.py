@@ -31,6 +31,7 @@ from gridsvc.pointfiles import read_points
 from gridsvc.services.matching import match_table
 from gridsvc.store import reference
 from gridsvc.store import schema as s
+from gridsvc.store.cases import cell_of
 from gridsvc.town import Town, load_town_file
 
 # reports.csv timestamps → the status each one reached
@@ -293,6 +294,7 @@ def _historical_case(
         "assignee": routing.team or routing.department,
         "duplicate_of": None,
         "reopen_count": int(r["reopened"] or 0),
+        "cell": cell_of(r["lon_cgcs2000"], r["lat_cgcs2000"]),
         "layer_versions": versions,
     }
     return case, events

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,8 @@ _INSERT_IDEMPOTENCY = s.idempotency_keys.insert()
 
 def insert_case(conn: Connection, year: int, values: dict[str, Any]) -> tuple[int, str]:
     """Insert a case and give it its human-readable number (year + id); returns both."""
-    case_id = int(
-        conn.execute(_INSERT_CASE, {**values, "number": f"new-{id(values)}"}).inserted_primary_key[
-            0
-        ]
-    )
+    row = {**values, "number": f"new-{id(values)}", "cell": cell_of(values["lon"], values["lat"])}
+    case_id = int(conn.execute(_INSERT_CASE, row).inserted_primary_key[0])
     number = f"{year}-{case_id:07d}"
     conn.execute(_SET_NUMBER, {"case_id": case_id, "new_number": number})
     return case_id, number
@@ -72,23 +70,51 @@ def update_case(
     return result.rowcount == 1
 
 
-def open_cases_near(
-    conn: Connection, category: str, bbox: tuple[float, float, float, float], since: datetime
-) -> list[dict[str, Any]]:
-    """Open cases of a category inside a lon/lat box reported since a time (duplicate candidates)."""
-    minx, miny, maxx, maxy = bbox
-    c = s.cases.c
-    rows = conn.execute(
-        select(c.id, c.number, c.lon, c.lat, c.created_at, c.status).where(
-            and_(
-                c.category == category,
-                c.created_at >= since,
-                c.status.not_in(OPEN_EXCLUDED),
-                c.lon.between(minx, maxx),
-                c.lat.between(miny, maxy),
-            )
-        )
+CELL_DEG = 0.001  # about 100 m: duplicates are searched in the few cells around a report
+
+NEAR_CANDIDATES = 200  # newest candidates read per duplicate search
+
+_NEAR = (
+    select(
+        s.cases.c.id,
+        s.cases.c.number,
+        s.cases.c.lon,
+        s.cases.c.lat,
+        s.cases.c.created_at,
+        s.cases.c.status,
     )
+    .where(
+        s.cases.c.category == bindparam("category"),
+        s.cases.c.cell.in_(bindparam("cells", expanding=True)),
+        s.cases.c.created_at >= bindparam("since"),
+        s.cases.c.status.not_in(OPEN_EXCLUDED),
+    )
+    .order_by(s.cases.c.id.desc())
+    .limit(NEAR_CANDIDATES)
+)  # a hotspot must not cost more than this
+
+
+def cell_of(lon: float, lat: float) -> int:
+    """The duplicate-search cell of a point (stored with every case, indexed with its category)."""
+    return int(math.floor(lat / CELL_DEG)) * 1_000_000 + int(math.floor(lon / CELL_DEG)) + 180_000
+
+
+def cells_around(lon: float, lat: float, dlon: float, dlat: float) -> list[int]:
+    """Every cell that a box of ± (dlon, dlat) degrees around the point touches."""
+    lons = range(
+        int(math.floor((lon - dlon) / CELL_DEG)), int(math.floor((lon + dlon) / CELL_DEG)) + 1
+    )
+    lats = range(
+        int(math.floor((lat - dlat) / CELL_DEG)), int(math.floor((lat + dlat) / CELL_DEG)) + 1
+    )
+    return [j * 1_000_000 + i + 180_000 for j in lats for i in lons]
+
+
+def open_cases_near(
+    conn: Connection, category: str, cells: list[int], since: datetime
+) -> list[dict[str, Any]]:
+    """Open cases of a category in the given cells reported since a time (duplicate candidates)."""
+    rows = conn.execute(_NEAR, {"category": category, "cells": cells, "since": since})
     return [dict(r._mapping) for r in rows]
 
 

@@ -21,15 +21,22 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets its durability and concurrency pragmas."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # one connection per server thread stays open: opening one costs more than a query
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=64,
+            max_overflow=64,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        with engine.connect() as conn:  # WAL is a property of the file: set it once
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")

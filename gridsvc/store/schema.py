@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -159,7 +160,9 @@ cases = Table(
     Column("duplicate_of", Integer, ForeignKey("cases.id")),
     Column("reopen_count", Integer, nullable=False, default=0),
     Column("layer_versions", JSON, nullable=False, default=dict),  # kind → version id matched under
+    Column("cell", BigInteger),  # duplicate search: a ~100 m lon/lat cell, see store.cases.cell_of
     Index("ix_cases_status", "status"),
+    Index("ix_cases_category_cell", "category", "cell"),
     Index("ix_cases_grid", "grid_code"),
     Index("ix_cases_category_created", "category", "created_at"),
 )

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gridsvc.api.auth import principal, require
+from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role
 from gridsvc.services.attachments import add_photo, get_photo
@@ -92,8 +93,11 @@ def submit_report(
     another body is 422; a retry while the first is still processed is 409.
     """
     answer = service.submit(report.to_domain(), who, idempotency_key)
-    response.status_code = answer.status_code
-    return _with_etag(response, answer.body)
+    etag = {"ETag": f'"{answer.body["etag"]}"'}
+    body = json_bytes(answer.body)
+    return Response(
+        body, status_code=answer.status_code, headers=etag, media_type="application/json"
+    )  # type: ignore[return-value]
 
 
 @router.get("/cases/{case_id}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import parse_crs
 from gridsvc.core.matching import Match, Matcher
 
@@ -47,7 +49,7 @@ def get_matcher(request: Request) -> Matcher:
 
 
 @router.get("/match", response_model=MatchOut)
-def match_point(
+async def match_point(
     matcher: Annotated[Matcher, Depends(get_matcher)],
     lon: Annotated[float, Query(description="longitude (x) in the given CRS")],
     lat: Annotated[float, Query(description="latitude (y) in the given CRS")],
@@ -60,4 +62,7 @@ def match_point(
     its distance to the boundary and the nearest grid. Swapped or
     out-of-range coordinates are refused with a 422 problem.
     """
-    return MatchOut.from_match(matcher.match_point(lon, lat, parse_crs(crs)))
+    # answered on the event loop: a ~0.5 ms computation costs less than a thread hand-off;
+    # the plain dict is what MatchOut documents, serialised without a second validation
+    match = matcher.match_point(lon, lat, parse_crs(crs))
+    return Response(json_bytes(match.__dict__), media_type="application/json")  # type: ignore[return-value]
