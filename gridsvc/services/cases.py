@@ -276,7 +276,6 @@ class CaseService:
         who: Principal,
         now: datetime,
     ) -> dict[str, Any]:
-        routing = route(matter, team)
         severity = report.severity or matter.default_severity
         return {
             "status": Status.REPORTED.value,
@@ -292,24 +291,8 @@ class CaseService:
             "client_time": report.client_time,
             "created_at": now,
             "updated_at": now,
-            "lon": match.lon,
-            "lat": match.lat,
-            "raw_lon": report.lon,
-            "raw_lat": report.lat,
-            "raw_crs": report.crs,
-            "geom_wkb": shapely.to_wkb(shapely.Point(match.lon, match.lat)),
-            "grid_code": grid_code,
-            "unit_code": match.unit_code,
-            "committee_code": match.committee_code,
-            "street_id": match.street_id,
-            "street_distance_m": match.street_distance_m,
-            "team": team,
-            "level": routing.level.value,
-            "department": routing.department,
-            "cooperating": list(routing.cooperating),
-            "group_code": routing.group,
-            "assignee": routing.team or routing.department,
-            "duplicate_of": None,
+            **placement(match.__dict__, grid_code, team, report.lon, report.lat, report.crs),
+            **routed(matter, team),
             "reopen_count": 0,
             "layer_versions": self.layer_versions,
         }
@@ -534,6 +517,44 @@ class CaseService:
             if d <= r:
                 near.append({"id": row["id"], "number": row["number"], "distance_m": round(d, 1)})
         return sorted(near, key=lambda x: x["distance_m"])[:MAX_DUPLICATES]
+
+
+def placement(
+    match: Mapping[str, Any],
+    grid: str | None,
+    team: str | None,
+    raw_lon: float,
+    raw_lat: float,
+    raw_crs: str,
+) -> dict[str, Any]:
+    """Where a case is: the matched point (CGCS2000), as sent, and its grid, unit, street."""
+    return {
+        "lon": match["lon"],
+        "lat": match["lat"],
+        "raw_lon": raw_lon,
+        "raw_lat": raw_lat,
+        "raw_crs": raw_crs,
+        "geom_wkb": shapely.to_wkb(shapely.Point(match["lon"], match["lat"])),
+        "grid_code": grid,
+        "unit_code": match["unit_code"],
+        "committee_code": match["committee_code"],
+        "street_id": match["street_id"],
+        "street_distance_m": match["street_distance_m"],
+        "team": team,
+    }
+
+
+def routed(matter: Matter, team: str | None) -> dict[str, Any]:
+    """Who handles a case: the responsibility list's answer for its matter and team."""
+    routing = route(matter, team)
+    return {
+        "level": routing.level.value,
+        "department": routing.department,
+        "cooperating": list(routing.cooperating),
+        "group_code": routing.group,
+        "assignee": routing.team or routing.department,
+        "duplicate_of": None,
+    }
 
 
 def _check_department(case: dict[str, Any], who: Principal) -> None:

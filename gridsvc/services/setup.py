@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Engine, insert
 
 from gridsvc.core.errors import NotFound
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.matching import MATCHED, OUTSIDE, Matcher
-from gridsvc.core.routing import ResponsibilityList, route
+from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Status, colour_for
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.pointfiles import read_points
+from gridsvc.services.cases import placement, routed
 from gridsvc.services.matching import match_table
 from gridsvc.store import reference
 from gridsvc.store import schema as s
@@ -195,7 +195,6 @@ def _historical_case(
     matter = matters.get(r["category"])
     grid = r["grid_code"] if r["status"] == MATCHED else r["nearest_grid_code"]
     team = r["team"] if r["status"] == MATCHED else matcher.team_of(grid)
-    routing = route(matter, team)
     reported = _when(r["reported_at"])
     assert reported is not None
     severity = int(r["severity"] or matter.default_severity)
@@ -275,24 +274,22 @@ def _historical_case(
         "client_time": None,
         "created_at": reported,
         "updated_at": last,
-        "lon": r["lon_cgcs2000"],
-        "lat": r["lat_cgcs2000"],
-        "raw_lon": float(r["lon"]),
-        "raw_lat": float(r["lat"]),
-        "raw_crs": r["crs"],
-        "geom_wkb": shapely.to_wkb(shapely.Point(r["lon_cgcs2000"], r["lat_cgcs2000"])),
-        "grid_code": grid,
-        "unit_code": _none(r["unit_code"]),
-        "committee_code": _none(r["committee_code"]),
-        "street_id": _none(r["street_id"]),
-        "street_distance_m": _none(r["street_distance_m"]),
-        "team": team,
-        "level": routing.level.value,
-        "department": routing.department,
-        "cooperating": list(routing.cooperating),
-        "group_code": routing.group,
-        "assignee": routing.team or routing.department,
-        "duplicate_of": None,
+        **placement(
+            {
+                "lon": r["lon_cgcs2000"],
+                "lat": r["lat_cgcs2000"],
+                **{
+                    k: _none(r[k])
+                    for k in ("unit_code", "committee_code", "street_id", "street_distance_m")
+                },
+            },
+            grid,
+            team,
+            float(r["lon"]),
+            float(r["lat"]),
+            r["crs"],
+        ),
+        **routed(matter, team),
         "reopen_count": int(r["reopened"] or 0),
         "cell": cell_of(r["lon_cgcs2000"], r["lat_cgcs2000"]),
         "layer_versions": versions,
