@@ -71,6 +71,14 @@ def active_versions(conn: Connection) -> dict[LayerKind, int]:
     return {LayerKind(kind): int(version_id) for kind, version_id in rows}
 
 
+def version_kind(conn: Connection, version_id: int) -> LayerKind | None:
+    """The layer kind of a stored version, or None when there is no such version."""
+    row = conn.execute(
+        select(s.layer_versions.c.kind).where(s.layer_versions.c.id == version_id)
+    ).first()
+    return LayerKind(row[0]) if row else None
+
+
 def load_layer(conn: Connection, kind: LayerKind, version_id: int) -> Layer:
     """A stored layer version as a Layer (attributes back as columns)."""
     rows = conn.execute(
