@@ -28,6 +28,8 @@ from gridsvc.layerio import read_layer
 from gridsvc.pointfiles import PointTable, read_points, write_points
 from gridsvc.services import match_table
 from gridsvc.services.keys import create_key
+from gridsvc.services.layers import export as export_layer
+from gridsvc.services.layers import history as layer_history
 from gridsvc.services.setup import load_demo
 from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
@@ -36,9 +38,11 @@ app = typer.Typer(help="gridsvc: 网格化管理 grid-management service.", no_a
 db_app = typer.Typer(help="the database: migrations", no_args_is_help=True)
 demo_app = typer.Typer(help="the demo town 示范镇", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys per role", no_args_is_help=True)
+layers_app = typer.Typer(help="layer versions: history and export", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
+app.add_typer(layers_app, name="layers")
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
 out = Console()
 
@@ -251,7 +255,44 @@ def serve(
     application = create_app(settings)
     out.print(f"gridsvc 网格化管理服务: http://{settings.host}:{settings.port}/  (API docs: /docs)")
     out.print(f"  try: http://{settings.host}:{settings.port}/api/v1/match?lon=121.45&lat=31.33")
+    out.print(
+        f"  QGIS: add an OGC API - Features connection to http://{settings.host}:{settings.port}/ogc"
+    )
+    out.print("  cases need a key: .venv/bin/gridsvc keys create --role dispatcher --name <who>")
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@layers_app.command("history")
+@friendly
+def layers_history(kind: Annotated[LayerKind, typer.Argument(help="which layer")]) -> None:
+    """Every version of a layer, newest first."""
+    settings = Settings()
+    rows = layer_history(make_engine(settings.database_url), kind)
+    table = Table("id", "label", "status", "features", "created", "published", "retired")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["label"],
+            r["status"],
+            str(r["features"]),
+            str(r["created_at"]),
+            str(r["published_at"] or ""),
+            str(r["retired_at"] or ""),
+        )
+    out.print(table)
+
+
+@layers_app.command("export")
+@friendly
+def layers_export(
+    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
+    out_path: Annotated[Path, Opt("--out", "-o", help="the GeoPackage to write")],
+    version: Annotated[int | None, Opt(help="a version id (default: the active one)")] = None,
+) -> None:
+    """Write a layer version to a GeoPackage for QGIS."""
+    settings = Settings()
+    written = export_layer(make_engine(settings.database_url), kind, version, out_path)
+    out.print(f"wrote {written}")
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
-from gridsvc.api.routes import cases, match, ogc, open311
+from gridsvc.api.routes import cases, layers, match, ogc, open311
 from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
 from gridsvc.services.keys import KeyRing
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(open311.router)
     app.include_router(ogc.router)
+    app.include_router(layers.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing() -> str:

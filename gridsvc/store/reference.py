@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.layers import BASE_COLUMNS, Layer, LayerKind
@@ -69,6 +69,18 @@ def active_versions(conn: Connection) -> dict[LayerKind, int]:
         )
     )
     return {LayerKind(kind): int(version_id) for kind, version_id in rows}
+
+
+def list_versions(conn: Connection, kind: LayerKind) -> list[dict[str, Any]]:
+    """Every stored version of a layer kind, newest first, with its feature count."""
+    v, f = s.layer_versions.c, s.features.c
+    count = select(func.count()).where(f.version_id == v.id).scalar_subquery()
+    rows = conn.execute(
+        select(s.layer_versions, count.label("features"))
+        .where(v.kind == kind.value)
+        .order_by(v.id.desc())
+    )
+    return [dict(r._mapping) for r in rows]
 
 
 def version_kind(conn: Connection, version_id: int) -> LayerKind | None:

@@ -1,0 +1,92 @@
+"""Layer version history and GeoPackage export, through HTTP and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from gridsvc.api.app import create_app
+from gridsvc.cli import app as cli
+from gridsvc.config import Settings
+from gridsvc.core.layers import LayerKind
+from gridsvc.core.workflow import Role
+from gridsvc.services.keys import create_key
+from gridsvc.store import reference
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, str, str]:
+    tmp = tmp_path_factory.mktemp("layers")
+    url = f"sqlite:///{tmp}/g.db"
+    app = create_app(Settings(database_url=url, attachments_dir=tmp / "att"))
+    return app, create_key(app.state.engine, Role.PLANNER, "规划员"), url
+
+
+def test_history_lists_the_published_version(town: tuple[FastAPI, str, str]) -> None:
+    app, key, _ = town
+    rows = (
+        TestClient(app)
+        .get("/api/v1/layers/grids/versions", headers={"Authorization": f"Bearer {key}"})
+        .json()
+    )
+    assert [(r["status"], r["features"]) for r in rows] == [("published", 14)]
+
+
+def test_gpkg_export_reads_back_as_stored(town: tuple[FastAPI, str, str], tmp_path: Path) -> None:
+    app, key, _ = town
+    with app.state.engine.connect() as conn:
+        version = reference.active_versions(conn)[LayerKind.GRIDS]
+        stored = reference.load_layer(conn, LayerKind.GRIDS, version).frame.set_index("code")
+    response = TestClient(app).get(
+        f"/api/v1/layers/grids/versions/{version}.gpkg", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 200
+    target = tmp_path / "grids.gpkg"
+    target.write_bytes(response.content)
+    read = pyogrio.read_dataframe(target)
+    assert read.crs.to_epsg() == 4490 and len(read) == 14
+    for code, team, geom in zip(read["code"], read["team"], read.geometry, strict=True):
+        assert team == stored.loc[code, "team"]
+        assert shapely.equals_exact(geom, stored.loc[code, "geometry"], tolerance=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("path", "with_key", "status"),
+    [
+        ("/api/v1/layers/grids/versions/9999.gpkg", True, 404),
+        ("/api/v1/layers/nope/versions", True, 422),
+        ("/api/v1/layers/grids/versions", False, 401),
+    ],
+)
+def test_bad_requests(
+    town: tuple[FastAPI, str, str], path: str, with_key: bool, status: int
+) -> None:
+    app, key, _ = town
+    headers = {"Authorization": f"Bearer {key}"} if with_key else {}
+    response = TestClient(app).get(path, headers=headers)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_cli_history_and_export(
+    town: tuple[FastAPI, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, url = town
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", url)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["layers", "history", "units"])
+    assert listed.exit_code == 0 and "published" in listed.output
+    target = tmp_path / "units.gpkg"
+    exported = runner.invoke(cli, ["layers", "export", "units", "--out", str(target)])
+    assert exported.exit_code == 0 and len(pyogrio.read_dataframe(target)) == 3
+    missing = runner.invoke(
+        cli, ["layers", "export", "units", "--version", "9999", "--out", str(tmp_path / "x.gpkg")]
+    )
+    assert missing.exit_code == 2 and "no version 9999" in missing.output
+    assert not (tmp_path / "x.gpkg").exists()
