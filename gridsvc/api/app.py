@@ -14,6 +14,7 @@ from gridsvc.api.routes import cases, layers, match, ogc, open311
 from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
 from gridsvc.services.keys import KeyRing
+from gridsvc.services.layers import MatcherCache
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.town = ref.town
     app.state.matcher = matcher
+    app.state.history = MatcherCache(
+        engine, matcher, ref.versions, settings.street_radius_m, settings.cell_m
+    )
     app.state.cases = CaseService(
         engine,
         matcher,

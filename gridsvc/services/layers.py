@@ -3,15 +3,57 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from gridsvc.core.errors import NotFound
+from gridsvc.core.errors import InvalidInput, NotFound
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.matching import Matcher
 from gridsvc.layerio import write_layer
 from gridsvc.store import reference
+from gridsvc.town import Town
+
+
+class MatcherCache:
+    """Matchers for past layer versions, built on demand and kept (versions never change)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        current: Matcher,
+        current_versions: dict[LayerKind, int],
+        street_radius_m: float,
+        cell_m: float,
+    ) -> None:
+        self.engine = engine
+        self.street_radius_m = street_radius_m
+        self.cell_m = cell_m
+        self._built: dict[tuple[tuple[str, int], ...], Matcher] = {_key(current_versions): current}
+
+    def at(self, moment: datetime) -> Matcher:
+        """The matcher for the layers that were active at ``moment``."""
+        if moment.tzinfo is None:
+            raise InvalidInput(
+                "at needs a date or a time with a zone offset, e.g. 2026-05-01 or 2026-05-01T08:00+08:00"
+            )
+        with self.engine.connect() as conn:
+            versions = reference.versions_at(conn, moment)
+            if LayerKind.GRIDS not in versions:
+                raise NotFound(f"no grid layer was published at {moment.isoformat()}")
+            key = _key(versions)
+            if key not in self._built:
+                layers = {
+                    kind: reference.load_layer(conn, kind, vid) for kind, vid in versions.items()
+                }
+                self._built[key] = Town(layers).matcher(self.street_radius_m, self.cell_m)
+        return self._built[key]
+
+
+def _key(versions: dict[LayerKind, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((k.value, v) for k, v in versions.items()))
 
 
 def history(engine: Engine, kind: LayerKind) -> list[dict[str, Any]]:

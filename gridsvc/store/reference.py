@@ -83,6 +83,18 @@ def list_versions(conn: Connection, kind: LayerKind) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def versions_at(conn: Connection, moment: datetime) -> dict[LayerKind, int]:
+    """The version of each kind that was published (and not yet retired) at ``moment``."""
+    v = s.layer_versions.c
+    rows = conn.execute(
+        select(v.kind, v.id)
+        .where(v.published_at.is_not(None), v.published_at <= moment)
+        .where((v.retired_at.is_(None)) | (v.retired_at > moment))
+        .order_by(v.published_at)
+    )
+    return {LayerKind(kind): int(version_id) for kind, version_id in rows}
+
+
 def version_kind(conn: Connection, version_id: int) -> LayerKind | None:
     """The layer kind of a stored version, or None when there is no such version."""
     row = conn.execute(

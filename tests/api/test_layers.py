@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyogrio
@@ -90,3 +91,33 @@ def test_cli_history_and_export(
     )
     assert missing.exit_code == 2 and "no version 9999" in missing.output
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_match_at_a_date_uses_the_layers_active_then(tmp_path: Path) -> None:
+    app = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path}/g.db", attachments_dir=tmp_path / "att")
+    )
+    client = TestClient(app)
+    point = {"lon": 121.45, "lat": 31.33}
+    before = client.get("/api/v1/match", params=point).json()
+    with app.state.engine.connect() as conn:
+        grids = reference.load_layer(
+            conn, LayerKind.GRIDS, reference.active_versions(conn)[LayerKind.GRIDS]
+        )
+    redrawn = grids.frame.copy()
+    redrawn.loc[redrawn["code"] == before["grid_code"], "team"] = (
+        "WS99"  # a team change is a new version
+    )
+    publish_at = datetime(2030, 6, 1, tzinfo=UTC)
+    with app.state.engine.begin() as conn:
+        reference.publish_layer(
+            conn, type(grids)(LayerKind.GRIDS, redrawn), "team change", now=publish_at
+        )
+    then = client.get("/api/v1/match", params={**point, "at": "2030-05-31"}).json()
+    later = client.get("/api/v1/match", params={**point, "at": "2030-06-02"}).json()
+    assert then["team"] == before["team"] != "WS99"
+    assert later["team"] == "WS99" and later["grid_code"] == before["grid_code"]
+    assert client.get("/api/v1/match", params={**point, "at": "1999-01-01"}).status_code == 404
+    assert (
+        client.get("/api/v1/match", params={**point, "at": "2030-06-02T10:00"}).status_code == 422
+    )

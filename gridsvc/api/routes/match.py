@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -10,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import parse_crs
+from gridsvc.core.errors import InvalidInput
 from gridsvc.core.matching import Match, Matcher
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 router = APIRouter(prefix="/api/v1", tags=["matching"])
 
 
@@ -44,16 +48,31 @@ class MatchOut(BaseModel):
         return cls(**match.__dict__)
 
 
+def _moment(at: str) -> datetime:
+    """A date means the end of that day in Beijing time; a time needs its zone."""
+    try:
+        if len(at) == 10:
+            return datetime.combine(date.fromisoformat(at), time(23, 59, 59), tzinfo=BEIJING)
+        return datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidInput(f"at={at!r} is neither a date (2026-05-01) nor an ISO time") from exc
+
+
 def get_matcher(request: Request) -> Matcher:
     return request.app.state.matcher
 
 
 @router.get("/match", response_model=MatchOut)
 async def match_point(
+    request: Request,
     matcher: Annotated[Matcher, Depends(get_matcher)],
     lon: Annotated[float, Query(description="longitude (x) in the given CRS")],
     lat: Annotated[float, Query(description="latitude (y) in the given CRS")],
     crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>")] = "wgs84",
+    at: Annotated[
+        str | None,
+        Query(description="answer with the layers active then: a date (Beijing time) or ISO time"),
+    ] = None,
 ) -> MatchOut:
     """Match one point to its grid, unit, committee, nearest street and team.
 
@@ -64,5 +83,7 @@ async def match_point(
     """
     # answered on the event loop: a ~0.5 ms computation costs less than a thread hand-off;
     # the plain dict is what MatchOut documents, serialised without a second validation
+    if at is not None:
+        matcher = request.app.state.history.at(_moment(at))
     match = matcher.match_point(lon, lat, parse_crs(crs))
     return Response(json_bytes(match.__dict__), media_type="application/json")  # type: ignore[return-value]
