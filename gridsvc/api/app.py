@@ -15,6 +15,7 @@ from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
 from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
+from gridsvc.services.planning import Planning
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
@@ -53,10 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
     )
+    app.state.planning = Planning(engine, settings.street_radius_m, settings.cell_m)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
     app.add_middleware(
-        BodyLimits, json_bytes=settings.max_body_bytes, upload_bytes=settings.max_attachment_bytes
+        BodyLimits,
+        json_bytes=settings.max_body_bytes,
+        upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
     )
     problems.install(app)
     app.include_router(match.router)

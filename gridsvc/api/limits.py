@@ -20,7 +20,7 @@ from gridsvc.api.problems import problem
 from gridsvc.core.errors import PayloadTooLarge, RateLimited, UnsupportedMediaType
 
 JSON_POSTS = re.compile(r"^/api/v1/(reports|cases/\d+/[a-z_]+)$")
-UPLOADS = re.compile(r"^/api/v1/cases/\d+/attachments$")
+UPLOADS = re.compile(r"^/api/v1/(cases/\d+/attachments|layers/[a-z]+/drafts)$")
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -28,6 +28,7 @@ class BodyLimits:
     """ASGI middleware: 413 for bodies over the limit, 415 for JSON endpoints sent something else."""
 
     def __init__(self, app: ASGIApp, json_bytes: int, upload_bytes: int) -> None:
+        """``upload_bytes``: the largest multipart upload (photos, layer files)."""
         self.app = app
         self.json_bytes = json_bytes
         self.upload_bytes = upload_bytes + _MULTIPART_OVERHEAD

@@ -257,3 +257,29 @@ def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str
 def case_id_by_number(conn: Connection, number: str) -> int | None:
     row = conn.execute(select(s.cases.c.id).where(s.cases.c.number == number)).first()
     return int(row[0]) if row else None
+
+
+def cases_for_rematch(conn: Connection, since: datetime) -> list[dict[str, Any]]:
+    """Open cases and every case since a time: what a redraw of the boundaries can move."""
+    c = s.cases.c
+    rows = conn.execute(
+        select(
+            c.id,
+            c.number,
+            c.status,
+            c.lon,
+            c.lat,
+            c.grid_code,
+            c.unit_code,
+            c.committee_code,
+            c.team,
+            c.assignee,
+            c.level,
+            c.version,
+            c.created_at,
+            c.layer_versions,
+        )
+        .where((c.status.not_in(OPEN_EXCLUDED)) | (c.created_at >= since))
+        .order_by(c.id)
+    )
+    return [dict(r._mapping) for r in rows]

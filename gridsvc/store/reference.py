@@ -39,6 +39,37 @@ def publish_layer(conn: Connection, layer: Layer, label: str, now: datetime | No
     return int(version_id)
 
 
+def add_draft(conn: Connection, layer: Layer, label: str, now: datetime) -> int:
+    """Store a layer as a draft version: never visible to matching until published."""
+    version_id = conn.execute(
+        insert(s.layer_versions).values(
+            kind=layer.kind.value, label=label, status="draft", created_at=now
+        )
+    ).inserted_primary_key[0]
+    conn.execute(insert(s.features), list(_feature_rows(layer, version_id)))
+    return int(version_id)
+
+
+def version_row(conn: Connection, version_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(s.layer_versions).where(s.layer_versions.c.id == version_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def promote(conn: Connection, kind: LayerKind, draft_id: int, now: datetime) -> None:
+    """Publish a draft: the active version of its kind is retired in the same transaction."""
+    v = s.layer_versions.c
+    conn.execute(
+        s.layer_versions.update()
+        .where(v.kind == kind.value, v.status == "published")
+        .values(status="retired", retired_at=now)
+    )
+    conn.execute(
+        s.layer_versions.update()
+        .where(v.id == draft_id)
+        .values(status="published", published_at=now)
+    )
+
+
 def _feature_rows(layer: Layer, version_id: int) -> Iterable[dict[str, Any]]:
     frame = layer.frame
     extra = [c for c in frame.columns if c not in (*BASE_COLUMNS, frame.geometry.name)]

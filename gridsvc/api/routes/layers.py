@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from gridsvc.api.auth import principal
+from gridsvc.api.auth import principal, require
+from gridsvc.api.refresh import refresh_matching
+from gridsvc.core.errors import PreconditionRequired
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.workflow import Role
 from gridsvc.services import layers
 from gridsvc.services.cases import Principal
+from gridsvc.services.planning import Planning, Upload, read_upload
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 Reader = Annotated[Principal, Depends(principal)]
@@ -36,3 +40,85 @@ async def export_version(
         filename=path.name,
         background=BackgroundTask(lambda: path.unlink(missing_ok=True)),
     )
+
+
+Planner = Annotated[Principal, Depends(require(Role.PLANNER))]
+
+
+def planning(request: Request) -> Planning:
+    return request.app.state.planning  # type: ignore[no-any-return]
+
+
+@router.post("/{kind}/drafts", status_code=201)
+async def upload_draft(
+    kind: LayerKind,
+    request: Request,
+    who: Planner,
+    file: UploadFile,
+    label: Annotated[str, Form(max_length=200)] = "",
+    layer: Annotated[str | None, Form(description="layer name inside a GeoPackage")] = None,
+    code_field: Annotated[str, Form()] = "code",
+    name_field: Annotated[str, Form()] = "name",
+    parent_field: Annotated[str, Form()] = "parent_code",
+    encoding: Annotated[
+        str | None, Form(description="e.g. GBK for a Shapefile without .cpg")
+    ] = None,
+    crs: Annotated[str | None, Form(description="when the file declares none")] = None,
+) -> dict[str, Any]:
+    """Upload a redrawn layer (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf) as a draft;
+    the answer carries its validation report. Drafts are never used for matching."""
+    limit = request.app.state.settings.max_layer_bytes
+    data = await file.read(limit + 1)
+    upload = Upload(
+        file.filename or "upload", data, layer, code_field, name_field, parent_field, encoding, crs
+    )
+    found = await run_in_threadpool(read_upload, kind, upload, limit)
+    return await run_in_threadpool(
+        planning(request).add_draft, found, label or (file.filename or "draft")
+    )
+
+
+@router.get("/{kind}/drafts/{draft_id}/validation")
+def draft_validation(
+    kind: LayerKind, draft_id: int, request: Request, who: Planner
+) -> dict[str, Any]:
+    """Every problem of the draft with codes, location and area; blocking ones stop publication."""
+    return planning(request).validation(kind, draft_id)
+
+
+@router.get("/{kind}/drafts/{draft_id}/impact")
+def draft_impact(kind: LayerKind, draft_id: int, request: Request, who: Planner) -> dict[str, Any]:
+    """Features added, removed and changed; every open or recent case that would move; per-grid
+    workload before and after."""
+    return planning(request).impact(kind, draft_id)
+
+
+@router.post("/{kind}/drafts/{draft_id}/publish")
+def publish_draft(
+    kind: LayerKind,
+    draft_id: int,
+    request: Request,
+    who: Planner,
+    if_match: Annotated[str | None, Header(description='"draft-<id>", "active-<id>"')] = None,
+) -> dict[str, Any]:
+    """Publish a draft atomically; open cases it moves are reassigned with an event each.
+    If-Match must name the draft and the active version you previewed against."""
+    tags = _etags(if_match)
+    result = planning(request).publish(kind, draft_id, tags.get("draft", -1), tags.get("active"))
+    refresh_matching(request.app)
+    return result
+
+
+def _etags(header: str | None) -> dict[str, int]:
+    if not header:
+        raise PreconditionRequired(
+            'send If-Match: "draft-<id>", "active-<id>" (the versions you previewed)'
+        )
+    tags: dict[str, int] = {}
+    for part in header.split(","):
+        name, _, number = part.strip().strip('"').partition("-")
+        if name in ("draft", "active") and number.isdigit():
+            tags[name] = int(number)
+    if "draft" not in tags:
+        raise PreconditionRequired('If-Match must name the draft, e.g. "draft-12", "active-3"')
+    return tags

@@ -1,0 +1,343 @@
+"""Planners redraw boundaries: upload a draft, validate it, preview its impact, publish it.
+
+A draft is stored as a version that matching never sees. Its impact is the
+re-match of every open case and every case of the last 90 days under the
+draft (the same bulk matcher as everything else), so the preview is exactly
+what publishing will do. Publishing is one transaction: the draft becomes the
+active version, the old one is retired, and open cases whose grid or team
+changes are reassigned, each with an event in its history.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine
+
+from gridsvc.core.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidLayer,
+    NotFound,
+    PayloadTooLarge,
+    StaleVersion,
+)
+from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.validation import validate_layer
+from gridsvc.layerio import read_layer
+from gridsvc.store import cases as case_store
+from gridsvc.store import reference
+from gridsvc.town import Town
+
+IMPACT_WINDOW = timedelta(days=90)
+MAX_UNZIPPED = 500 * 1024 * 1024  # a zip that would unpack to more is refused (zip bomb)
+MAX_RATIO = 200  # nor one that compresses suspiciously well
+UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
+MATCHED_KINDS = (LayerKind.GRIDS, LayerKind.UNITS, LayerKind.COMMITTEES)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded layer file and how to read it."""
+
+    filename: str
+    data: bytes
+    layer: str | None = None
+    code_field: str = "code"
+    name_field: str = "name"
+    parent_field: str = "parent_code"
+    encoding: str | None = None
+    crs: str | None = None
+
+
+def read_upload(kind: LayerKind, upload: Upload, max_bytes: int) -> Layer:
+    """Read an uploaded file safely (size, zip bombs, type) into a Layer; nothing is stored."""
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InvalidInput(
+            f"{upload.filename!r}: upload GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf"
+        )
+    if len(upload.data) > max_bytes:
+        raise PayloadTooLarge(f"the upload is larger than {max_bytes:,} bytes")
+    with tempfile.TemporaryDirectory(prefix="gridsvc-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"  # never the client's name: no path escapes
+        path.write_bytes(upload.data)
+        if suffix == ".zip":
+            _check_zip(path)
+        return read_layer(
+            path,
+            kind,
+            layer=upload.layer,
+            code_field=upload.code_field,
+            name_field=upload.name_field,
+            parent_field=upload.parent_field,
+            encoding=upload.encoding,
+            crs=upload.crs,
+        )
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InvalidInput("the upload is not a readable zip archive") from exc
+    unpacked = sum(m.file_size for m in members)
+    packed = max(sum(m.compress_size for m in members), 1)
+    if unpacked > MAX_UNZIPPED or unpacked / packed > MAX_RATIO:
+        raise InvalidInput(
+            f"the zip would unpack to {unpacked:,} bytes ({unpacked / packed:.0f}× its size); refused"
+        )
+    for member in members:
+        name = member.filename
+        if name.startswith(("/", "\\\\")) or ".." in Path(name).parts:
+            raise InvalidInput(f"the zip holds a path outside the archive: {name!r}")
+
+
+class Planning:
+    """Drafts, validation, impact and publication over the database and the live matcher."""
+
+    def __init__(self, engine: Engine, street_radius_m: float, cell_m: float) -> None:
+        self.engine = engine
+        self.street_radius_m = street_radius_m
+        self.cell_m = cell_m
+
+    def add_draft(self, layer: Layer, label: str) -> dict[str, Any]:
+        """Store a draft and answer with its validation report."""
+        with self.engine.begin() as conn:
+            draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC))
+        return {
+            "id": draft_id,
+            "kind": layer.kind.value,
+            "label": label,
+            "features": len(layer),
+            "validation": self.validation(layer.kind, draft_id),
+        }
+
+    def _draft(self, conn: Connection, kind: LayerKind, draft_id: int) -> Layer:
+        row = reference.version_row(conn, draft_id)
+        if row is None or row["kind"] != kind.value:
+            raise NotFound(f"the {kind.value} layer has no draft {draft_id}")
+        if row["status"] != "draft":
+            raise Conflict(f"version {draft_id} is {row['status']}, not a draft")
+        return reference.load_layer(conn, kind, draft_id)
+
+    def _active(self, conn: Connection) -> dict[LayerKind, Layer]:
+        return {
+            k: reference.load_layer(conn, k, v) for k, v in reference.active_versions(conn).items()
+        }
+
+    def validation(self, kind: LayerKind, draft_id: int) -> dict[str, Any]:
+        """Every problem of the draft, checked against the active parent level."""
+        with self.engine.connect() as conn:
+            draft = self._draft(conn, kind, draft_id)
+            active = self._active(conn)
+        parent = active.get(PARENT_KIND[kind]) if kind in PARENT_KIND else None
+        problems = validate_layer(draft, parent)
+        return {
+            "blocking": sum(p.blocking for p in problems),
+            "problems": [p.to_dict() for p in problems],
+        }
+
+    def impact(self, kind: LayerKind, draft_id: int) -> dict[str, Any]:
+        """What publishing the draft changes: features, and every case that would move."""
+        with self.engine.connect() as conn:
+            draft = self._draft(conn, kind, draft_id)
+            active = self._active(conn)
+            cases = case_store.cases_for_rematch(conn, datetime.now(UTC) - IMPACT_WINDOW)
+        moved = self._moved(kind, active, draft, cases)
+        return {
+            "features": _feature_changes(active.get(kind), draft),
+            "moved_cases": moved,
+            "cases_checked": len(cases),
+            "workload": _workload(active.get(kind), draft, cases, moved)
+            if kind == LayerKind.GRIDS
+            else [],
+        }
+
+    def _moved(
+        self,
+        kind: LayerKind,
+        active: dict[LayerKind, Layer],
+        draft: Layer,
+        cases: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        if kind not in MATCHED_KINDS or not cases:
+            return []
+        matcher = Town({**active, kind: draft}).matcher(self.street_radius_m, self.cell_m)
+        frame = matcher.frame(
+            matcher.match_points([c["lon"] for c in cases], [c["lat"] for c in cases])
+        )
+        moved = []
+        for case, (_, new) in zip(cases, frame.iterrows(), strict=True):
+            before = (case["grid_code"], case["unit_code"], case["committee_code"], case["team"])
+            after = (
+                _text(new["grid_code"]) or case["grid_code"],
+                _text(new["unit_code"]),
+                _text(new["committee_code"]),
+                _text(new["team"]) or case["team"],
+            )
+            if before != after:
+                moved.append(
+                    {
+                        "id": case["id"],
+                        "number": case["number"],
+                        "status": case["status"],
+                        "open": case["status"] not in case_store.OPEN_EXCLUDED,
+                        "from": dict(
+                            zip(
+                                ("grid_code", "unit_code", "committee_code", "team"),
+                                before,
+                                strict=True,
+                            )
+                        ),
+                        "to": dict(
+                            zip(
+                                ("grid_code", "unit_code", "committee_code", "team"),
+                                after,
+                                strict=True,
+                            )
+                        ),
+                    }
+                )
+        return moved
+
+    def publish(
+        self, kind: LayerKind, draft_id: int, draft_etag: int, active_etag: int | None
+    ) -> dict[str, Any]:
+        """Make the draft active and reassign the open cases it moves, in one transaction."""
+        if draft_etag != draft_id:
+            raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
+        report = self.validation(kind, draft_id)
+        if report["blocking"]:
+            raise InvalidLayer(
+                f"draft {draft_id} has {report['blocking']} blocking problem(s)",
+                problems=[_Shown(p) for p in report["problems"]],
+            )
+        preview = self.impact(kind, draft_id)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            current = reference.active_versions(conn).get(kind)
+            if current != active_etag:
+                raise StaleVersion(
+                    f"the active {kind.value} version is {current}, not {active_etag}; preview again"
+                )
+            reference.promote(conn, kind, draft_id, now)
+            reassigned = [m for m in preview["moved_cases"] if m["open"]]
+            for move in reassigned:
+                _reassign(conn, move, kind, draft_id, now)
+        return {"published": draft_id, "retired": current, "reassigned": len(reassigned)}
+
+
+class _Shown:
+    """A problem already rendered as a dict, for InvalidLayer's list."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+def _reassign(
+    conn: Connection, move: dict[str, Any], kind: LayerKind, version: int, now: datetime
+) -> None:
+    case = case_store.get_case(conn, move["id"])
+    assert case is not None
+    values: dict[str, Any] = {
+        k: move["to"][k] for k in ("grid_code", "unit_code", "committee_code", "team")
+    }
+    if case["assignee"] == move["from"]["team"]:
+        values["assignee"] = move["to"]["team"]
+    values["layer_versions"] = {**case["layer_versions"], kind.value: version}
+    values["updated_at"] = now
+    case_store.update_case(conn, case["id"], case["version"], values)
+    case_store.add_event(
+        conn,
+        case["id"],
+        action="reassign",
+        from_status=case["status"],
+        to_status=case["status"],
+        actor="planning",
+        role="planner",
+        at=now,
+        note=f"{kind.value} version {version} published",
+        data={"from": move["from"], "to": move["to"], "version": version},
+    )
+
+
+def _text(value: Any) -> str | None:
+    return (
+        None
+        if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value)
+        else str(value)
+    )
+
+
+def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
+    """Features added, removed and changed by code, with area and perimeter changes (m²/m)."""
+    epsg = draft.work_epsg()
+    new = draft.projected(epsg).set_index("code")
+    old = active.projected(epsg).set_index("code") if active is not None else new.iloc[0:0]
+    changed = []
+    for code in sorted(set(old.index) & set(new.index)):
+        a, b = old.loc[code], new.loc[code]
+        same_shape = shapely.equals(a.geometry, b.geometry)
+        same_attrs = {k: a.get(k) for k in ("name", "parent_code", "team")} == {
+            k: b.get(k) for k in ("name", "parent_code", "team")
+        }
+        if not (same_shape and same_attrs):
+            changed.append(
+                {
+                    "code": code,
+                    "area_change_m2": round(b.geometry.area - a.geometry.area, 1),
+                    "perimeter_change_m": round(b.geometry.length - a.geometry.length, 1),
+                    "geometry_changed": not same_shape,
+                    "attributes_changed": not same_attrs,
+                }
+            )
+    return {
+        "added": sorted(set(new.index) - set(old.index)),
+        "removed": sorted(set(old.index) - set(new.index)),
+        "changed": changed,
+    }
+
+
+def _workload(
+    active: Layer | None, draft: Layer, cases: list[dict[str, Any]], moved: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per grid, before and after: cases per month (last 90 days), open cases, area."""
+    epsg = draft.work_epsg()
+    before = pd.Series([c["grid_code"] for c in cases], dtype=object)
+    after_by_id = {m["id"]: m["to"]["grid_code"] for m in moved}
+    after = pd.Series([after_by_id.get(c["id"], c["grid_code"]) for c in cases], dtype=object)
+    open_mask = pd.Series([c["status"] not in case_store.OPEN_EXCLUDED for c in cases])
+    months = IMPACT_WINDOW.days / 30.0
+    areas_new = dict(zip(draft.frame["code"], draft.projected(epsg).area / 1e6, strict=True))
+    areas_old = (
+        dict(zip(active.frame["code"], active.projected(epsg).area / 1e6, strict=True))
+        if active is not None
+        else {}
+    )
+    rows = []
+    for code in sorted(set(areas_new) | set(areas_old)):
+        rows.append(
+            {
+                "grid_code": code,
+                "area_km2_before": round(areas_old.get(code, 0.0), 4),
+                "area_km2_after": round(areas_new.get(code, 0.0), 4),
+                "cases_per_month_before": round(float((before == code).sum()) / months, 1),
+                "cases_per_month_after": round(float((after == code).sum()) / months, 1),
+                "open_before": int(((before == code) & open_mask).sum()),
+                "open_after": int(((after == code) & open_mask).sum()),
+            }
+        )
+    return rows

@@ -1,0 +1,198 @@
+"""The planner's path through HTTP: upload a redrawn grid layer, validate, preview, publish."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from gridsvc.api.app import create_app
+from gridsvc.config import DEMO_DIR, Settings
+from gridsvc.core.workflow import Role
+from gridsvc.services.keys import create_key
+from gridsvc.store import schema
+
+SPLIT, MERGE_A, MERGE_B, NEW = "310106113G01", "310106113G02", "310106113G05", "310106113G15"
+
+
+def redrawn_grids() -> gpd.GeoDataFrame:
+    """The demo grids with G01 cut in two (west half becomes G15) and G05 merged into G02."""
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    g01 = grids.loc[grids["code"] == SPLIT, "geometry"].iloc[0]
+    minx, miny, maxx, maxy = g01.bounds
+    middle = (minx + maxx) / 2
+    west = g01.intersection(shapely.box(minx - 1, miny - 1, middle, maxy + 1))
+    east = g01.difference(shapely.box(minx - 1, miny - 1, middle, maxy + 1))
+    merged = shapely.coverage_union_all(
+        grids.loc[grids["code"].isin([MERGE_A, MERGE_B]), "geometry"].values
+    )
+    grids.loc[grids["code"] == SPLIT, "geometry"] = east
+    grids.loc[grids["code"] == MERGE_A, "geometry"] = merged
+    grids = grids[grids["code"] != MERGE_B]
+    new = grids[grids["code"] == SPLIT].copy()
+    new["code"], new["name"], new["geometry"] = NEW, "第十五责任网格", [west]
+    return gpd.GeoDataFrame(pd.concat([grids, new], ignore_index=True), crs=grids.crs)
+
+
+def as_geojson(frame: gpd.GeoDataFrame) -> bytes:
+    return frame.to_json().encode()
+
+
+@pytest.fixture()
+def town(tmp_path: Path) -> tuple[FastAPI, TestClient, dict[str, str], dict[str, str]]:
+    app = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path}/g.db", attachments_dir=tmp_path / "att")
+    )
+    planner = {"Authorization": f"Bearer {create_key(app.state.engine, Role.PLANNER, '规划员')}"}
+    patrol = {"Authorization": f"Bearer {create_key(app.state.engine, Role.PATROL, 'P1')}"}
+    return app, TestClient(app), planner, patrol
+
+
+def _versions(app: FastAPI) -> int:
+    with app.state.engine.connect() as conn:
+        return int(
+            conn.execute(select(func.count()).select_from(schema.layer_versions)).scalar_one()
+        )
+
+
+def _upload(client: TestClient, headers: dict[str, str], name: str, data: bytes) -> object:
+    return client.post(
+        "/api/v1/layers/grids/drafts",
+        headers=headers,
+        files={"file": (name, data)},
+        data={"label": "2027 redraw"},
+    )
+
+
+def test_split_merge_validate_preview_publish(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, planner, patrol = town
+    grids = redrawn_grids()
+    west = grids.loc[grids["code"] == NEW, "geometry"].iloc[0].representative_point()
+    in_g05 = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    g05_point = in_g05.loc[in_g05["code"] == MERGE_B, "geometry"].iloc[0].representative_point()
+    cases = {}
+    for name, p in (("west", west), ("g05", g05_point)):
+        answer = client.post(
+            "/api/v1/reports", headers=patrol, json={"lon": p.x, "lat": p.y, "category": "CG01"}
+        ).json()
+        cases[name] = answer
+    assert cases["west"]["grid_code"] == SPLIT and cases["g05"]["grid_code"] == MERGE_B
+
+    draft = _upload(client, planner, "grids.geojson", as_geojson(grids))
+    assert draft.status_code == 201, draft.text
+    body = draft.json()
+    assert body["validation"]["blocking"] == 0 and body["features"] == 14
+
+    impact = client.get(f"/api/v1/layers/grids/drafts/{body['id']}/impact", headers=planner).json()
+    assert impact["features"]["added"] == [NEW] and impact["features"]["removed"] == [MERGE_B]
+    changed = {c["code"] for c in impact["features"]["changed"]}
+    assert {SPLIT, MERGE_A} <= changed
+    moves = {m["id"]: m for m in impact["moved_cases"]}
+    assert moves[cases["west"]["id"]]["to"]["grid_code"] == NEW
+    assert moves[cases["g05"]["id"]]["to"]["grid_code"] == MERGE_A
+    workload = {w["grid_code"]: w for w in impact["workload"]}
+    assert workload[MERGE_B]["area_km2_after"] == 0 and workload[NEW]["area_km2_before"] == 0
+
+    versions = client.get("/api/v1/layers/grids/versions", headers=planner).json()
+    active = next(v["id"] for v in versions if v["status"] == "published")
+    stale = client.post(
+        f"/api/v1/layers/grids/drafts/{body['id']}/publish",
+        headers={**planner, "If-Match": f'"draft-{body["id"]}", "active-{active + 100}"'},
+    )
+    assert stale.status_code == 412
+    missing = client.post(f"/api/v1/layers/grids/drafts/{body['id']}/publish", headers=planner)
+    assert missing.status_code == 428
+    published = client.post(
+        f"/api/v1/layers/grids/drafts/{body['id']}/publish",
+        headers={**planner, "If-Match": f'"draft-{body["id"]}", "active-{active}"'},
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["reassigned"] >= 2
+
+    moved = client.get(f"/api/v1/cases/{cases['west']['id']}", headers=planner).json()
+    assert moved["grid_code"] == NEW
+    assert moved["history"][-1]["action"] == "reassign"
+    assert moved["layer_versions"]["grids"] == body["id"]
+    # the live matcher follows the new version, and the old one still answers for the past
+    now = client.get("/api/v1/match", params={"lon": west.x, "lat": west.y}).json()
+    assert now["grid_code"] == NEW
+    again = client.post(
+        f"/api/v1/layers/grids/drafts/{body['id']}/publish",
+        headers={**planner, "If-Match": f'"draft-{body["id"]}", "active-{body["id"]}"'},
+    )
+    assert again.status_code == 409
+
+
+def test_a_draft_with_overlaps_cannot_be_published(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, planner, _ = town
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    grids.loc[grids["code"] == SPLIT, "geometry"] = grids.loc[
+        grids["code"] == SPLIT, "geometry"
+    ].buffer(0.001)
+    body = _upload(client, planner, "grids.geojson", as_geojson(grids)).json()
+    kinds = {p["kind"] for p in body["validation"]["problems"] if p["blocking"]}
+    assert "overlap" in kinds
+    versions = client.get("/api/v1/layers/grids/versions", headers=planner).json()
+    active = next(v["id"] for v in versions if v["status"] == "published")
+    refused = client.post(
+        f"/api/v1/layers/grids/drafts/{body['id']}/publish",
+        headers={**planner, "If-Match": f'"draft-{body["id"]}", "active-{active}"'},
+    )
+    assert refused.status_code == 422 and refused.json()["problems"]
+    assert (
+        client.get("/api/v1/layers/grids/versions", headers=planner).json()[0]["status"] == "draft"
+    )
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status"),
+    [
+        ("grids.txt", b"hello", 422),
+        ("grids.geojson", b"{not json", 400),
+        ("grids.zip", b"PK not a zip", 422),
+        ("grids.zip", _zip({"../../etc/passwd.shp": b"x"}), 422),
+        ("grids.zip", _zip({"bomb.shp": b"\0" * 50_000_000}), 422),
+        ("grids.zip", _zip({"readme.txt": b"no shapefile"}), 400),
+        ("grids.geojson", b'{"type":"FeatureCollection","features":[]}', 422),
+    ],
+)
+def test_bad_uploads_are_refused_and_nothing_is_written(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+    name: str,
+    data: bytes,
+    status: int,
+) -> None:
+    app, client, planner, _ = town
+    before = _versions(app)
+    response = _upload(client, planner, name, data)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _versions(app) == before
+
+
+def test_only_planners_upload(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, _, patrol = town
+    response = _upload(client, patrol, "grids.geojson", as_geojson(redrawn_grids()))
+    assert response.status_code == 403 and _versions(app) == 6
