@@ -30,6 +30,7 @@ from gridsvc.services import match_table
 from gridsvc.services.keys import create_key
 from gridsvc.services.layers import export as export_layer
 from gridsvc.services.layers import history as layer_history
+from gridsvc.services.planning import Planning, Upload, read_upload
 from gridsvc.services.setup import load_demo
 from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
@@ -293,6 +294,117 @@ def layers_export(
     settings = Settings()
     written = export_layer(make_engine(settings.database_url), kind, version, out_path)
     out.print(f"wrote {written}")
+
+
+def _planning(settings: Settings) -> Planning:
+    return Planning(make_engine(settings.database_url), settings.street_radius_m, settings.cell_m)
+
+
+@layers_app.command("upload")
+@friendly
+def layers_upload(
+    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or FlatGeobuf")
+    ],
+    label: Annotated[str, Opt(help="what the redraw is")] = "",
+    layer: Annotated[str | None, Opt(help="layer name inside a GeoPackage")] = None,
+    code_field: Annotated[str, Opt(help="field holding the feature code")] = "code",
+    name_field: Annotated[str, Opt(help="field holding the feature name")] = "name",
+    parent_field: Annotated[str, Opt(help="field holding the parent's code")] = "parent_code",
+    encoding: Annotated[str | None, Opt(help="attribute encoding, e.g. GBK")] = None,
+    crs: Annotated[str | None, Opt(help="CRS when the file declares none")] = None,
+) -> None:
+    """Store a redrawn layer as a draft and show its validation."""
+    settings = Settings()
+    upload = Upload(
+        file.name, file.read_bytes(), layer, code_field, name_field, parent_field, encoding, crs
+    )
+    found = read_upload(kind, upload, settings.max_layer_bytes)
+    draft = _planning(settings).add_draft(found, label or file.name)
+    _print_problems([_Problem(p) for p in draft["validation"]["problems"]])
+    out.print(
+        f"draft {draft['id']}: {draft['features']} feature(s), {draft['validation']['blocking']} blocking problem(s)"
+    )
+
+
+class _Problem:
+    """A validation problem as the report gives it, for the problem table."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.kind, self.codes, self.message = d["kind"], tuple(d["codes"]), d["message"]
+        self.location, self.area_m2, self.blocking = (
+            d.get("location"),
+            d.get("area_m2"),
+            d["blocking"],
+        )
+
+
+@layers_app.command("validate")
+@friendly
+def layers_validate(
+    kind: Annotated[LayerKind, typer.Argument()], draft: Annotated[int, typer.Argument()]
+) -> None:
+    """A draft's validation report; exit code 1 when something blocks publication."""
+    report = _planning(Settings()).validation(kind, draft)
+    _print_problems([_Problem(p) for p in report["problems"]])
+    out.print(f"draft {draft}: {len(report['problems'])} problem(s), {report['blocking']} blocking")
+    if report["blocking"]:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@layers_app.command("impact")
+@friendly
+def layers_impact(
+    kind: Annotated[LayerKind, typer.Argument()], draft: Annotated[int, typer.Argument()]
+) -> None:
+    """What publishing a draft would change: features and cases that move."""
+    impact = _planning(Settings()).impact(kind, draft)
+    features = impact["features"]
+    out.print(
+        f"added {features['added']}, removed {features['removed']}, changed {len(features['changed'])}"
+    )
+    table = Table(
+        "case", "status", "from grid", "to grid", "from team", "to team", title="cases that move"
+    )
+    for m in impact["moved_cases"]:
+        table.add_row(
+            m["number"],
+            m["status"],
+            str(m["from"]["grid_code"]),
+            str(m["to"]["grid_code"]),
+            str(m["from"]["team"]),
+            str(m["to"]["team"]),
+        )
+    out.print(table)
+    out.print(f"{len(impact['moved_cases'])} of {impact['cases_checked']} cases move")
+
+
+@layers_app.command("publish")
+@friendly
+def layers_publish(
+    kind: Annotated[LayerKind, typer.Argument()],
+    draft: Annotated[int, typer.Argument()],
+    active: Annotated[int | None, Opt(help="the active version id you previewed against")] = None,
+) -> None:
+    """Publish a draft; open cases it moves are reassigned."""
+    result = _planning(Settings()).publish(kind, draft, draft, active)
+    out.print(
+        f"published version {result['published']}, retired {result['retired']}, reassigned {result['reassigned']} case(s)"
+    )
+
+
+@layers_app.command("rollback")
+@friendly
+def layers_rollback(
+    kind: Annotated[LayerKind, typer.Argument()],
+    active: Annotated[int | None, Opt(help="the active version id you mean to replace")] = None,
+) -> None:
+    """Make the previous version active again (as a new version)."""
+    result = _planning(Settings()).rollback(kind, active)
+    out.print(
+        f"restored version {result['restored']} as version {result['published']}; reassigned {result['reassigned']}"
+    )
 
 
 @db_app.command("upgrade")

@@ -236,6 +236,22 @@ class Planning:
                 _reassign(conn, move, kind, draft_id, now)
         return {"published": draft_id, "retired": current, "reassigned": len(reassigned)}
 
+    def rollback(self, kind: LayerKind, active_etag: int | None) -> dict[str, Any]:
+        """Make the previous version active again, as a new version (history keeps both)."""
+        with self.engine.connect() as conn:
+            current = reference.active_versions(conn).get(kind)
+            previous = reference.previous_version(conn, kind)
+            if previous is None:
+                raise Conflict(f"the {kind.value} layer has no earlier version to roll back to")
+            layer = reference.load_layer(conn, kind, previous)
+        if current != active_etag:
+            raise StaleVersion(f"the active {kind.value} version is {current}, not {active_etag}")
+        with self.engine.begin() as conn:
+            draft_id = reference.add_draft(
+                conn, layer, f"rollback to version {previous}", datetime.now(UTC)
+            )
+        return {**self.publish(kind, draft_id, draft_id, active_etag), "restored": previous}
+
 
 class _Shown:
     """A problem already rendered as a dict, for InvalidLayer's list."""

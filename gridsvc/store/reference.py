@@ -126,6 +126,17 @@ def versions_at(conn: Connection, moment: datetime) -> dict[LayerKind, int]:
     return {LayerKind(kind): int(version_id) for kind, version_id in rows}
 
 
+def previous_version(conn: Connection, kind: LayerKind) -> int | None:
+    """The version that was active before the current one (the last retired), if any."""
+    v = s.layer_versions.c
+    row = conn.execute(
+        select(v.id)
+        .where(v.kind == kind.value, v.status == "retired")
+        .order_by(v.retired_at.desc(), v.id.desc())
+    ).first()
+    return int(row[0]) if row else None
+
+
 def version_kind(conn: Connection, version_id: int) -> LayerKind | None:
     """The layer kind of a stored version, or None when there is no such version."""
     row = conn.execute(

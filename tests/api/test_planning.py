@@ -132,6 +132,15 @@ def test_split_merge_validate_preview_publish(
     )
     assert again.status_code == 409
 
+    stale_rollback = client.post("/api/v1/layers/grids/rollback", headers={**planner, "If-Match": '"active-1"'})
+    assert stale_rollback.status_code == 412
+    rolled = client.post("/api/v1/layers/grids/rollback",
+                         headers={**planner, "If-Match": f'"active-{body["id"]}"'})
+    assert rolled.status_code == 200 and rolled.json()["restored"] == active
+    back = client.get(f"/api/v1/cases/{cases['west']['id']}", headers=planner).json()
+    assert back["grid_code"] == SPLIT and [h["action"] for h in back["history"]][-2:] == ["reassign", "reassign"]
+    assert client.get("/api/v1/match", params={"lon": west.x, "lat": west.y}).json()["grid_code"] == SPLIT
+
 
 def test_a_draft_with_overlaps_cannot_be_published(
     town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],

@@ -122,3 +122,25 @@ def _etags(header: str | None) -> dict[str, int]:
     if "draft" not in tags:
         raise PreconditionRequired('If-Match must name the draft, e.g. "draft-12", "active-3"')
     return tags
+
+
+@router.post("/{kind}/rollback")
+def rollback(
+    kind: LayerKind,
+    request: Request,
+    who: Planner,
+    if_match: Annotated[str | None, Header(description='"active-<id>"')] = None,
+) -> dict[str, Any]:
+    """Make the previous version active again (as a new version; open cases are reassigned back)."""
+    if not if_match:
+        raise PreconditionRequired(
+            'send If-Match: "active-<id>" with the version you mean to replace'
+        )
+    tags = {
+        n: int(v)
+        for n, _, v in (p.strip().strip('"').partition("-") for p in if_match.split(","))
+        if v.isdigit()
+    }
+    result = planning(request).rollback(kind, tags.get("active"))
+    refresh_matching(request.app)
+    return result
