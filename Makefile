@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py
 	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_impact.py
 
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py --small

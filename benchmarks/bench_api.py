@@ -93,7 +93,9 @@ def start(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byte
         "warning",
         "--no-access-log",
     ]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)  # its own group: kill takes the workers
+    proc = subprocess.Popen(
+        cmd, env=env, start_new_session=True
+    )  # its own group: kill takes the workers
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -184,7 +186,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes (>1 is killed as a process group)"
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (>1 is killed as a process group)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
