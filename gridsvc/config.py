@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_layer_bytes: int = Field(
         default=100 * 1024 * 1024, gt=0, description="largest layer upload"
     )
+    version_poll_s: float = Field(
+        default=5.0, gt=0, description="how often a worker checks for new layers"
+    )
     rate_per_minute: int = Field(default=600, gt=0, description="requests a minute per API key")
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
+from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import cases, layers, match, ogc, open311
 from gridsvc.config import Settings
 from gridsvc.services.cases import CaseService
@@ -26,7 +29,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Load the town, build its matcher and assemble the routers."""
     settings = settings or Settings()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = VersionWatcher(app, settings.version_poll_s)
+        watcher.start()
+        yield
+        watcher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="gridsvc",
         summary="网格化管理 grid-management service: match reports to grids, units, streets and teams",
         version="0.1.0",

@@ -1,14 +1,25 @@
-"""Rebuilding this worker's matching state after the active layers change."""
+"""Keeping this worker's matching state on the active layer versions.
+
+The worker that publishes refreshes at once; every other worker (uvicorn
+runs several) notices within ``poll_s`` seconds, because a watcher thread
+compares the active version ids in the database with the ones it serves.
+"""
 
 from __future__ import annotations
+
+import logging
+import threading
 
 from fastapi import FastAPI
 
 from gridsvc.services.setup import load_reference
+from gridsvc.store import reference
+
+log = logging.getLogger("gridsvc.api")
 
 
 def refresh_matching(app: FastAPI) -> None:
-    """Load the active versions again and swap in a new matcher (old one serves until then)."""
+    """Load the active versions again and swap in a new matcher (the old one serves until then)."""
     settings = app.state.settings
     ref = load_reference(app.state.engine)
     matcher = ref.town.matcher(settings.street_radius_m, settings.cell_m)
@@ -16,3 +27,31 @@ def refresh_matching(app: FastAPI) -> None:
     app.state.matcher = matcher
     app.state.cases.matcher = matcher
     app.state.cases.layer_versions = {k.value: v for k, v in ref.versions.items()}
+
+
+class VersionWatcher:
+    """A daemon thread that refreshes the app when another worker publishes."""
+
+    def __init__(self, app: FastAPI, poll_s: float = 5.0) -> None:
+        self.app = app
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gridsvc-versions", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                with self.app.state.engine.connect() as conn:
+                    active = {k.value: v for k, v in reference.active_versions(conn).items()}
+                if active != self.app.state.cases.layer_versions:
+                    log.info("active layer versions changed to %s; rebuilding the matcher", active)
+                    refresh_matching(self.app)
+            except Exception:  # noqa: BLE001 - keep watching; the next round tries again
+                log.exception("checking the active layer versions failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,3 +122,26 @@ def test_match_at_a_date_uses_the_layers_active_then(tmp_path: Path) -> None:
     assert (
         client.get("/api/v1/match", params={**point, "at": "2030-06-02T10:00"}).status_code == 422
     )
+
+
+def test_other_workers_pick_up_a_published_version(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/g.db",
+        attachments_dir=tmp_path / "att",
+        version_poll_s=0.1,
+    )
+    publisher, worker = create_app(settings), create_app(settings)
+    point = {"lon": 121.45, "lat": 31.33}
+    with TestClient(worker) as other:  # the context runs the worker's lifespan (its watcher)
+        before = other.get("/api/v1/match", params=point).json()
+        with publisher.state.engine.connect() as conn:
+            version = reference.active_versions(conn)[LayerKind.GRIDS]
+            grids = reference.load_layer(conn, LayerKind.GRIDS, version)
+        frame = grids.frame.copy()
+        frame.loc[frame["code"] == before["grid_code"], "team"] = "WS77"
+        with publisher.state.engine.begin() as conn:
+            reference.publish_layer(conn, type(grids)(LayerKind.GRIDS, frame), "team change")
+        deadline = time.monotonic() + 10
+        while other.get("/api/v1/match", params=point).json()["team"] != "WS77":
+            assert time.monotonic() < deadline, "the other worker never saw the new version"
+            time.sleep(0.1)
