@@ -283,3 +283,46 @@ def cases_for_rematch(conn: Connection, since: datetime) -> list[dict[str, Any]]
         .order_by(c.id)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def cases_page(
+    conn: Connection,
+    bbox: tuple[float, float, float, float] | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases as map features: a page (oldest first) and the number matched."""
+    c = s.cases.c
+    where = []
+    if bbox:
+        where += [c.lon.between(bbox[0], bbox[2]), c.lat.between(bbox[1], bbox[3])]
+    if start:
+        where.append(c.created_at >= start)
+    if end:
+        where.append(c.created_at <= end)
+    matched = conn.execute(
+        select(func.count()).select_from(s.cases).where(and_(*where))
+    ).scalar_one()
+    columns = (
+        c.id,
+        c.number,
+        c.status,
+        c.category,
+        c.severity,
+        c.colour,
+        c.grid_code,
+        c.unit_code,
+        c.team,
+        c.department,
+        c.level,
+        c.created_at,
+        c.updated_at,
+        c.lon,
+        c.lat,
+    )
+    rows = conn.execute(
+        select(*columns).where(and_(*where)).order_by(c.id).limit(limit).offset(offset)
+    )
+    return [dict(r._mapping) for r in rows], int(matched)

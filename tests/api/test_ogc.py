@@ -21,6 +21,8 @@ import pytest
 import shapely
 
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.workflow import Role
+from gridsvc.services.keys import create_key
 from gridsvc.services.setup import load_demo
 from gridsvc.store import reference
 from gridsvc.store.engine import make_engine, upgrade
@@ -68,7 +70,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
                 pass
             assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
             time.sleep(0.2)
-        yield {"base": base, "engine": engine}
+        keys = {role: create_key(engine, role, role.value) for role in (Role.PATROL, Role.LEADER)}
+        yield {"base": base, "engine": engine, "keys": keys}
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -76,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
 
 def test_gdal_lists_every_collection(server: dict[str, object]) -> None:
     layers = {name for name, _ in pyogrio.list_layers(f"OAPIF:{server['base']}")}
-    assert layers == set(KINDS)
+    assert layers == {*KINDS, "cases"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -173,3 +176,55 @@ def test_a_version_id_reads_that_version(server: dict[str, object]) -> None:
         f"{server['base']}/collections/grids/items", params={"version": version}, timeout=10
     )
     assert wrong_kind.status_code == 404
+
+
+def _report(server: dict[str, object], lon: float, lat: float) -> dict[str, object]:
+    api = str(server["base"]).removesuffix("/ogc")
+    patrol = server["keys"][Role.PATROL]  # type: ignore[index]
+    response = httpx.post(
+        f"{api}/api/v1/reports",
+        headers={"Authorization": f"Bearer {patrol}"},
+        json={"lon": lon, "lat": lat, "category": "CG01"},
+        timeout=10,
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_gdal_reads_cases_with_a_leader_key(server: dict[str, object]) -> None:
+    made = {_report(server, 121.45 + i * 0.001, 31.33)["number"] for i in range(3)}
+    leader = server["keys"][Role.LEADER]  # type: ignore[index]
+    # OAPIF sends its own Accept header, which overrides GDAL_HTTP_HEADERS; bearer auth is separate
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": leader})
+    try:
+        cases = pyogrio.read_dataframe(f"OAPIF:{server['base']}", layer="cases")
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
+    assert made <= set(cases["number"])
+    assert cases.geometry.geom_type.eq("Point").all()
+
+
+def test_cases_need_a_role_that_may_see_them(server: dict[str, object]) -> None:
+    url = f"{server['base']}/collections/cases/items"
+    assert httpx.get(url, timeout=10).status_code == 401
+    patrol = server["keys"][Role.PATROL]  # type: ignore[index]
+    assert (
+        httpx.get(url, headers={"Authorization": f"Bearer {patrol}"}, timeout=10).status_code == 403
+    )
+
+
+def test_cases_filtered_by_datetime(server: dict[str, object]) -> None:
+    _report(server, 121.452, 31.331)
+    leader = {"Authorization": f"Bearer {server['keys'][Role.LEADER]}"}  # type: ignore[index]
+    url = f"{server['base']}/collections/cases/items"
+    everything = httpx.get(url, headers=leader, timeout=10).json()["numberMatched"]
+    assert everything >= 1
+    future = httpx.get(
+        url, headers=leader, params={"datetime": "2999-01-01T00:00:00Z/.."}, timeout=10
+    ).json()
+    past = httpx.get(
+        url, headers=leader, params={"datetime": "../2999-01-01T00:00:00Z"}, timeout=10
+    ).json()
+    assert future["numberMatched"] == 0 and past["numberMatched"] == everything
+    bad = httpx.get(url, headers=leader, params={"datetime": "yesterday"}, timeout=10)
+    assert bad.status_code == 422

@@ -10,6 +10,7 @@ the requested CRS, as Part 2 requires (EPSG:4490 is latitude first).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import geopandas as gpd
@@ -17,10 +18,13 @@ import pyproj
 import shapely
 from fastapi import APIRouter, Query, Request, Response
 
+from gridsvc.api.auth import principal
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
-from gridsvc.core.errors import InvalidInput, NotFound
+from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.workflow import Role
+from gridsvc.store import cases as case_store
 from gridsvc.store import reference
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
@@ -121,10 +125,38 @@ def _collection(request: Request, kind: LayerKind, layer: Layer) -> dict[str, An
     }
 
 
+CASES = "cases"
+CASE_READERS = (Role.DISPATCHER, Role.LEADER, Role.PLANNER, Role.ADMIN)
+
+
+def _cases_collection(request: Request) -> dict[str, Any]:
+    base = _base(request)
+    minx, miny, maxx, maxy = (
+        float(v) for v in request.app.state.town.layers[LayerKind.GRIDS].frame.total_bounds
+    )
+    return {
+        "id": CASES,
+        "title": "案件",
+        "description": "Cases (read-only; needs a dispatcher, leader or planner key)",
+        "itemType": "feature",
+        "crs": _crs_uris(request),
+        "storageCrs": EPSG_URI.format(4490),
+        "extent": {
+            "spatial": {"bbox": [[minx, miny, maxx, maxy]], "crs": CRS84},
+            "temporal": {"interval": [[None, None]]},
+        },
+        "links": [
+            {"href": f"{base}/collections/{CASES}", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections/{CASES}/items", "rel": "items", "type": GEOJSON},
+        ],
+    }
+
+
 @router.get("/collections")
 def collections(request: Request) -> Response:
-    """Every published layer as a collection."""
+    """Every published layer as a collection, and the cases."""
     items = [_collection(request, kind, layer) for kind, layer in _layers(request).items()]
+    items.append(_cases_collection(request))
     base = _base(request)
     return _json(
         {
@@ -145,9 +177,78 @@ def _kind(collection_id: str, request: Request) -> LayerKind:
     return kind
 
 
+@router.get("/collections/cases/items")
+def case_items(
+    request: Request,
+    bbox: str | None = None,
+    datetime_: Annotated[
+        str | None, Query(alias="datetime", description="an instant or start/end; .. is open")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    crs: str | None = None,
+    api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> Response:
+    """Cases as point features (reported time filtered by `datetime`), for roles that may see them."""
+    who = principal(request, request.headers.get("authorization"), api_key)
+    if who.role not in CASE_READERS:
+        raise Forbidden(f"role {who.role.value} may not read cases")
+    out_crs = _parse_crs(crs, request, "crs")
+    area = _bbox(bbox, "OGC:CRS84")
+    start, end = _interval(datetime_)
+    with request.app.state.engine.connect() as conn:
+        rows, matched = case_store.cases_page(
+            conn, area.bounds if area else None, start, end, limit, offset
+        )
+    frame = gpd.GeoDataFrame(
+        [
+            {
+                k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in r.items()
+                if k not in ("lon", "lat", "id")
+            }
+            | {"code": r["number"]}
+            for r in rows
+        ],
+        geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]),
+        crs=CGCS2000,
+    )
+    body = {
+        "type": "FeatureCollection",
+        "features": _features(frame, out_crs) if rows else [],
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "links": _page_links(request, offset, limit, matched),
+    }
+    return _json(body, GEOJSON, {"Content-Crs": f"<{crs or CRS84}>"})
+
+
+def _interval(value: str | None) -> tuple[datetime | None, datetime | None]:
+    """An RFC 3339 instant, or start/end with '..' for an open end."""
+    if not value:
+        return None, None
+    parts = value.split("/")
+    if len(parts) > 2:
+        raise InvalidInput(f"datetime {value!r} must be an instant or start/end")
+    try:
+        moments = [
+            None if p in ("", "..") else datetime.fromisoformat(p.replace("Z", "+00:00"))
+            for p in parts
+        ]
+    except ValueError as exc:
+        raise InvalidInput(
+            f"datetime {value!r} is not RFC 3339 (e.g. 2026-05-01T00:00:00Z/..)"
+        ) from exc
+    if any(m is not None and m.tzinfo is None for m in moments):
+        raise InvalidInput(f"datetime {value!r} needs a time zone (Z or +08:00)")
+    return (moments[0], moments[0]) if len(moments) == 1 else (moments[0], moments[1])
+
+
 @router.get("/collections/{collection_id}")
 def collection(collection_id: str, request: Request) -> Response:
     """One collection's description."""
+    if collection_id == CASES:
+        return _json(_cases_collection(request))
     kind = _kind(collection_id, request)
     return _json(_collection(request, kind, _layers(request)[kind]))
 
