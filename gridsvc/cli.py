@@ -90,6 +90,14 @@ def _print_problems(problems: list[Any]) -> None:
 
 Opt = typer.Option
 
+# Options that every command reading a layer file takes, declared once.
+LayerNameOpt = Annotated[str | None, Opt("--layer", help="layer name inside a GeoPackage")]
+CodeFieldOpt = Annotated[str, Opt("--code-field", help="field holding the feature code")]
+NameFieldOpt = Annotated[str, Opt("--name-field", help="field holding the feature name")]
+ParentFieldOpt = Annotated[str, Opt("--parent-field", help="field holding the parent's code")]
+EncodingOpt = Annotated[str | None, Opt("--encoding", help="attribute encoding, e.g. GBK")]
+FileCrsOpt = Annotated[str | None, Opt("--crs", help="CRS when the file declares none")]
+
 
 @app.command()
 @friendly
@@ -100,12 +108,12 @@ def validate(
     ],
     kind: Annotated[LayerKind, Opt(help="which level the file holds")] = LayerKind.GRIDS,
     parent: Annotated[Path | None, Opt(help="the parent level's file, to check nesting")] = None,
-    layer: Annotated[str | None, Opt(help="layer name inside a GeoPackage")] = None,
-    code_field: Annotated[str, Opt(help="field holding the feature code")] = "code",
-    name_field: Annotated[str, Opt(help="field holding the feature name")] = "name",
-    parent_field: Annotated[str, Opt(help="field holding the parent's code")] = "parent_code",
-    encoding: Annotated[str | None, Opt(help="attribute encoding, e.g. GBK")] = None,
-    crs: Annotated[str | None, Opt(help="CRS when the file declares none")] = None,
+    layer: LayerNameOpt = None,
+    code_field: CodeFieldOpt = "code",
+    name_field: NameFieldOpt = "name",
+    parent_field: ParentFieldOpt = "parent_code",
+    encoding: EncodingOpt = None,
+    crs: FileCrsOpt = None,
 ) -> None:
     """Check a layer file: geometry, codes, gaps and overlaps, nesting in its parent."""
     fields = {"code_field": code_field, "name_field": name_field, "parent_field": parent_field}
@@ -308,12 +316,12 @@ def layers_upload(
         Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or FlatGeobuf")
     ],
     label: Annotated[str, Opt(help="what the redraw is")] = "",
-    layer: Annotated[str | None, Opt(help="layer name inside a GeoPackage")] = None,
-    code_field: Annotated[str, Opt(help="field holding the feature code")] = "code",
-    name_field: Annotated[str, Opt(help="field holding the feature name")] = "name",
-    parent_field: Annotated[str, Opt(help="field holding the parent's code")] = "parent_code",
-    encoding: Annotated[str | None, Opt(help="attribute encoding, e.g. GBK")] = None,
-    crs: Annotated[str | None, Opt(help="CRS when the file declares none")] = None,
+    layer: LayerNameOpt = None,
+    code_field: CodeFieldOpt = "code",
+    name_field: NameFieldOpt = "name",
+    parent_field: ParentFieldOpt = "parent_code",
+    encoding: EncodingOpt = None,
+    crs: FileCrsOpt = None,
 ) -> None:
     """Store a redrawn layer as a draft and show its validation."""
     settings = Settings()
