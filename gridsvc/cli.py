@@ -305,7 +305,7 @@ def layers_export(
 
 
 def _planning(settings: Settings) -> Planning:
-    return Planning(make_engine(settings.database_url), settings.street_radius_m, settings.cell_m)
+    return Planning(make_engine(settings.database_url))
 
 
 @layers_app.command("upload")

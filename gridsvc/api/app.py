@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
     )
-    app.state.planning = Planning(engine, settings.street_radius_m, settings.cell_m)
+    app.state.planning = Planning(engine)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
     app.add_middleware(

@@ -31,17 +31,22 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.validation import validate_layer
 from gridsvc.layerio import read_layer
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
-from gridsvc.town import Town
 
 IMPACT_WINDOW = timedelta(days=90)
 MAX_UNZIPPED = 500 * 1024 * 1024  # a zip that would unpack to more is refused (zip bomb)
 MAX_RATIO = 200  # nor one that compresses suspiciously well
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
 MATCHED_KINDS = (LayerKind.GRIDS, LayerKind.UNITS, LayerKind.COMMITTEES)
+LEVEL_FIELD = {
+    LayerKind.GRIDS: "grid_code",
+    LayerKind.UNITS: "unit_code",
+    LayerKind.COMMITTEES: "committee_code",
+}
 
 
 @dataclass(frozen=True)
@@ -103,12 +108,10 @@ def _check_zip(path: Path) -> None:
 
 
 class Planning:
-    """Drafts, validation, impact and publication over the database and the live matcher."""
+    """Drafts, validation, impact and publication over the database."""
 
-    def __init__(self, engine: Engine, street_radius_m: float, cell_m: float) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.street_radius_m = street_radius_m
-        self.cell_m = cell_m
 
     def add_draft(self, layer: Layer, label: str) -> dict[str, Any]:
         """Store a draft and answer with its validation report."""
@@ -170,42 +173,46 @@ class Planning:
         draft: Layer,
         cases: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
+        """The cases whose grid, unit, committee or team changes under the draft.
+
+        Only points in polygons the draft changes are matched again (core/redraw.py); a
+        case keeps its place where the draft leaves no polygon over it (a report allowed
+        just outside keeps its nearest grid).
+        """
         if kind not in MATCHED_KINDS or not cases:
             return []
-        matcher = Town({**active, kind: draft}).matcher(self.street_radius_m, self.cell_m)
-        frame = matcher.frame(
-            matcher.match_points([c["lon"] for c in cases], [c["lat"] for c in cases])
+        field = LEVEL_FIELD[kind]
+        old = active.get(kind)
+        old_codes = (
+            old.frame["code"].astype(str).to_numpy() if old is not None else np.array([], dtype=str)
         )
+        old_geoms = old.frame.geometry.to_numpy() if old is not None else np.array([], dtype=object)
+        new_codes = draft.frame["code"].astype(str).to_numpy()
+        new_geoms = draft.frame.geometry.to_numpy()
+        same = unchanged_map(old_codes, old_geoms, new_codes, new_geoms)
+        before = pd.Index(old_codes).get_indexer([str(c[field] or "") for c in cases])
+        lon = np.array([c["lon"] for c in cases])
+        lat = np.array([c["lat"] for c in cases])
+        after = rematch(before, lon, lat, same, new_codes, new_geoms)
+        teams = draft.frame["team"].to_numpy() if kind == LayerKind.GRIDS else None
         moved = []
-        for case, (_, new) in zip(cases, frame.iterrows(), strict=True):
-            before = (case["grid_code"], case["unit_code"], case["committee_code"], case["team"])
-            after = (
-                _text(new["grid_code"]) or case["grid_code"],
-                _text(new["unit_code"]),
-                _text(new["committee_code"]),
-                _text(new["team"]) or case["team"],
-            )
-            if before != after:
+        for case, index in zip(cases, after, strict=True):
+            was = {k: case[k] for k in ("grid_code", "unit_code", "committee_code", "team")}
+            now = dict(was)
+            if index >= 0:
+                now[field] = str(new_codes[index])
+                if teams is not None:
+                    now["team"] = _text(teams[index])
+            if now != was:
+                open_case = case["status"] not in case_store.OPEN_EXCLUDED
                 moved.append(
                     {
                         "id": case["id"],
                         "number": case["number"],
                         "status": case["status"],
-                        "open": case["status"] not in case_store.OPEN_EXCLUDED,
-                        "from": dict(
-                            zip(
-                                ("grid_code", "unit_code", "committee_code", "team"),
-                                before,
-                                strict=True,
-                            )
-                        ),
-                        "to": dict(
-                            zip(
-                                ("grid_code", "unit_code", "committee_code", "team"),
-                                after,
-                                strict=True,
-                            )
-                        ),
+                        "open": open_case,
+                        "from": was,
+                        "to": now,
                     }
                 )
         return moved
