@@ -161,7 +161,9 @@ class Planning:
             "features": _feature_changes(active.get(kind), draft),
             "moved_cases": moved,
             "cases_checked": len(cases),
-            "workload": _workload(active.get(kind), draft, cases, moved)
+            "workload": _workload(
+                active.get(kind), draft, cases, moved, active.get(LayerKind.STREETS)
+            )
             if kind == LayerKind.GRIDS
             else [],
         }
@@ -334,10 +336,29 @@ def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
     }
 
 
+def _street_km(grids: Layer, streets: Layer | None, epsg: int) -> dict[str, float]:
+    """Kilometres of street in each grid; a street along a shared edge counts half for each side."""
+    if streets is None:
+        return {}
+    polygons = grids.projected(epsg).geometry.to_numpy()
+    lines = streets.projected(epsg).geometry.to_numpy()
+    poly_idx, line_idx = shapely.STRtree(lines).query(polygons, predicate="intersects")
+    grids_hit, lines_hit = polygons[poly_idx], lines[line_idx]
+    inside = shapely.length(shapely.intersection(grids_hit, lines_hit))
+    on_edge = shapely.length(shapely.intersection(shapely.boundary(grids_hit), lines_hit))
+    lengths = (inside - 0.5 * on_edge) / 1000.0
+    totals = np.bincount(poly_idx, weights=lengths, minlength=len(polygons))
+    return dict(zip(grids.frame["code"].astype(str), totals, strict=True))
+
+
 def _workload(
-    active: Layer | None, draft: Layer, cases: list[dict[str, Any]], moved: list[dict[str, Any]]
+    active: Layer | None,
+    draft: Layer,
+    cases: list[dict[str, Any]],
+    moved: list[dict[str, Any]],
+    streets: Layer | None = None,
 ) -> list[dict[str, Any]]:
-    """Per grid, before and after: cases per month (last 90 days), open cases, area."""
+    """Per grid, before and after: cases per month (last 90 days), open cases, area, street km."""
     epsg = draft.work_epsg()
     before = pd.Series([c["grid_code"] for c in cases], dtype=object)
     after_by_id = {m["id"]: m["to"]["grid_code"] for m in moved}
@@ -350,6 +371,8 @@ def _workload(
         if active is not None
         else {}
     )
+    km_new = _street_km(draft, streets, epsg)
+    km_old = _street_km(active, streets, epsg) if active is not None else {}
     rows = []
     for code in sorted(set(areas_new) | set(areas_old)):
         rows.append(
@@ -361,6 +384,8 @@ def _workload(
                 "cases_per_month_after": round(float((after == code).sum()) / months, 1),
                 "open_before": int(((before == code) & open_mask).sum()),
                 "open_after": int(((after == code) & open_mask).sum()),
+                "street_km_before": round(km_old.get(code, 0.0), 3),
+                "street_km_after": round(km_new.get(code, 0.0), 3),
             }
         )
     return rows

@@ -132,14 +132,23 @@ def test_split_merge_validate_preview_publish(
     )
     assert again.status_code == 409
 
-    stale_rollback = client.post("/api/v1/layers/grids/rollback", headers={**planner, "If-Match": '"active-1"'})
+    stale_rollback = client.post(
+        "/api/v1/layers/grids/rollback", headers={**planner, "If-Match": '"active-1"'}
+    )
     assert stale_rollback.status_code == 412
-    rolled = client.post("/api/v1/layers/grids/rollback",
-                         headers={**planner, "If-Match": f'"active-{body["id"]}"'})
+    rolled = client.post(
+        "/api/v1/layers/grids/rollback", headers={**planner, "If-Match": f'"active-{body["id"]}"'}
+    )
     assert rolled.status_code == 200 and rolled.json()["restored"] == active
     back = client.get(f"/api/v1/cases/{cases['west']['id']}", headers=planner).json()
-    assert back["grid_code"] == SPLIT and [h["action"] for h in back["history"]][-2:] == ["reassign", "reassign"]
-    assert client.get("/api/v1/match", params={"lon": west.x, "lat": west.y}).json()["grid_code"] == SPLIT
+    assert back["grid_code"] == SPLIT and [h["action"] for h in back["history"]][-2:] == [
+        "reassign",
+        "reassign",
+    ]
+    assert (
+        client.get("/api/v1/match", params={"lon": west.x, "lat": west.y}).json()["grid_code"]
+        == SPLIT
+    )
 
 
 def test_a_draft_with_overlaps_cannot_be_published(
@@ -205,3 +214,30 @@ def test_only_planners_upload(
     app, client, _, patrol = town
     response = _upload(client, patrol, "grids.geojson", as_geojson(redrawn_grids()))
     assert response.status_code == 403 and _versions(app) == 6
+
+
+def test_workload_counts_street_kilometres(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, planner, _ = town
+    body = _upload(client, planner, "grids.geojson", as_geojson(redrawn_grids())).json()
+    workload = {
+        w["grid_code"]: w
+        for w in client.get(
+            f"/api/v1/layers/grids/drafts/{body['id']}/impact", headers=planner
+        ).json()["workload"]
+    }
+    streets = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="streets", engine="pyogrio").to_crs(
+        4549
+    )
+    total_km = streets.length.sum() / 1000
+    # streets lie inside the town, so the grids share out all of them, before and after
+    assert sum(w["street_km_before"] for w in workload.values()) == pytest.approx(
+        total_km, rel=0.01
+    )
+    assert sum(w["street_km_after"] for w in workload.values()) == pytest.approx(total_km, rel=0.01)
+    merged = workload[MERGE_A]
+    assert (
+        merged["street_km_after"] > merged["street_km_before"]
+        and workload[MERGE_B]["street_km_after"] == 0
+    )
