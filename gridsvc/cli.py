@@ -22,6 +22,7 @@ from gridsvc.config import Settings
 from gridsvc.core.crs import InputCRS, parse_crs
 from gridsvc.core.errors import GridsvcError, InvalidInput, InvalidLayer
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.repair import parse_repairs
 from gridsvc.core.validation import validate_layer
 from gridsvc.core.workflow import Role
 from gridsvc.layerio import read_layer
@@ -316,6 +317,7 @@ def layers_upload(
         Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or FlatGeobuf")
     ],
     label: Annotated[str, Opt(help="what the redraw is")] = "",
+    repair: Annotated[str | None, Opt(help="repairs to apply: make_valid, snap")] = None,
     layer: LayerNameOpt = None,
     code_field: CodeFieldOpt = "code",
     name_field: NameFieldOpt = "name",
@@ -328,8 +330,11 @@ def layers_upload(
     upload = Upload(
         file.name, file.read_bytes(), layer, code_field, name_field, parent_field, encoding, crs
     )
+    repairs = parse_repairs(repair)
     found = read_upload(kind, upload, settings.max_layer_bytes)
-    draft = _planning(settings).add_draft(found, label or file.name)
+    draft = _planning(settings).add_draft(found, label or file.name, repairs)
+    for r in draft["repairs"]:
+        out.print(f"repaired {r['code']}: {r['repair']} ({r['detail']})")
     _print_problems([_Problem(p) for p in draft["validation"]["problems"]])
     out.print(
         f"draft {draft['id']}: {draft['features']} feature(s), {draft['validation']['blocking']} blocking problem(s)"

@@ -32,6 +32,7 @@ from gridsvc.core.errors import (
 )
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.redraw import rematch, unchanged_map
+from gridsvc.core.repair import apply_repairs
 from gridsvc.core.validation import validate_layer
 from gridsvc.layerio import read_layer
 from gridsvc.store import cases as case_store
@@ -113,8 +114,9 @@ class Planning:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add_draft(self, layer: Layer, label: str) -> dict[str, Any]:
-        """Store a draft and answer with its validation report."""
+    def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Store a draft (repaired only as asked) and answer with its validation report."""
+        layer, applied = apply_repairs(layer, repairs)
         with self.engine.begin() as conn:
             draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC))
         return {
@@ -123,6 +125,7 @@ class Planning:
             "label": label,
             "features": len(layer),
             "validation": self.validation(layer.kind, draft_id),
+            "repairs": [r.to_dict() for r in applied],
         }
 
     def _draft(self, conn: Connection, kind: LayerKind, draft_id: int) -> Layer:

@@ -241,3 +241,49 @@ def test_workload_counts_street_kilometres(
         merged["street_km_after"] > merged["street_km_before"]
         and workload[MERGE_B]["street_km_after"] == 0
     )
+
+
+def _bowtie_grids() -> gpd.GeoDataFrame:
+    """The demo grids with G01 drawn as a self-intersecting bow tie over its own bounds."""
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    minx, miny, maxx, maxy = grids.loc[grids["code"] == SPLIT, "geometry"].iloc[0].bounds
+    bowtie = shapely.Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])
+    grids.loc[grids["code"] == SPLIT, "geometry"] = bowtie
+    return grids
+
+
+def test_repairs_run_only_when_asked_and_are_listed(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    _, client, planner, _ = town
+    data = as_geojson(_bowtie_grids())
+    plain = _upload(client, planner, "grids.geojson", data).json()
+    assert plain["repairs"] == []
+    assert any(
+        p["kind"] == "invalid-geometry" and SPLIT in p["codes"]
+        for p in plain["validation"]["problems"]
+    )
+    repaired = client.post(
+        "/api/v1/layers/grids/drafts",
+        headers=planner,
+        files={"file": ("grids.geojson", data)},
+        data={"repair": "make_valid"},
+    ).json()
+    assert [(r["repair"], r["code"]) for r in repaired["repairs"]] == [("make_valid", SPLIT)]
+    assert "Self-intersection" in repaired["repairs"][0]["detail"]
+    assert not any(p["kind"] == "invalid-geometry" for p in repaired["validation"]["problems"])
+
+
+def test_unknown_repair_is_refused_before_anything_is_stored(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, planner, _ = town
+    before = _versions(app)
+    response = client.post(
+        "/api/v1/layers/grids/drafts",
+        headers=planner,
+        files={"file": ("grids.geojson", as_geojson(_bowtie_grids()))},
+        data={"repair": "guess"},
+    )
+    assert response.status_code == 422 and "offered: make_valid, snap" in response.json()["detail"]
+    assert _versions(app) == before

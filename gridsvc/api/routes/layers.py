@@ -13,6 +13,7 @@ from gridsvc.api.auth import principal, require
 from gridsvc.api.refresh import refresh_matching
 from gridsvc.core.errors import PreconditionRequired
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.repair import parse_repairs
 from gridsvc.core.workflow import Role
 from gridsvc.services import layers
 from gridsvc.services.cases import Principal
@@ -64,6 +65,7 @@ async def upload_draft(
         str | None, Form(description="e.g. GBK for a Shapefile without .cpg")
     ] = None,
     crs: Annotated[str | None, Form(description="when the file declares none")] = None,
+    repair: Annotated[str | None, Form(description="repairs to apply: make_valid, snap")] = None,
 ) -> dict[str, Any]:
     """Upload a redrawn layer (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf) as a draft;
     the answer carries its validation report. Drafts are never used for matching."""
@@ -72,9 +74,10 @@ async def upload_draft(
     upload = Upload(
         file.filename or "upload", data, layer, code_field, name_field, parent_field, encoding, crs
     )
+    repairs = parse_repairs(repair)
     found = await run_in_threadpool(read_upload, kind, upload, limit)
     return await run_in_threadpool(
-        planning(request).add_draft, found, label or (file.filename or "draft")
+        planning(request).add_draft, found, label or (file.filename or "draft"), repairs
     )
 
 
