@@ -157,9 +157,7 @@ class CaseService:
         self.matcher = matcher
         self.matters = matters
         self.calendar = calendar
-        self.natural_time = WorkCalendar.continuous(
-            calendar.tz.key if hasattr(calendar.tz, "key") else "Asia/Shanghai"
-        )
+        self.natural_time = WorkCalendar.continuous(calendar.tz.key)
         self.layer_versions = dict(layer_versions)
         self.departments = dict(departments or {})
         self.duplicate_radius_m = duplicate_radius_m

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,12 @@ from gridsvc.core.crs import InputCRS, parse_crs
 from gridsvc.core.errors import UnknownCRS
 from gridsvc.core.matching import INVALID, Matcher
 from gridsvc.pointfiles import PointTable
+
+
+def cell(value: Any) -> Any:
+    """A match-frame cell as a plain value: missing (None, NaN, pandas NA) becomes None."""
+    return None if value is None or pd.isna(value) else value
+
 
 BULK_CHUNK = 100_000  # points matched per step: bounds memory and paces progress reports
 

@@ -35,6 +35,7 @@ from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
 from gridsvc.core.validation import validate_layer
 from gridsvc.layerio import read_layer
+from gridsvc.services.matching import cell
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
 
@@ -207,7 +208,8 @@ class Planning:
             if index >= 0:
                 now[field] = str(new_codes[index])
                 if teams is not None:
-                    now["team"] = _text(teams[index])
+                    team = cell(teams[index])
+                    now["team"] = None if team is None else str(team)
             if now != was:
                 open_case = case["status"] not in case_store.OPEN_EXCLUDED
                 moved.append(
@@ -299,14 +301,6 @@ def _reassign(
         at=now,
         note=f"{kind.value} version {version} published",
         data={"from": move["from"], "to": move["to"], "version": version},
-    )
-
-
-def _text(value: Any) -> str | None:
-    return (
-        None
-        if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value)
-        else str(value)
     )
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, insert
 
 from gridsvc.core.errors import NotFound
@@ -28,7 +27,7 @@ from gridsvc.core.workflow import Status, colour_for
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.pointfiles import read_points
 from gridsvc.services.cases import placement, routed
-from gridsvc.services.matching import match_table
+from gridsvc.services.matching import cell, match_table
 from gridsvc.store import reference
 from gridsvc.store import schema as s
 from gridsvc.store.cases import cell_of
@@ -279,7 +278,7 @@ def _historical_case(
                 "lon": r["lon_cgcs2000"],
                 "lat": r["lat_cgcs2000"],
                 **{
-                    k: _none(r[k])
+                    k: cell(r[k])
                     for k in ("unit_code", "committee_code", "street_id", "street_distance_m")
                 },
             },
@@ -295,14 +294,6 @@ def _historical_case(
         "layer_versions": versions,
     }
     return case, events
-
-
-def _none(value: Any) -> Any:
-    return (
-        None
-        if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value)
-        else value
-    )
 
 
 def _event(

@@ -175,13 +175,6 @@ def record_idempotency_key(
     )
 
 
-def release_idempotency_key(conn: Connection, principal: str, key: str) -> None:
-    t = s.idempotency_keys
-    conn.execute(
-        delete(t).where(t.c.principal == principal, t.c.key == key, t.c.state == "in-flight")
-    )
-
-
 # ---- API keys ------------------------------------------------------------------------------
 
 
