@@ -16,10 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gridsvc db upgrade
 	$(BIN)/gridsvc demo load
+	$(BIN)/gridsvc map coverage --out maps/coverage.html
+	$(BIN)/gridsvc map hotspots --out maps/hotspots.html
 	$(BIN)/gridsvc serve
 
 ## test: lint, type-check the core, and the whole test suite
 test: $(STAMP) lint
+	bash scripts/ensure-browser.sh  # Debian's chromium + a CJK font, for tests/maps (apt, once)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -31,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_impact.py
+	$(BIN)/python benchmarks/bench_hotspots.py
 
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py --small

@@ -17,22 +17,27 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from gridsvc.config import Settings
 from gridsvc.core.crs import InputCRS, parse_crs
 from gridsvc.core.errors import GridsvcError, InvalidInput, InvalidLayer
+from gridsvc.core.evaluation import TownWeights
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.repair import parse_repairs
 from gridsvc.core.validation import validate_layer
 from gridsvc.core.workflow import Role
 from gridsvc.layerio import read_layer
+from gridsvc.maps.basemaps import TileOptions
 from gridsvc.pointfiles import PointTable, read_points, write_points
 from gridsvc.services import match_table
+from gridsvc.services.evaluation import EvaluationQuery, EvaluationService, file_writer
 from gridsvc.services.keys import create_key
 from gridsvc.services.layers import export as export_layer
 from gridsvc.services.layers import history as layer_history
+from gridsvc.services.maps import Look, MapFilter, MapService, parse_moment, write
 from gridsvc.services.planning import Planning, Upload, read_upload
-from gridsvc.services.setup import load_demo
+from gridsvc.services.setup import load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
 
@@ -45,6 +50,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
 app.add_typer(layers_app, name="layers")
+report_app = typer.Typer(help="reports: evaluation (考核)", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+map_app = typer.Typer(help="maps (folium): coverage, hotspots, redraw impact", no_args_is_help=True)
+app.add_typer(map_app, name="map")
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
 out = Console()
 
@@ -456,5 +465,132 @@ def keys_create(
     out.print(key)
 
 
+@report_app.command("evaluation")
+@friendly
+def report_evaluation(
+    first_day: Annotated[str, Opt("--from", help="first day, YYYY-MM-DD")],
+    last_day: Annotated[str, Opt("--to", help="last day (included), YYYY-MM-DD")],
+    out_path: Annotated[Path, Opt("--out", "-o", help="the file to write: .csv or .xlsx")],
+    by: Annotated[str, Opt(help="grid, team, department, group, category or unit")] = "grid",
+    lang: Annotated[str | None, Opt(help="names and headers: zh or en")] = None,
+    min_cases: Annotated[int | None, Opt(help="due cases a group needs to be ranked")] = None,
+    line_score: Annotated[
+        list[str] | None, Opt(help="CODE=SCORE: a department's line assessment (by department)")
+    ] = None,
+) -> None:
+    """The evaluation (考核) of a period per grid, team, department, group, category or unit."""
+    settings = Settings()
+    query = EvaluationQuery.parse(
+        first_day, last_day, by, min_cases, lang or settings.lang, line_score or ()
+    )
+    write = file_writer(out_path)
+    upgrade(settings.database_url)  # an older database gets the index the report reads by
+    weights = TownWeights(settings.evaluation_county_weight, settings.evaluation_stationed_weight)
+    service = EvaluationService.from_database(make_engine(settings.database_url), weights)
+    report = service.evaluate(query)
+    out_path.write_bytes(write(report))
+    total = report.total_row()
+    ranked = sum(1 for row in report.rows() if row["rank"] is not None)
+    out.print(
+        f"wrote {out_path}: {len(report.rows())} {by} row(s), {ranked} ranked "
+        f"(at least {query.min_cases} due cases); {total['due']} case(s) due, "
+        f"on-time closure rate {_percent(total['on_time_rate'])}"
+    )
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1%}"
+
+
 if __name__ == "__main__":
     app()
+
+
+# ---- maps ----------------------------------------------------------------------------------
+
+LangOpt = Annotated[str | None, Opt("--lang", help="zh (default) or en")]
+BasemapOpt = Annotated[str, Opt(help="none, osm, tianditu, amap (GCJ-02) or intranet")]
+MapOutOpt = Annotated[
+    Path, Opt("--out", "-o", help="the HTML file to write (static/ goes beside it)")
+]
+
+
+def _map_service(settings: Settings) -> tuple[MapService, Engine]:
+    engine = make_engine(settings.database_url)
+    return MapService(engine, load_reference(engine).matters), engine
+
+
+def _look(settings: Settings, lang: str | None, basemap: str, period: str = "month") -> Look:
+    tiles = TileOptions(
+        settings.tianditu_key, settings.tile_url, settings.tile_attribution, settings.maps_offline
+    )
+    return Look(lang or settings.lang, basemap, tiles, period)
+
+
+def _written(path: Path, settings: Settings, url_path: str) -> None:
+    url = f"http://{settings.host}:{settings.port}{url_path}?api_key=<leader key>"
+    out.print(f"wrote {path}  (served at {url})", soft_wrap=True)
+
+
+@map_app.command("coverage")
+@friendly
+def map_coverage(
+    out_path: MapOutOpt = Path("maps/coverage.html"),
+    lang: LangOpt = None,
+    basemap: BasemapOpt = "none",
+) -> None:
+    """Grids by responsible team, units, committees and streets, with Chinese labels."""
+    settings = Settings()
+    service, _ = _map_service(settings)
+    _written(
+        write(service.coverage(_look(settings, lang, basemap)), out_path),
+        settings,
+        "/maps/coverage",
+    )
+
+
+@map_app.command("hotspots")
+@friendly
+def map_hotspots(
+    out_path: MapOutOpt = Path("maps/hotspots.html"),
+    lang: LangOpt = None,
+    basemap: BasemapOpt = "none",
+    category: Annotated[str | None, Opt(help="a category code")] = None,
+    field: Annotated[str | None, Opt(help="a field of the responsibility list")] = None,
+    status: Annotated[str | None, Opt(help="a status, or 'open'")] = None,
+    unit: Annotated[str | None, Opt(help="a basic management unit code")] = None,
+    team: Annotated[str | None, Opt(help="a team code")] = None,
+    date_from: Annotated[str | None, Opt("--from", help="first day (2026-05-01) or time")] = None,
+    date_to: Annotated[str | None, Opt("--to", help="last day (inclusive) or time")] = None,
+    period: Annotated[str, Opt(help="time view by month or week")] = "month",
+) -> None:
+    """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
+    settings = Settings()
+    service, _ = _map_service(settings)
+    wanted = MapFilter(
+        category=category,
+        field=field,
+        status=status,
+        unit_code=unit,
+        team=team,
+        created_from=parse_moment(date_from, "--from"),
+        created_to=parse_moment(date_to, "--to", end=True),
+    )
+    page = service.hotspots(wanted, _look(settings, lang, basemap, period))
+    _written(write(page, out_path), settings, "/maps/hotspots")
+
+
+@map_app.command("impact")
+@friendly
+def map_impact(
+    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
+    draft: Annotated[int, typer.Argument(help="the draft's version id")],
+    out_path: MapOutOpt = Path("maps/impact.html"),
+    lang: LangOpt = None,
+    basemap: BasemapOpt = "none",
+) -> None:
+    """Current against redrawn boundaries, with the cases the draft would move."""
+    settings = Settings()
+    service, engine = _map_service(settings)
+    page = service.impact(Planning(engine), kind, draft, _look(settings, lang, basemap))
+    _written(write(page, out_path), settings, f"/maps/impact/{kind.value}/{draft}")

@@ -60,3 +60,21 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     lang: str = Field(default="zh", pattern="^(zh|en)$", description="label language")
+    evaluation_county_weight: float = Field(
+        default=0.3, description="the town's share in a county department's score (at least 0.3)"
+    )
+    evaluation_stationed_weight: float = Field(
+        default=0.6, description="the town's share in a stationed agency's score (at least 0.6)"
+    )
+    maps_offline: bool = Field(
+        default=True,
+        description="maps load nothing from the internet: basemap none or the intranet tiles only",
+    )
+    tianditu_key: str = Field(default="", description="天地图 key, for the Tianditu basemap")
+    tile_url: str = Field(
+        default="", description="intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png"
+    )
+    tile_attribution: str = Field(default="", description="attribution of the intranet tiles")
+    maps_dir: Path = Field(
+        default=ROOT / "maps", description="where `make run` and `gridsvc map` write maps"
+    )

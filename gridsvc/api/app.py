@@ -8,16 +8,23 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.refresh import VersionWatcher
-from gridsvc.api.routes import cases, layers, match, ogc, open311
+from gridsvc.api.routes import cases, evaluation, layers, maps, match, ogc, open311
 from gridsvc.config import Settings
+from gridsvc.core.evaluation import TownWeights
+from gridsvc.maps.assets import STATIC_DIR
+from gridsvc.maps.basemaps import TileOptions
 from gridsvc.services.cases import CaseService
+from gridsvc.services.evaluation import EvaluationService
 from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
+from gridsvc.services.maps import MapService
 from gridsvc.services.planning import Planning
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
@@ -66,6 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
     )
     app.state.planning = Planning(engine)
+    app.state.evaluation = EvaluationService(
+        engine,
+        ref.matters,
+        ref.calendar,
+        TownWeights(settings.evaluation_county_weight, settings.evaluation_stationed_weight),
+        lang=settings.lang,
+    )
+    app.state.maps = MapService(engine, ref.matters)
+    app.state.tiles = tile_options(settings)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
     app.add_middleware(
@@ -73,12 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
     )
+    app.add_middleware(GZipMiddleware, minimum_size=2048)  # maps on a slow intranet
     problems.install(app)
     app.include_router(match.router)
     app.include_router(cases.router)
     app.include_router(open311.router)
     app.include_router(ogc.router)
     app.include_router(layers.router)
+    app.include_router(evaluation.router)
+    app.include_router(maps.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing() -> str:
@@ -87,9 +107,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def tile_options(settings: Settings) -> TileOptions:
+    """What basemaps this deployment may show (offline allows none and intranet tiles only)."""
+    return TileOptions(
+        tianditu_key=settings.tianditu_key,
+        intranet_url=settings.tile_url,
+        intranet_attribution=settings.tile_attribution,
+        offline=settings.maps_offline,
+    )
+
+
 _LANDING = """<!doctype html><html lang="zh"><meta charset="utf-8"><title>gridsvc 网格化管理服务</title>
 <h1>gridsvc 网格化管理服务</h1>
 <ul>
 <li><a href="/docs">API 文档 (OpenAPI)</a></li>
+<li><a href="/maps/coverage">/maps/coverage</a> 网格覆盖图 · <a href="/maps/hotspots">/maps/hotspots</a> 案件热点图 (需 api_key)</li>
 <li><a href="/api/v1/match?lon=121.45&amp;lat=31.33">/api/v1/match?lon=121.45&amp;lat=31.33</a> 点位匹配 (grid / unit / street / team)</li>
 </ul></html>"""

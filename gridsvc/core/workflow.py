@@ -12,6 +12,7 @@ verify and close, with rework (返工) and escalation to the county (乡呼县�
      └───────cancel────────┴────────────────────────────────────▶ cancelled  (also from returned)
 
     returned, reopened ─dispatch─▶ dispatched
+    dispatched, accepted, escalated ─defer─▶ (the same status: a deferral is recorded)
 
 In words (sources → target, roles, required fields):
 
@@ -27,6 +28,12 @@ In words (sources → target, roles, required fields):
   ``department``, the county bureau that must answer)
 - duplicate: reported, dispatched → duplicate (dispatcher; ``duplicate_of``)
 - cancel: reported, dispatched, returned → cancelled (dispatcher; ``reason``)
+- defer: dispatched, accepted, escalated → the same status (dispatcher; ``reason``).
+  Deferral (缓办): the centre agrees that a case in the hands of a department
+  cannot be finished now (a court ruling, the season, funding). The case keeps
+  its status and its deadlines; evaluation takes a case deferred by its closure
+  deadline out of the on-time rate's denominator. Like a photo, it is an event
+  that starts no new step.
 
 An admin may do everything a dispatcher may. ``closed``, ``duplicate`` and
 ``cancelled`` are terminal: no clock runs in them (``closed`` can still be
@@ -47,6 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from gridsvc.core.errors import Forbidden, IllegalTransition, InvalidInput, UnknownAction
 from gridsvc.core.routing import StepLimits
@@ -119,7 +127,7 @@ class Transition:
 
     action: str
     sources: frozenset[Status]
-    target: Status
+    target: Status | None  # None: the case keeps its status (an event, no new step)
     roles: frozenset[Role]
     requires: tuple[str, ...] = ()
 
@@ -127,7 +135,7 @@ class Transition:
 def _transition(
     action: str,
     sources: set[Status],
-    target: Status,
+    target: Status | None,
     roles: set[Role],
     requires: tuple[str, ...] = (),
 ) -> Transition:
@@ -171,6 +179,9 @@ TRANSITIONS: Mapping[str, Transition] = {
             {R.DISPATCHER},
             ("reason",),
         ),
+        _transition(
+            "defer", {S.DISPATCHED, S.ACCEPTED, S.ESCALATED}, None, {R.DISPATCHER}, ("reason",)
+        ),
     )
 }
 del S, R
@@ -191,7 +202,8 @@ def next_status(
     role: Role,
     fields: Mapping[str, object] | None = None,
 ) -> Status:
-    """The status after ``role`` takes ``action`` on a case in ``current``.
+    """The status after ``role`` takes ``action`` on a case in ``current``
+    (``current`` itself for an action that keeps the status, such as defer).
 
     Checks, in order: the action exists (UnknownAction); it is possible from
     the current state (IllegalTransition, 409); the role may take it
@@ -218,7 +230,7 @@ def next_status(
             f"role {role} may not {action}; roles that may: {', '.join(may)}", roles=may
         )
     _check_fields(transition, fields or {})
-    return transition.target
+    return current if transition.target is None else transition.target
 
 
 def _transition_for(action: str) -> Transition:
@@ -293,6 +305,20 @@ class Step:
     status: Status
     entered_at: datetime
     left_at: datetime | None = None
+
+
+def steps_from_history(events: Sequence[Mapping[str, Any]]) -> list[Step]:
+    """The steps of a case from its events in order (``from_status``, ``to_status``, ``at``).
+
+    Events that keep the status (a photo, a deferral) start no step, so they
+    never restart a clock.
+    """
+    changes = [e for e in events if e["from_status"] != e["to_status"]]
+    left: list[datetime | None] = [e["at"] for e in changes[1:]]
+    return [
+        Step(Status(e["to_status"]), e["at"], until)
+        for e, until in zip(changes, [*left, None], strict=False)
+    ]
 
 
 @dataclass(frozen=True)

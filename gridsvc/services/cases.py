@@ -39,9 +39,9 @@ from gridsvc.core.workflow import (
     Colour,
     Role,
     Status,
-    Step,
     colour_for,
     next_status,
+    steps_from_history,
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
@@ -378,7 +378,9 @@ class CaseService:
         fields: Mapping[str, Any],
         now: datetime,
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {"status": target.value, "status_since": now, "updated_at": now}
+        values: dict[str, Any] = {"status": target.value, "updated_at": now}
+        if target.value != case["status"]:  # a deferral keeps the status and when it began
+            values["status_since"] = now
         if action == "reopen":
             values["reopen_count"] = case["reopen_count"] + 1
         if action == "escalate":
@@ -429,7 +431,11 @@ class CaseService:
     ) -> dict[str, Any]:
         matter = self.matters.get(case["category"])
         state = supervise(
-            Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
+            Colour(case["colour"]),
+            matter.limits,
+            steps_from_history(events),
+            now,
+            self._clock_for(case),
         )
         keep = (
             "id",
@@ -465,9 +471,7 @@ class CaseService:
             return self._view(conn, case_id, self.clock())
 
     def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
-        """Grid-level (small loop) cases run on natural time: street teams work in shifts every
-        day. Town and county departments count working hours with the holiday calendar."""
-        return self.natural_time if case["level"] == "grid" else self.calendar
+        return clock_for(case["level"], self.calendar, self.natural_time)
 
     def get(self, case_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -494,7 +498,11 @@ class CaseService:
     ) -> dict[str, Any]:
         matter = self.matters.get(case["category"])
         state = supervise(
-            Colour(case["colour"]), matter.limits, _steps(events), now, self._clock_for(case)
+            Colour(case["colour"]),
+            matter.limits,
+            steps_from_history(events),
+            now,
+            self._clock_for(case),
         )
         view = _case_view(case, events, state, duplicates)
         view["category_name"] = matter.name
@@ -515,6 +523,13 @@ class CaseService:
             if d <= r:
                 near.append({"id": row["id"], "number": row["number"], "distance_m": round(d, 1)})
         return sorted(near, key=lambda x: x["distance_m"])[:MAX_DUPLICATES]
+
+
+def clock_for(level: str, calendar: WorkCalendar, natural_time: WorkCalendar) -> WorkCalendar:
+    """The clock a case's deadlines run on. Grid-level (small loop) cases run on natural time:
+    street teams work in shifts every day. Town and county departments count working hours
+    with the holiday calendar."""
+    return natural_time if level == "grid" else calendar
 
 
 def placement(
@@ -567,16 +582,6 @@ def _check_department(case: dict[str, Any], who: Principal) -> None:
 
 def _principal(who: Principal) -> str:
     return f"key:{who.key_id}"
-
-
-def _steps(events: list[dict[str, Any]]) -> list[Step]:
-    """The steps of a case from its history; events that keep the status (a photo) start none."""
-    changes = [e for e in events if e["from_status"] != e["to_status"]]
-    steps = []
-    for i, event in enumerate(changes):
-        left = changes[i + 1]["at"] if i + 1 < len(changes) else None
-        steps.append(Step(Status(event["to_status"]), event["at"], left))
-    return steps
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -31,6 +31,7 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
 from gridsvc.core.validation import validate_layer
@@ -142,6 +143,11 @@ class Planning:
             k: reference.load_layer(conn, k, v) for k, v in reference.active_versions(conn).items()
         }
 
+    def layers(self, kind: LayerKind, draft_id: int) -> tuple[Layer | None, Layer]:
+        """The active layer of ``kind`` (None before the first publish) and the draft."""
+        with self.engine.connect() as conn:
+            return self._active(conn).get(kind), self._draft(conn, kind, draft_id)
+
     def validation(self, kind: LayerKind, draft_id: int) -> dict[str, Any]:
         """Every problem of the draft, checked against the active parent level."""
         with self.engine.connect() as conn:
@@ -216,6 +222,8 @@ class Planning:
                     {
                         "id": case["id"],
                         "number": case["number"],
+                        "lon": case["lon"],
+                        "lat": case["lat"],
                         "status": case["status"],
                         "open": open_case,
                         "from": was,
@@ -333,21 +341,6 @@ def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
     }
 
 
-def _street_km(grids: Layer, streets: Layer | None, epsg: int) -> dict[str, float]:
-    """Kilometres of street in each grid; a street along a shared edge counts half for each side."""
-    if streets is None:
-        return {}
-    polygons = grids.projected(epsg).geometry.to_numpy()
-    lines = streets.projected(epsg).geometry.to_numpy()
-    poly_idx, line_idx = shapely.STRtree(lines).query(polygons, predicate="intersects")
-    grids_hit, lines_hit = polygons[poly_idx], lines[line_idx]
-    inside = shapely.length(shapely.intersection(grids_hit, lines_hit))
-    on_edge = shapely.length(shapely.intersection(shapely.boundary(grids_hit), lines_hit))
-    lengths = (inside - 0.5 * on_edge) / 1000.0
-    totals = np.bincount(poly_idx, weights=lengths, minlength=len(polygons))
-    return dict(zip(grids.frame["code"].astype(str), totals, strict=True))
-
-
 def _workload(
     active: Layer | None,
     draft: Layer,
@@ -362,14 +355,10 @@ def _workload(
     after = pd.Series([after_by_id.get(c["id"], c["grid_code"]) for c in cases], dtype=object)
     open_mask = pd.Series([c["status"] not in case_store.OPEN_EXCLUDED for c in cases])
     months = IMPACT_WINDOW.days / 30.0
-    areas_new = dict(zip(draft.frame["code"], draft.projected(epsg).area / 1e6, strict=True))
-    areas_old = (
-        dict(zip(active.frame["code"], active.projected(epsg).area / 1e6, strict=True))
-        if active is not None
-        else {}
-    )
-    km_new = _street_km(draft, streets, epsg)
-    km_old = _street_km(active, streets, epsg) if active is not None else {}
+    areas_new = area_km2(draft, epsg)
+    areas_old = area_km2(active, epsg) if active is not None else {}
+    km_new = street_km(draft, streets, epsg)
+    km_old = street_km(active, streets, epsg) if active is not None else {}
     rows = []
     for code in sorted(set(areas_new) | set(areas_old)):
         rows.append(

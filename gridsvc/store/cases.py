@@ -213,6 +213,40 @@ def search_cases(
     ``created_from`` / ``created_to`` (aware datetimes).
     """
     c = s.cases.c
+    where = _conditions(filters)
+    if before_id is not None:
+        where.append(c.id < before_id)
+    query = select(s.cases).where(and_(*where)).order_by(c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def case_points(conn: Connection, filters: dict[str, Any]) -> dict[str, list[Any]]:
+    """Where and what the matching cases are, as columns (for maps: one query, no ORM rows).
+
+    Same ``filters`` as :func:`search_cases`; columns lon, lat, grid_code,
+    unit_code, team, category, status, created_at.
+    """
+    c = s.cases.c
+    columns = (c.lon, c.lat, c.grid_code, c.unit_code, c.team, c.category, c.status, c.created_at)
+    rows = conn.execute(select(*columns).where(*_conditions(filters))).all()
+    names = [col.name for col in columns]
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+
+
+def open_counts_by_grid(conn: Connection) -> dict[str, int]:
+    """Open cases per grid code."""
+    c = s.cases.c
+    query = (
+        select(c.grid_code, func.count())
+        .where(c.status.not_in(OPEN_EXCLUDED), c.grid_code.is_not(None))
+        .group_by(c.grid_code)
+    )
+    return {code: int(n) for code, n in conn.execute(query)}
+
+
+def _conditions(filters: dict[str, Any]) -> list[Any]:
+    """WHERE terms for the stored-field filters shared by searches and maps."""
+    c = s.cases.c
     where = []
     for name in SEARCHABLE:
         value = filters.get(name)
@@ -229,10 +263,7 @@ def search_cases(
         where.append(c.created_at >= filters["created_from"])
     if filters.get("created_to"):
         where.append(c.created_at < filters["created_to"])
-    if before_id is not None:
-        where.append(c.id < before_id)
-    query = select(s.cases).where(and_(*where)).order_by(c.id.desc()).limit(limit)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return where
 
 
 def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -165,6 +165,7 @@ cases = Table(
     Index("ix_cases_category_cell", "category", "cell"),
     Index("ix_cases_grid", "grid_code"),
     Index("ix_cases_category_created", "category", "created_at"),
+    Index("ix_cases_created", "created_at"),  # evaluation reads cases by report time
 )
 
 case_events = Table(

@@ -239,6 +239,27 @@ def test_closed_case_is_reopened_for_rework_and_counts_it(d: Desk) -> None:
     assert history(case)[-1] == ("reopen", "closed", "reopened", "leader", "leader")
 
 
+def test_deferral_needs_a_reason_and_keeps_the_case_where_it_is(d: Desk) -> None:
+    case = d.step(d.new_case("CG01"), "dispatch", "dispatcher")
+    refused = d.act(case["id"], "defer", "dispatcher", case["etag"])
+    assert_problem(refused, 422, "invalid-input")
+    assert_unchanged(d, case)
+    assert_problem(d.act(case["id"], "defer", "handler-D01", case["etag"], reason="x"), 403, None)
+
+    deferred = d.step(case, "defer", "dispatcher", reason="等待法院裁定")
+    assert deferred["status"] == "dispatched" and deferred["etag"] > case["etag"]
+    assert deferred["supervision"]["deadline"] == case["supervision"]["deadline"]  # same clock
+    kept = ("defer", "dispatched", "dispatched", "dispatcher", "dispatcher")
+    assert history(deferred)[-1] == kept
+    assert deferred["history"][-1]["note"] == "等待法院裁定"
+    accepted = d.step(deferred, "accept", "handler-D01")  # the loop goes on
+    assert accepted["status"] == "accepted"
+
+    fresh = d.new_case("CG01")  # nothing to defer before dispatch
+    too_early = d.act(fresh["id"], "defer", "dispatcher", fresh["etag"], reason="x")
+    assert_problem(too_early, 409, "illegal-transition")
+
+
 def test_duplicate_report_is_marked_duplicate_of_the_first(d: Desk) -> None:
     first = d.new_case("CG03")
     nearby = (INSIDE[0] + 0.0001, INSIDE[1])  # ~10 m east
@@ -529,7 +550,7 @@ def test_two_dispatchers_cannot_overwrite_each_other(d: Desk) -> None:
         ([], "close", "dispatcher", ["cancel", "dispatch", "duplicate", "escalate"]),
         ([], "accept", "handler-D01", []),
         (["dispatch"], "handle", "handler-D01", ["accept", "return"]),
-        (["dispatch", "accept"], "verify", "dispatcher", ["escalate"]),
+        (["dispatch", "accept"], "verify", "dispatcher", ["defer", "escalate"]),
         (["dispatch", "accept", "handle"], "close", "dispatcher", ["reopen", "verify"]),
     ],
 )

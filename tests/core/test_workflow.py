@@ -25,6 +25,7 @@ from gridsvc.core.workflow import (
     colour_for,
     next_status,
     step_deadline,
+    steps_from_history,
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
@@ -35,9 +36,9 @@ HOLIDAYS = Path(__file__).parents[2] / "data" / "demo" / "holidays.csv"
 # -- the transition matrix -----------------------------------------------------------------
 
 # The specification, written out independently of the module's table:
-# action: (from, to, roles)
+# action: (from, to, roles); to None: the case keeps its status
 D, H, L, A = "dispatcher", "handler", "leader", "admin"
-SPEC: dict[str, tuple[set[str], str, set[str]]] = {
+SPEC: dict[str, tuple[set[str], str | None, set[str]]] = {
     "dispatch": ({"reported", "returned", "reopened"}, "dispatched", {D, A}),
     "accept": ({"dispatched", "escalated"}, "accepted", {H}),
     "return": ({"dispatched", "accepted"}, "returned", {H}),
@@ -48,6 +49,7 @@ SPEC: dict[str, tuple[set[str], str, set[str]]] = {
     "escalate": ({"reported", "dispatched", "accepted", "returned"}, "escalated", {D, A}),
     "duplicate": ({"reported", "dispatched"}, "duplicate", {D, A}),
     "cancel": ({"reported", "dispatched", "returned"}, "cancelled", {D, A}),
+    "defer": ({"dispatched", "accepted", "escalated"}, None, {D, A}),
 }
 REQUIRES = {
     "return": "reason",
@@ -56,6 +58,7 @@ REQUIRES = {
     "escalate": "department",
     "duplicate": "duplicate_of",
     "cancel": "reason",
+    "defer": "reason",
 }
 FULL = {"reason": "not ours", "result": "stall removed", "duplicate_of": "C42", "department": "X06"}
 
@@ -66,7 +69,7 @@ def _expected(action: str, status: Status, role: Role) -> Status | type[Exceptio
         return IllegalTransition
     if role not in roles:
         return Forbidden
-    return Status(target)
+    return status if target is None else Status(target)
 
 
 MATRIX = [
@@ -82,7 +85,7 @@ def test_the_table_is_the_specification() -> None:
     for action, (sources, target, roles) in SPEC.items():
         transition = TRANSITIONS[action]
         assert transition.sources == sources
-        assert transition.target == target
+        assert transition.target == (None if target is None else Status(target))
         assert transition.roles == roles
         assert transition.requires == ((REQUIRES[action],) if action in REQUIRES else ())
 
@@ -113,7 +116,9 @@ def test_missing_required_field_is_named(action: str, field: str, given: object)
 
 
 def test_unknown_action_lists_the_actions() -> None:
-    with pytest.raises(UnknownAction, match="'approve'; actions: accept, cancel, close, dispatch"):
+    with pytest.raises(
+        UnknownAction, match="'approve'; actions: accept, cancel, close, defer, dispatch"
+    ):
         next_status(Status.REPORTED, "approve", Role.DISPATCHER)
 
 
@@ -147,7 +152,9 @@ def test_state_is_checked_before_role_and_role_before_fields() -> None:
     [
         (Status.REPORTED, None, ["cancel", "dispatch", "duplicate", "escalate"]),
         (Status.DISPATCHED, Role.HANDLER, ["accept", "return"]),
-        (Status.DISPATCHED, None, ["accept", "cancel", "duplicate", "escalate", "return"]),
+        (Status.DISPATCHED, None, ["accept", "cancel", "defer", "duplicate", "escalate", "return"]),
+        (Status.ACCEPTED, Role.DISPATCHER, ["defer", "escalate"]),
+        (Status.ESCALATED, Role.ADMIN, ["defer"]),
         (Status.ESCALATED, Role.HANDLER, ["accept"]),
         (Status.HANDLED, Role.LEADER, ["reopen"]),
         (Status.VERIFIED, Role.ADMIN, ["close", "reopen"]),
@@ -160,6 +167,11 @@ def test_state_is_checked_before_role_and_role_before_fields() -> None:
 )
 def test_allowed_actions(status: Status, role: Role | None, expected: list[str]) -> None:
     assert allowed_actions(status, role) == expected
+
+
+@pytest.mark.parametrize("status", [Status.DISPATCHED, Status.ACCEPTED, Status.ESCALATED])
+def test_a_deferral_keeps_the_status(status: Status) -> None:
+    assert next_status(status, "defer", Role.DISPATCHER, {"reason": "等待法院裁定"}) is status
 
 
 def test_admin_may_do_everything_a_dispatcher_may() -> None:
@@ -366,6 +378,30 @@ def test_supervise(base: Colour, steps: list[Step], now: datetime, expected: Sup
         assert result.hours_left is None
     else:
         assert result.hours_left == pytest.approx(expected.hours_left)
+
+
+def test_events_that_keep_the_status_start_no_step() -> None:
+    def event(action: str, source: str | None, target: str, hhmm: str) -> dict[str, object]:
+        return {
+            "action": action,
+            "from_status": source,
+            "to_status": target,
+            "at": at("2026-03-02", hhmm),
+        }
+
+    events = [
+        event("report", None, "reported", "09:00"),
+        event("dispatch", "reported", "dispatched", "09:10"),
+        event("defer", "dispatched", "dispatched", "09:30"),  # a deferral
+        event("attach", "dispatched", "dispatched", "09:40"),  # a photo
+        event("accept", "dispatched", "accepted", "10:00"),
+    ]
+    assert steps_from_history(events) == [
+        Step(Status.REPORTED, at("2026-03-02", "09:00"), at("2026-03-02", "09:10")),
+        Step(Status.DISPATCHED, at("2026-03-02", "09:10"), at("2026-03-02", "10:00")),
+        Step(Status.ACCEPTED, at("2026-03-02", "10:00")),
+    ]
+    assert steps_from_history([]) == []
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ class ReportIn(BaseModel):
 
 
 class ActionIn(BaseModel):
-    """Fields an action may need: reason (return, reopen, cancel), result (handle), department (escalate)."""
+    """Fields an action may need: reason (return, reopen, cancel, defer), result (handle), department (escalate)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -297,8 +297,9 @@ def act_on_case(
     body: Annotated[ActionIn | None, Body()] = None,
 ) -> dict[str, Any]:
     """One step of the closed loop: dispatch, accept, return, handle, verify, close, reopen,
-    escalate, duplicate, cancel. `If-Match` with the case's ETag is required (428 without,
-    412 when someone changed the case since you read it)."""
+    escalate, duplicate, cancel, and defer (缓办: the case keeps its status, a `reason` is
+    recorded). `If-Match` with the case's ETag is required (428 without, 412 when someone
+    changed the case since you read it)."""
     version = _parse_if_match(if_match)
     fields = (body or ActionIn()).model_dump()
     return _with_etag(response, service.act(case_id, action, who, version, fields))

@@ -1,0 +1,96 @@
+"""Maps as HTML pages: coverage, hotspots (with filters) and a draft's redraw impact.
+
+Leaders open these in a browser, so a key may come as ``?api_key=`` as well
+as a Bearer header. Pages load their scripts from ``/static`` (never a CDN)
+and are gzipped by the app.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from gridsvc.api.auth import require
+from gridsvc.core.layers import LayerKind
+from gridsvc.core.workflow import Role
+from gridsvc.services.cases import Principal
+from gridsvc.services.maps import Look, MapFilter, MapService, parse_moment, render
+
+router = APIRouter(tags=["maps"])
+Viewer = Annotated[
+    Principal, Depends(require(Role.LEADER, Role.DISPATCHER, Role.PLANNER, Role.HANDLER))
+]
+Planner = Annotated[Principal, Depends(require(Role.PLANNER))]
+
+
+def look(
+    request: Request,
+    lang: Annotated[str | None, Query(pattern="^(zh|en)$", description="label language")] = None,
+    basemap: Annotated[
+        str, Query(description="none, osm, tianditu, amap (GCJ-02) or intranet")
+    ] = "none",
+    period: Annotated[str, Query(pattern="^(month|week)$")] = "month",
+) -> Look:
+    """How to draw: language (the service's default), basemap, time-view period."""
+    state = request.app.state
+    return Look(lang or state.settings.lang, basemap, state.tiles, period)
+
+
+def map_filter(
+    category: Annotated[str | None, Query(description="a category code")] = None,
+    field: Annotated[str | None, Query(description="a field of the responsibility list")] = None,
+    status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
+    unit: str | None = None,
+    team: str | None = None,
+    created_from: Annotated[str | None, Query(alias="from", description="a date or time")] = None,
+    created_to: Annotated[
+        str | None, Query(alias="to", description="a date (inclusive) or time")
+    ] = None,
+) -> MapFilter:
+    return MapFilter(
+        category=category,
+        field=field,
+        status=status,
+        unit_code=unit,
+        team=team,
+        created_from=parse_moment(created_from, "from"),
+        created_to=parse_moment(created_to, "to", end=True),
+    )
+
+
+def maps(request: Request) -> MapService:
+    service: MapService = request.app.state.maps
+    return service
+
+
+Looks = Annotated[Look, Depends(look)]
+Maps = Annotated[MapService, Depends(maps)]
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse)
+async def coverage(service: Maps, how: Looks, who: Viewer) -> HTMLResponse:
+    """Grids by responsible team, units, committees, streets; Chinese labels by default."""
+    page = await run_in_threadpool(lambda: render(service.coverage(how)))
+    return HTMLResponse(page)
+
+
+@router.get("/maps/hotspots", response_class=HTMLResponse)
+async def hotspots(
+    service: Maps, how: Looks, who: Viewer, wanted: Annotated[MapFilter, Depends(map_filter)]
+) -> HTMLResponse:
+    """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
+    page = await run_in_threadpool(lambda: render(service.hotspots(wanted, how)))
+    return HTMLResponse(page)
+
+
+@router.get("/maps/impact/{kind}/{draft_id}", response_class=HTMLResponse)
+async def impact(
+    kind: LayerKind, draft_id: int, request: Request, service: Maps, how: Looks, who: Planner
+) -> HTMLResponse:
+    """Current and redrawn boundaries with every case the draft would move."""
+    planning = request.app.state.planning
+    page = await run_in_threadpool(lambda: render(service.impact(planning, kind, draft_id, how)))
+    return HTMLResponse(page)

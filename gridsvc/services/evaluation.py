@@ -1,0 +1,406 @@
+"""Evaluation (考核) as a use case: a period's figures per grid, team, department,
+working group, category or unit, named in Chinese (or English), as rows, CSV or XLSX.
+
+The rules (due, on time, deferred, scores, ranking) are in
+:mod:`gridsvc.core.evaluation`; here the period is read from the database in two
+queries, each case's facts are taken from its history on the clock its
+deadlines run on, and the table gets its names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import Engine
+
+from gridsvc.core.errors import InvalidInput
+from gridsvc.core.evaluation import (
+    DEFAULT_MIN_CASES,
+    CaseFacts,
+    Period,
+    ScoreWeights,
+    TownWeights,
+    bottom_up,
+    case_facts,
+    case_row,
+    earliest_report,
+    kpi_table,
+    loop_hours,
+    totals,
+)
+from gridsvc.core.routing import ResponsibilityList
+from gridsvc.core.workflow import Colour
+from gridsvc.core.worktime import WorkCalendar
+from gridsvc.services.cases import clock_for
+from gridsvc.services.setup import load_reference
+from gridsvc.store import evaluation as store
+from gridsvc.store import reference
+
+#: What a table can be grouped by, and the case column that holds the group.
+BY: Mapping[str, str] = {
+    "grid": "grid_code",
+    "team": "team",
+    "department": "department",
+    "group": "group_code",
+    "category": "category",
+    "unit": "unit_code",
+}
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class EvaluationQuery:
+    """What to evaluate: the days ``first_day`` to ``last_day`` (both included, local time)."""
+
+    first_day: date
+    last_day: date
+    by: str = "grid"
+    min_cases: int = DEFAULT_MIN_CASES
+    lang: str = "zh"
+    line_scores: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def parse(
+        cls,
+        first_day: str,
+        last_day: str,
+        by: str = "grid",
+        min_cases: int | None = None,
+        lang: str = "zh",
+        line_scores: Iterable[str] = (),
+    ) -> EvaluationQuery:
+        """A query from what a user typed; every mistake is an InvalidInput naming the value."""
+        if by not in BY:
+            raise InvalidInput(f"by={by!r} is not a grouping; use one of {', '.join(BY)}")
+        if lang not in LANGS:
+            raise InvalidInput(f"lang={lang!r} is not offered; use zh or en")
+        scores = dict(_line_score(item) for item in line_scores)
+        if scores and by != "department":
+            raise InvalidInput("line scores belong to departments: give them with by=department")
+        minimum = DEFAULT_MIN_CASES if min_cases is None else min_cases
+        if minimum < 1:
+            raise InvalidInput(f"min_cases must be at least 1; got {minimum}")
+        first, last = _day(first_day, "from"), _day(last_day, "to")
+        if last < first:
+            raise InvalidInput(f"to={last} comes before from={first}")
+        return cls(first, last, by, minimum, lang, scores)
+
+    def period(self, calendar: WorkCalendar) -> Period:
+        """Midnight of the first day to midnight after the last, on the town's clock."""
+        start = datetime.combine(self.first_day, time(0), tzinfo=calendar.tz)
+        end = datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=calendar.tz)
+        return Period(start, end)
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name}={value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _line_score(item: str) -> tuple[str, float]:
+    code, sep, value = item.partition("=")
+    try:
+        if not (sep and code.strip()):
+            raise ValueError
+        return code.strip(), float(value)
+    except ValueError:
+        raise InvalidInput(
+            f"line score {item!r} must read CODE=SCORE, e.g. X01=85 (a county bureau's own "
+            "assessment of the department, 0-100)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A finished evaluation: the table (best first), the town's total and how it was read."""
+
+    query: EvaluationQuery
+    period: Period
+    as_of: datetime
+    table: pd.DataFrame
+    total: pd.DataFrame
+    score_weights: ScoreWeights
+    not_evaluated: int = 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        return _records(self.table)
+
+    def total_row(self) -> dict[str, Any]:
+        return _records(self.total)[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON answer: the query, the moment it was read at, rows and the total."""
+        tz = self.period.start.tzinfo
+        return {
+            "from": self.query.first_day.isoformat(),
+            "to": self.query.last_day.isoformat(),
+            "as_of": self.as_of.astimezone(tz).isoformat(),
+            "by": self.query.by,
+            "min_cases": self.query.min_cases,
+            "lang": self.query.lang,
+            "rows": self.rows(),
+            "total": self.total_row(),
+            "not_evaluated": self.not_evaluated,
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain JSON values: NaN and <NA> become None, numpy numbers Python ones."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    return value
+
+
+class EvaluationService:
+    """Evaluate periods over the database with the town's responsibility list and calendar."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        matters: ResponsibilityList,
+        calendar: WorkCalendar,
+        town_weights: TownWeights | None = None,
+        score_weights: ScoreWeights | None = None,
+        lang: str = "zh",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.lang = lang  # names and headers when a query does not say
+        self.matters = matters
+        self.calendar = calendar
+        self.natural_time = WorkCalendar.continuous(calendar.tz.key)
+        self.town_weights = town_weights or TownWeights()
+        self.score_weights = score_weights or ScoreWeights()
+        self.clock = clock
+        self._longest_loop = max((loop_hours(m.limits) for m in matters), default=0.0)
+
+    @classmethod
+    def from_database(
+        cls, engine: Engine, town_weights: TownWeights | None = None, lang: str = "zh"
+    ) -> EvaluationService:
+        """The service over a database that holds a town: its list and calendar are read there."""
+        ref = load_reference(engine)
+        return cls(engine, ref.matters, ref.calendar, town_weights, lang=lang)
+
+    def evaluate(self, query: EvaluationQuery) -> Evaluation:
+        """The period's table per ``query.by`` (see gridsvc.core.evaluation for the rules)."""
+        period = query.period(self.calendar)
+        as_of = period.as_of(self.clock())
+        since = earliest_report(period.start, self._longest_loop, self.calendar)
+        with self.engine.connect() as conn:
+            cases = store.cases_reported(conn, since, as_of)
+            events = store.events_of_cases_reported(conn, since, as_of)
+            histories = {cid: list(evs) for cid, evs in groupby(events, itemgetter("case_id"))}
+            names = self._names(conn, query.by)
+            kinds = _department_kinds(conn) if query.by == "department" else {}
+        keys, rows = [], []
+        for case in cases:
+            facts = self._facts(case, histories.get(case["id"], []), as_of)
+            if facts is not None:
+                keys.append(_key(case, facts, query.by))
+                rows.append(case_row(facts, period.start, as_of))
+        table = kpi_table(keys, rows, query.min_cases, self.score_weights)
+        if query.by == "department":
+            table = bottom_up(table, kinds, self.town_weights, query.line_scores)
+        table.insert(1, "name", [_name(names, key, query.lang) for key in table["key"]])
+        total = totals(rows, self.score_weights)
+        skipped = len(cases) - len(rows)
+        return Evaluation(query, period, as_of, table, total, self.score_weights, skipped)
+
+    def _facts(
+        self, case: Mapping[str, Any], history: Sequence[Mapping[str, Any]], as_of: datetime
+    ) -> CaseFacts | None:
+        """A case's facts; None for a matter no longer in the list (it has no limits to judge by)."""
+        if case["category"] not in self.matters or not history:
+            return None
+        return case_facts(
+            history,
+            Colour(case["colour"]),
+            self.matters.get(case["category"]).limits,
+            clock_for(case["level"], self.calendar, self.natural_time),
+            as_of,
+            case["reopen_count"],
+        )
+
+    def _names(self, conn: Any, by: str) -> dict[str, tuple[str, str]]:
+        if by in ("grid", "unit"):
+            return store.feature_names(conn, "grids" if by == "grid" else "units")
+        if by == "category":
+            return {m.code: (m.name, m.name_en) for m in self.matters}
+        table = {"team": "teams", "department": "departments", "group": "working_groups"}[by]
+        return {r["code"]: (r["name"], r["name_en"]) for r in reference.read_table(conn, table)}
+
+
+def _key(case: Mapping[str, Any], facts: CaseFacts, by: str) -> str | None:
+    """The group a case counts for; an escalated case counts for the county bureau that answered."""
+    if by == "department" and facts.escalated_to:
+        return facts.escalated_to
+    value = case[BY[by]]
+    return str(value) if value is not None else None
+
+
+def _name(names: Mapping[str, tuple[str, str]], key: Any, lang: str) -> str:
+    if not isinstance(key, str):
+        return "（无）" if lang == "zh" else "(none)"
+    zh, en = names.get(key, (key, key))
+    return zh if lang == "zh" or not en else en
+
+
+def _department_kinds(conn: Any) -> dict[str, str]:
+    return {r["code"]: r["kind"] for r in reference.read_table(conn, "departments")}
+
+
+# ---- files: CSV and XLSX -------------------------------------------------------------------
+
+#: Columns of the files: field, Chinese header, English header.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("rank", "排名", "Rank"),
+    ("key", "代码", "Code"),
+    ("name", "名称", "Name"),
+    ("reported", "上报数", "Reported"),
+    ("due", "应结案数", "Due"),
+    ("deferred", "缓办数", "Deferred"),
+    ("closed", "结案数", "Closed"),
+    ("closed_on_time", "按期结案数", "Closed on time"),
+    ("on_time_rate", "按期结案率", "On-time closure rate"),
+    ("completion_rate", "结案率", "Completion rate"),
+    ("handled", "处置数", "Handled"),
+    ("reopened", "返工数", "Reopened"),
+    ("rework_rate", "返工率", "Rework rate"),
+    ("overdue", "超期数", "Overdue"),
+    ("open_late", "超期未结案数", "Open past deadline"),
+    ("yellow", "黄色", "Yellow"),
+    ("orange", "橙色", "Orange"),
+    ("red", "红色", "Red"),
+    ("median_hours_to_dispatch", "派遣用时中位数(小时)", "Median hours to dispatch"),
+    ("median_hours_to_handle", "处置用时中位数(小时)", "Median hours to handling"),
+    ("median_hours_to_close", "结案用时中位数(小时)", "Median hours to closure"),
+    ("score", "镇街评分", "Town score"),
+)
+DEPARTMENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("kind", "类别", "Kind"),
+    ("town_weight", "镇街评分权重", "Town weight"),
+    ("line_score", "条线评分", "Line score"),
+    ("overall_score", "综合评分", "Overall score"),
+)
+KINDS = {
+    "county": "区县部门",
+    "on_call": "区县部门(联络组)",
+    "stationed": "派驻机构",
+    "enforcement": "综合执法队",
+    "town_office": "镇属办公室",
+}
+RATE_COLUMNS = frozenset({"on_time_rate", "completion_rate", "rework_rate", "town_weight"})
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _columns(report: Evaluation) -> tuple[tuple[str, str, str], ...]:
+    return COLUMNS + (DEPARTMENT_COLUMNS if report.query.by == "department" else ())
+
+
+def file_table(report: Evaluation) -> tuple[list[str], list[list[Any]]]:
+    """Headers in the report's language, then one list per row and the total row last."""
+    columns = _columns(report)
+    zh = report.query.lang == "zh"
+    headers = [label_zh if zh else label_en for _, label_zh, label_en in columns]
+    total = report.total_row() | {"key": "", "name": "合计" if zh else "Total"}
+    body = []
+    for row in [*report.rows(), total]:
+        if zh and row.get("kind") in KINDS:
+            row = row | {"kind": KINDS[row["kind"]]}
+        body.append([row.get(name) for name, _, _ in columns])
+    return headers, body
+
+
+def to_csv(report: Evaluation) -> bytes:
+    """UTF-8 with a BOM (Excel shows the Chinese names); the last row is the total."""
+    headers, body = file_table(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows([["" if v is None else v for v in row] for row in body])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Evaluation) -> bytes:
+    """A workbook: the table (rates as percentages, total in bold) and a sheet of notes."""
+    headers, body = file_table(report)
+    zh = report.query.lang == "zh"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考核" if zh else "Evaluation"
+    sheet.append(headers)
+    for row in body:
+        sheet.append(row)
+    for index, (name, _, _) in enumerate(_columns(report), start=1):
+        if name in RATE_COLUMNS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+    for cell in (*sheet[1], *sheet[sheet.max_row]):
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "D2"
+    notes = book.create_sheet("说明" if zh else "Notes")
+    for line in _notes(report):
+        notes.append(line)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _notes(report: Evaluation) -> list[list[Any]]:
+    q, w = report.query, report.score_weights
+    score = (
+        f"100 × ({w.on_time:g} × on_time_rate + {w.completion:g} × completion_rate "
+        f"+ {w.rework:g} × (1 − rework_rate))"
+    )
+    return [
+        ["from", q.first_day.isoformat()],
+        ["to", q.last_day.isoformat()],
+        ["as_of", report.as_of.astimezone(report.period.start.tzinfo).isoformat()],
+        ["by", q.by],
+        ["min_cases", q.min_cases],
+        ["not_evaluated", report.not_evaluated],
+        ["on_time_rate", "closed on time / (due − deferred)  按期结案数 / (应结案数 − 缓办数)"],
+        ["completion_rate", "closed / due  结案数 / 应结案数"],
+        ["rework_rate", "reopened / handled  返工数 / 处置数"],
+        ["score", score],
+        ["rank", f"by score, among groups with at least {q.min_cases} due cases"],
+        ["overall_score", "town_weight × score + (1 − town_weight) × line_score"],
+    ]
+
+
+#: File formats by name (and file suffix): what each is written with, and its media type.
+FILE_FORMATS: Mapping[str, tuple[Callable[[Evaluation], bytes], str]] = {
+    "csv": (to_csv, "text/csv; charset=utf-8"),
+    "xlsx": (to_xlsx, XLSX_MEDIA),
+}
+
+
+def file_writer(path: Path) -> Callable[[Evaluation], bytes]:
+    """How to write a report to ``path``, by its suffix (.csv or .xlsx): ask before evaluating."""
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in FILE_FORMATS:
+        raise InvalidInput(f"{path.name}: write the evaluation to a .csv or .xlsx file")
+    return FILE_FORMATS[kind][0]

@@ -1,0 +1,243 @@
+"""Leaders' and planners' maps from the database: coverage, hotspots, redraw impact.
+
+The same use cases serve ``gridsvc map ...`` and ``GET /maps/...``; both get
+a finished HTML page whose scripts and styles point at gridsvc's vendored
+copies (``/static/`` when served, a copied ``static/`` folder for files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import folium
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from gridsvc.core.errors import InvalidInput, NotFound
+from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.locator import PolygonLocator
+from gridsvc.core.routing import ResponsibilityList
+from gridsvc.maps.assets import copy_static, use_vendored_assets
+from gridsvc.maps.basemaps import TileOptions, parse_basemap
+from gridsvc.maps.coverage import CoverageOptions, coverage_map
+from gridsvc.maps.hotspots import HotspotOptions, hotspot_map
+from gridsvc.maps.impact import ImpactOptions, impact_map
+from gridsvc.maps.labels import check_lang, text
+from gridsvc.services.planning import Planning
+from gridsvc.store import cases as case_store
+from gridsvc.store import reference
+
+_M_PER_DEG = 111_320.0
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+CELL_LOCATOR_M = 5.0  # lookup-raster cell for placing cases in cells (exact at edges anyway)
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    """Which cases a hotspot map shows; empty fields mean all."""
+
+    category: str | None = None
+    field: str | None = None
+    status: str | None = None  # a status, or "open"
+    unit_code: str | None = None
+    team: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def describe(self, lang: str) -> str:
+        """The filters in words, for the map's subtitle."""
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("category", self.category),
+                ("field", self.field),
+                ("status", self.status),
+                ("unit", self.unit_code),
+                ("team", self.team),
+            )
+            if value
+        ]
+        if self.created_from or self.created_to:
+            start = (
+                self.created_from.astimezone(LOCAL_TZ).date().isoformat()
+                if self.created_from
+                else "…"
+            )
+            end = _last_day(self.created_to) if self.created_to else "…"
+            parts.append(f"{start} – {end}")
+        return ", ".join(parts) if parts else text("all", lang)
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a map is drawn: language, basemap and what this deployment allows."""
+
+    lang: str = "zh"
+    basemap: str = "none"
+    tiles: TileOptions = TileOptions()
+    period: str = "month"
+
+
+def parse_moment(value: str | None, name: str, end: bool = False) -> datetime | None:
+    """A date means local midnight (China Standard Time); as an end, the midnight after it."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime.combine(day, time(0), LOCAL_TZ)
+            return start + timedelta(days=1) if end else start
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name}={value!r} is not a date (2026-05-01) or an ISO time") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{name}={value!r} needs a zone offset, e.g. 2026-05-01T08:00+08:00")
+    return parsed
+
+
+def _last_day(end: datetime) -> str:
+    """The last day a period covers: an end at local midnight is exclusive."""
+    local = end.astimezone(LOCAL_TZ)
+    if local.time() == time(0):
+        local -= timedelta(days=1)
+    return local.date().isoformat()
+
+
+class MapService:
+    """Builds maps from the published layers and the cases in the database."""
+
+    def __init__(self, engine: Engine, matters: ResponsibilityList) -> None:
+        self.engine = engine
+        self.matters = matters
+        self._versions: dict[int, Layer] = {}  # published versions never change: read once
+        self._locators: dict[int, PolygonLocator] = {}
+
+    # ---- the three maps ------------------------------------------------------------------
+
+    def coverage(self, look: Look) -> folium.Map:
+        lang = check_lang(look.lang)
+        basemap = parse_basemap(look.basemap, look.tiles)
+        with self.engine.connect() as conn:
+            layers = self._layers(conn)
+            teams = reference.read_table(conn, "teams")
+            open_cases = case_store.open_counts_by_grid(conn)
+        names = {
+            t["code"]: (t["name_en"] or t["name"]) if lang == "en" else t["name"] for t in teams
+        }
+        options = CoverageOptions(lang, basemap, look.tiles, names, open_cases)
+        return coverage_map(layers, options)
+
+    def hotspots(self, wanted: MapFilter, look: Look) -> folium.Map:
+        lang = check_lang(look.lang)
+        basemap = parse_basemap(look.basemap, look.tiles)
+        with self.engine.connect() as conn:
+            versions = reference.active_versions(conn)
+            layers = self._layers(conn)
+            columns = case_store.case_points(conn, self._stored(wanted))
+        cases = pd.DataFrame(columns)
+        cells = layers.get(LayerKind.CELLS)
+        if cells is not None and not cases.empty:
+            vid = versions[LayerKind.CELLS]
+            if vid not in self._locators:
+                self._locators[vid] = cell_locator(cells)
+            lon, lat = cases["lon"].to_numpy(), cases["lat"].to_numpy()
+            cases["cell_code"] = _cell_codes(cells, self._locators[vid], lon, lat)
+        options = HotspotOptions(
+            lang=lang,
+            basemap=basemap,
+            tiles=look.tiles,
+            period=look.period,
+            subtitle=wanted.describe(lang),
+            category_names=self._category_names(lang),
+        )
+        frame = layers[LayerKind.GRIDS].frame
+        return hotspot_map(frame, cases, options, cells.frame if cells is not None else None)
+
+    def impact(self, planning: Planning, kind: LayerKind, draft_id: int, look: Look) -> folium.Map:
+        lang = check_lang(look.lang)
+        basemap = parse_basemap(look.basemap, look.tiles)
+        active, draft = planning.layers(kind, draft_id)
+        moved = planning.impact(kind, draft_id)["moved_cases"]
+        subtitle = f"{kind.value} · draft {draft_id}"
+        return impact_map(
+            active, draft, moved, ImpactOptions(lang, basemap, look.tiles, subtitle=subtitle)
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _layers(self, conn: Any) -> dict[LayerKind, Layer]:
+        versions = reference.active_versions(conn)
+        if LayerKind.GRIDS not in versions:
+            raise NotFound("no grid layer is published; run `gridsvc demo load` or publish one")
+        for vid in set(versions.values()) - set(self._versions):
+            kind = next(k for k, v in versions.items() if v == vid)
+            self._versions[vid] = reference.load_layer(conn, kind, vid)
+        return {kind: self._versions[vid] for kind, vid in versions.items()}
+
+    def _stored(self, wanted: MapFilter) -> dict[str, Any]:
+        """The filter as store filters; a field becomes the list of its categories."""
+        categories: list[str] = []
+        if wanted.category:
+            if wanted.category not in self.matters:
+                self.matters.get(wanted.category)  # raises UnknownCategory naming the valid ones
+            categories = [wanted.category]
+        if wanted.field:
+            in_field = [m.code for m in self.matters if wanted.field in (m.field, m.field_en)]
+            if not in_field:
+                fields = sorted({m.field for m in self.matters})
+                raise InvalidInput(
+                    f"unknown field {wanted.field!r}; expected one of {', '.join(fields)}"
+                )
+            categories = [c for c in in_field if not categories or c in categories] or ["-none-"]
+        stored: dict[str, Any] = {
+            "category": categories,
+            "unit_code": wanted.unit_code,
+            "team": wanted.team,
+            "created_from": wanted.created_from,
+            "created_to": wanted.created_to,
+        }
+        if wanted.status == "open":
+            stored["open_only"] = True
+        elif wanted.status:
+            stored["status"] = [wanted.status]
+        return stored
+
+    def _category_names(self, lang: str) -> dict[str, str]:
+        return {m.code: (m.name_en if lang == "en" else m.name) for m in self.matters}
+
+
+def render(m: folium.Map, static_url: str = "/static/") -> str:
+    """The map as one HTML page whose assets come from gridsvc (served at ``static_url``)."""
+    use_vendored_assets(m, static_url)
+    return str(m.get_root().render())
+
+
+def write(m: folium.Map, out: Path) -> Path:
+    """Write the map to ``out`` with a ``static/`` folder beside it, so it opens offline from disk."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    copy_static(out)
+    out.write_text(render(m, "static/"), encoding="utf-8")
+    return out
+
+
+def cell_locator(cells: Layer) -> PolygonLocator:
+    """A locator for the cells layer (cases store grid, unit and committee, not their cell)."""
+    lat = float(cells.frame.total_bounds[[1, 3]].mean())
+    dx = CELL_LOCATOR_M / (_M_PER_DEG * np.cos(np.radians(lat)))
+    return PolygonLocator(cells.frame.geometry.to_numpy(), (dx, CELL_LOCATOR_M / _M_PER_DEG))
+
+
+def _cell_codes(
+    cells: Layer, locator: PolygonLocator, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """The cell holding each case (None outside every cell)."""
+    index = locator.locate(lon, lat)
+    codes = cells.frame["code"].astype(str).to_numpy(dtype=object)
+    out = np.full(len(index), None, dtype=object)
+    out[index >= 0] = codes[index[index >= 0]]
+    return out

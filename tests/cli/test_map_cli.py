@@ -1,0 +1,69 @@
+"""`gridsvc map ...`: map files written with their assets beside them, errors in one line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gridsvc.cli import app
+from gridsvc.config import DEMO_DIR
+from gridsvc.services.setup import load_demo
+from gridsvc.store.engine import make_engine, upgrade
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('mapcli') / 'g.db'}"
+    upgrade(url)
+    load_demo(make_engine(url), DEMO_DIR, history=True)
+    return url
+
+
+def run(database: str, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["map", *args], env={"GRIDSVC_DATABASE_URL": database})
+
+
+def test_coverage_and_hotspots_files_open_offline(database: str, tmp_path: Path) -> None:
+    for kind in ("coverage", "hotspots"):
+        out = tmp_path / "maps" / f"{kind}.html"
+        result = run(database, kind, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert f"wrote {out}" in result.output and f"/maps/{kind}" in result.output
+        html = out.read_text(encoding="utf-8")
+        assets = re.findall(r'(?:src|href)="(static/[^"]+)"', html)
+        assert assets and all((out.parent / a).is_file() for a in assets)
+
+
+def test_hotspot_filters_and_english(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "h.html"
+    result = run(
+        database, "hotspots", "--out", str(out), "--lang", "en", "--category", "CG01",
+        "--from", "2026-01-01", "--to", "2026-03-31", "--period", "week",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Case hotspots" in html and "category=CG01, 2026-01-01 – 2026-03-31" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hotspots", "--basemap", "osm"], "offline"),
+        (["hotspots", "--category", "XX"], "XX"),
+        (["hotspots", "--from", "May"], "not a date"),
+        (["coverage", "--lang", "fr"], "unknown language"),
+        (["impact", "grids", "999"], "999"),
+    ],
+)
+def test_bad_map_requests_are_one_line_and_exit_2(
+    database: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run(database, *args, "--out", str(tmp_path / "x.html"))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.html").exists()
