@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.refresh import VersionWatcher
-from gridsvc.api.routes import cases, evaluation, layers, maps, match, ogc, open311
+from gridsvc.api.routes import cases, dashboard, evaluation, layers, maps, match, ogc, open311
 from gridsvc.config import Settings
 from gridsvc.core.evaluation import TownWeights
 from gridsvc.maps.assets import STATIC_DIR
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layers.router)
     app.include_router(evaluation.router)
     app.include_router(maps.router)
+    app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -121,6 +122,7 @@ _LANDING = """<!doctype html><html lang="zh"><meta charset="utf-8"><title>gridsv
 <h1>gridsvc 网格化管理服务</h1>
 <ul>
 <li><a href="/docs">API 文档 (OpenAPI)</a></li>
+<li><a href="/dashboard">/dashboard</a> 领导驾驶舱 (需 api_key)</li>
 <li><a href="/maps/coverage">/maps/coverage</a> 网格覆盖图 · <a href="/maps/hotspots">/maps/hotspots</a> 案件热点图 (需 api_key)</li>
 <li><a href="/api/v1/match?lon=121.45&amp;lat=31.33">/api/v1/match?lon=121.45&amp;lat=31.33</a> 点位匹配 (grid / unit / street / team)</li>
 </ul></html>"""

@@ -309,7 +309,9 @@ class Panel(MacroElement):
         self.position = position
 
 
-def table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def table_html(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[object]], folded: bool = False
+) -> str:
     """A small escaped HTML table for a :class:`Panel`; numbers right-aligned."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
@@ -323,7 +325,8 @@ def table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[object
         + "</tr>"
         for row in rows
     )
-    return f"<details open><summary><b>{html.escape(title)}</b></summary><table><tr>{head}</tr>{body}</table></details>"
+    state = "" if folded else " open"
+    return f"<details{state}><summary><b>{html.escape(title)}</b></summary><table><tr>{head}</tr>{body}</table></details>"
 
 
 def title_element(title: str, subtitle: str = "") -> Element:

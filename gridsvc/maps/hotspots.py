@@ -60,6 +60,7 @@ class HotspotOptions:
     top: int = 10
     subtitle: str = ""
     category_names: dict[str, str] = field(default_factory=dict)
+    compact: bool = False  # a small frame (the dashboard): controls and tables start folded
 
 
 def hotspot_map(
@@ -134,7 +135,7 @@ def hotspot_map(
     m.get_root().html.add_child(
         title_element(text("hotspots_title", lang), _subtitle(options, int(grid_counts.sum())))
     )
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=options.compact).add_to(m)
     return m
 
 
@@ -287,10 +288,14 @@ def _side_table(
     category_rows = [
         (options.category_names.get(code, code), int(n)) for code, n in by_category.items()
     ]
+    folded = options.compact
     html_text = table_html(
-        text("top_grids", lang), [text("name", lang), text("cases", lang)], grid_rows
+        text("top_grids", lang), [text("name", lang), text("cases", lang)], grid_rows, folded
     ) + table_html(
-        text("top_categories", lang), [text("category", lang), text("cases", lang)], category_rows
+        text("top_categories", lang),
+        [text("category", lang), text("cases", lang)],
+        category_rows,
+        folded,
     )
     if cases.empty:
         html_text = f"<b>{text('no_cases', lang)}</b>"

@@ -316,13 +316,13 @@ RATE_COLUMNS = frozenset({"on_time_rate", "completion_rate", "rework_rate", "tow
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _columns(report: Evaluation) -> tuple[tuple[str, str, str], ...]:
+def columns_of(report: Evaluation) -> tuple[tuple[str, str, str], ...]:
     return COLUMNS + (DEPARTMENT_COLUMNS if report.query.by == "department" else ())
 
 
 def file_table(report: Evaluation) -> tuple[list[str], list[list[Any]]]:
     """Headers in the report's language, then one list per row and the total row last."""
-    columns = _columns(report)
+    columns = columns_of(report)
     zh = report.query.lang == "zh"
     headers = [label_zh if zh else label_en for _, label_zh, label_en in columns]
     total = report.total_row() | {"key": "", "name": "合计" if zh else "Total"}
@@ -354,7 +354,7 @@ def to_xlsx(report: Evaluation) -> bytes:
     sheet.append(headers)
     for row in body:
         sheet.append(row)
-    for index, (name, _, _) in enumerate(_columns(report), start=1):
+    for index, (name, _, _) in enumerate(columns_of(report), start=1):
         if name in RATE_COLUMNS:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = "0.0%"

@@ -81,6 +81,7 @@ class Look:
     basemap: str = "none"
     tiles: TileOptions = TileOptions()
     period: str = "month"
+    compact: bool = False
 
 
 def parse_moment(value: str | None, name: str, end: bool = False) -> datetime | None:
@@ -153,6 +154,7 @@ class MapService:
             tiles=look.tiles,
             period=look.period,
             subtitle=wanted.describe(lang),
+            compact=look.compact,
             category_names=self._category_names(lang),
         )
         frame = layers[LayerKind.GRIDS].frame

@@ -117,3 +117,59 @@ def test_impact_map_of_a_draft_is_for_planners(office: Desk) -> None:
     assert "网格调整影响图" in response.text
     missing = office.client.get("/maps/impact/grids/99999", headers=office.headers("planner"))
     assert_problem(missing, 404, None)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("leader", 200), ("dispatcher", 200), ("admin", 200), ("planner", 403), ("patrol", 403),
+     (None, 401)],
+)  # fmt: skip
+def test_the_dashboard_is_for_leaders_and_dispatchers(
+    office: Desk, who: str | None, status: int
+) -> None:
+    response = office.client.get("/dashboard", headers=office.headers(who))
+    assert response.status_code == status
+
+
+def test_the_dashboard_defaults_to_the_last_full_month_and_links_the_same_period(
+    office: Desk,
+) -> None:
+    from datetime import datetime
+
+    from gridsvc.api.routes.dashboard import last_full_month
+    from gridsvc.services.maps import LOCAL_TZ
+
+    first, last = last_full_month(datetime.now(LOCAL_TZ).date())
+    key = office.key("leader")
+    page = office.client.get(f"/dashboard?api_key={key}").text
+    assert f'value="{first.isoformat()}"' in page and f'value="{last.isoformat()}"' in page
+    assert f"/maps/hotspots?from={first.isoformat()}&amp;to={last.isoformat()}" in page
+    assert f"api_key={key}&amp;format=xlsx" in page
+    assert "按期结案率" in page and "合计" in page
+
+
+def test_last_full_month_crosses_the_year() -> None:
+    from datetime import date
+
+    from gridsvc.api.routes.dashboard import last_full_month
+
+    assert last_full_month(date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
+    assert last_full_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+@pytest.mark.parametrize(
+    "query", ["by=planet", "from=2026-05-01&to=2026-04-01", "from=May&to=June", "lang=fr"]
+)
+def test_bad_dashboard_parameters_are_422_problems(office: Desk, query: str) -> None:
+    response = office.client.get(f"/dashboard?{query}", headers=office.headers("leader"))
+    assert_problem(response, 422, None)
+
+
+def test_the_dashboard_escapes_what_it_is_given(office: Desk) -> None:
+    key = office.key("leader")
+    page = office.client.get(f"/dashboard?api_key={key}&lang=en").text
+    assert "Leader&#39;s dashboard" in page or "Leader's dashboard" in page
+    hostile = office.client.get(
+        "/dashboard?from=2026-03-01&to=2026-03-31&api_key=" + key + '"><script>x()</script>'
+    )
+    assert hostile.status_code == 401  # not a key: refused before any page is built

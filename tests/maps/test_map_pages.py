@@ -141,3 +141,23 @@ def test_map_files_open_from_disk_offline(
     report = map_browser.open(page.as_uri(), screenshots / "coverage_file.png")
     assert report.problems == []
     assert_not_blank(report.screenshot)
+
+
+def test_dashboard_page(site: Site, map_browser: MapBrowser, screenshots: Path) -> None:
+    url = f"{site.base}/dashboard?api_key={site.leader}&from=2026-03-01&to=2026-03-31&by=team"
+    report = PageReport(url, screenshots / "dashboard.png")
+    map_browser.viewport = {"width": 1400, "height": 900}
+    with map_browser.page(url, report, wait_for_map=False) as page:
+        frame = page.frame_locator("iframe")
+        frame.locator(".gs-title").wait_for()  # the hotspot map of the same period loaded
+        assert "2026-03-01 – 2026-03-31" in frame.locator(".gs-title").inner_text()
+        header = page.locator("thead th").all_inner_texts()
+        assert "按期结案率" in header and "应结案数" in header
+        body = page.locator("tbody tr")
+        assert body.count() == 7  # six workstations and the whole town
+        assert "合计" in body.last.inner_text()
+        assert cjk_renders(page, "h1")
+        page.screenshot(path=str(report.screenshot), full_page=True)
+    assert report.problems == []
+    assert_not_blank(report.screenshot)
+    keep(report.screenshot)

@@ -33,10 +33,11 @@ def look(
         str, Query(description="none, osm, tianditu, amap (GCJ-02) or intranet")
     ] = "none",
     period: Annotated[str, Query(pattern="^(month|week)$")] = "month",
+    compact: Annotated[bool, Query(description="fold controls and tables (small frames)")] = False,
 ) -> Look:
     """How to draw: language (the service's default), basemap, time-view period."""
     state = request.app.state
-    return Look(lang or state.settings.lang, basemap, state.tiles, period)
+    return Look(lang or state.settings.lang, basemap, state.tiles, period, compact)
 
 
 def map_filter(

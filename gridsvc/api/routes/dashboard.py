@@ -1,0 +1,143 @@
+"""The leader's page: the hotspot map and the evaluation table of one period, side by side.
+
+One page a leader opens from a bookmark (``/dashboard?api_key=...``): the
+period and the grouping are a plain form, the map is the hotspot map of the
+same period in a frame, the table is the evaluation with its files a click
+away. Without ``from``/``to`` it shows the last full month, whose figures no
+longer change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from gridsvc.api.auth import require
+from gridsvc.core.workflow import Role
+from gridsvc.services.cases import Principal
+from gridsvc.services.evaluation import (
+    RATE_COLUMNS,
+    Evaluation,
+    EvaluationQuery,
+    columns_of,
+    file_table,
+)
+from gridsvc.services.maps import LOCAL_TZ
+
+router = APIRouter(tags=["dashboard"])
+Leader = Annotated[Principal, Depends(require(Role.LEADER, Role.DISPATCHER))]
+_TEMPLATES = Environment(
+    loader=PackageLoader("gridsvc.api", "templates"), autoescape=select_autoescape(["html"])
+)
+
+_TEXT = {
+    "zh": {
+        "title": "领导驾驶舱",
+        "from": "自",
+        "to": "至",
+        "by": "考核对象",
+        "show": "查看",
+        "hotspots": "案件热点图",
+        "evaluation": "考核评价",
+        "rule": "按期结案率 = 按期结案数 / (应结案数 − 缓办数)；应结案数不足最低案件数的对象不参与排名。",
+        "as_of": "数据截至",
+    },
+    "en": {
+        "title": "Leader's dashboard",
+        "from": "From",
+        "to": "to",
+        "by": "Evaluate by",
+        "show": "Show",
+        "hotspots": "Case hotspots",
+        "evaluation": "Evaluation",
+        "rule": "On-time closure rate = closed on time / (due − deferred); groups under the "
+        "minimum number of due cases are listed but not ranked.",
+        "as_of": "Figures as of",
+    },
+}
+_BY = {
+    "zh": {"grid": "网格", "team": "工作站", "department": "部门", "group": "工作组",
+           "category": "类别", "unit": "基本管理单元"},
+    "en": {"grid": "Grid", "team": "Team", "department": "Department", "group": "Working group",
+           "category": "Category", "unit": "Unit"},
+}  # fmt: skip
+
+
+def last_full_month(today: date) -> tuple[date, date]:
+    """The first and last day of the month before ``today``'s."""
+    first_this = today.replace(day=1)
+    last = first_this - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    who: Leader,
+    first_day: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    last_day: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (included)")] = None,
+    by: Annotated[str, Query(description="grid, team, department, group, category, unit")] = "grid",
+    lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
+    api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> HTMLResponse:
+    """The hotspot map and the evaluation table of a period (default: the last full month)."""
+    lang = lang or request.app.state.settings.lang
+    if not (first_day and last_day):
+        start, end = last_full_month(datetime.now(LOCAL_TZ).date())
+        first_day, last_day = first_day or start.isoformat(), last_day or end.isoformat()
+    query = EvaluationQuery.parse(first_day, last_day, by, None, lang)
+    report = await run_in_threadpool(request.app.state.evaluation.evaluate, query)
+    return HTMLResponse(_page(report, lang, api_key))
+
+
+def _page(report: Evaluation, lang: str, api_key: str | None) -> str:
+    query = report.query
+    period = {"from": query.first_day.isoformat(), "to": query.last_day.isoformat()}
+    key = {"api_key": api_key} if api_key else {}
+    headers, body = file_table(report)
+    names = {"rank", "key", "name", "kind"}
+    columns = [c for c, *_ in columns_of(report)]
+    rows = [
+        {
+            "css": "total" if i == len(body) - 1 else ("" if row[0] is not None else "unranked"),
+            "cells": [_cell(name, value) for name, value in zip(columns, row, strict=True)],
+        }
+        for i, row in enumerate(body)
+    ]
+    evaluation = {**period, "by": query.by, "lang": lang, **key}
+    return _TEMPLATES.get_template("dashboard.html").render(
+        lang=lang,
+        t=_TEXT[lang],
+        period=f"{period['from']} – {period['to']}",
+        first_day=period["from"],
+        last_day=period["to"],
+        by=query.by,
+        by_options=list(_BY[lang].items()),
+        api_key=api_key,
+        map_url="/maps/hotspots?" + urlencode({**period, "lang": lang, "compact": 1, **key}),
+        csv_url="/api/v1/evaluation?" + urlencode({**evaluation, "format": "csv"}),
+        xlsx_url="/api/v1/evaluation?" + urlencode({**evaluation, "format": "xlsx"}),
+        headers=headers,
+        name_columns={i for i, c in enumerate(columns) if c in names - {"rank"}},
+        rows=rows,
+        as_of=report.as_of.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def _cell(column: str, value: Any) -> str:
+    """Rates as percentages, hours and scores to one decimal, a missing figure as a dash."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if column in RATE_COLUMNS:
+        return f"{float(value):.1%}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
