@@ -35,7 +35,7 @@ from gridsvc.services.evaluation import EvaluationQuery, EvaluationService, file
 from gridsvc.services.keys import create_key
 from gridsvc.services.layers import export as export_layer
 from gridsvc.services.layers import history as layer_history
-from gridsvc.services.maps import Look, MapFilter, MapService, parse_moment, write
+from gridsvc.services.maps import Look, MapFilter, MapService, write
 from gridsvc.services.planning import Planning, Upload, read_upload
 from gridsvc.services.setup import load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
@@ -567,14 +567,8 @@ def map_hotspots(
     """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
     settings = Settings()
     service, _ = _map_service(settings)
-    wanted = MapFilter(
-        category=category,
-        field=field,
-        status=status,
-        unit_code=unit,
-        team=team,
-        created_from=parse_moment(date_from, "--from"),
-        created_to=parse_moment(date_to, "--to", end=True),
+    wanted = MapFilter.parse(
+        category, field, status, unit, team, date_from, date_to, names=("--from", "--to")
     )
     page = service.hotspots(wanted, _look(settings, lang, basemap, period))
     _written(write(page, out_path), settings, "/maps/hotspots")

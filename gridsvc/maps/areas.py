@@ -29,10 +29,12 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from gridsvc.maps.basemaps import Shift
+from gridsvc.maps.labels import text
 
 PRECISION = 1e5  # encoded-polyline precision: 1e-5 degree, about 1 m
 _CLASS_CHARS = np.array(list("0123456789abcdefghijklmnopqrstuvwxyz"))
 NO_CLASS = -1
+LABEL_LIMIT = 400  # permanent names beyond this many areas would bury the map
 
 _JS = """
 window.gridsvc = window.gridsvc || (function () {
@@ -307,6 +309,51 @@ class Panel(MacroElement):
         self._name = "Panel"
         self.html = html_text
         self.position = position
+
+
+def outline_layer(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    name: str,
+    colour: str,
+    weight: float,
+    lang: str,
+    *,
+    shift: Shift | None = None,
+    tolerance_deg: float = 0.0,
+    legend: bool = False,
+    labels: bool = False,
+    show: bool = True,
+) -> None:
+    """A level drawn as outlines only (jurisdiction, units, old/new grids), names in tooltips.
+
+    ``labels`` also puts each name on the map (up to :data:`LABEL_LIMIT` areas).
+    """
+    labels = labels and len(frame) <= LABEL_LIMIT
+    data = AreaData(
+        frame.geometry,
+        {"code": frame["code"].astype(str).tolist(), "name": frame["name"].astype(str).tolist()},
+        tolerance_deg=tolerance_deg,
+        shift=shift,
+        label_points=labels,
+    )
+    m.add_child(data)
+    tip = [(text("name", lang), "name"), (text("code", lang), "code")]
+    AreaView(
+        data,
+        name,
+        np.full(len(frame), NO_CLASS),
+        ["#000000"],
+        [(colour, name)] if legend else (),
+        tip,
+        stroke=colour,
+        weight=weight,
+        line=0.9,
+        outline=True,
+        show=show,
+    ).add_to(m)
+    if labels:
+        AreaLabels(data, f"{name} · {text('name', lang)}", "name").add_to(m)
 
 
 def table_html(

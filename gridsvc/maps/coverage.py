@@ -15,7 +15,14 @@ import numpy as np
 
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.measures import area_km2, street_km
-from gridsvc.maps.areas import AreaData, AreaLabels, AreaView, title_element
+from gridsvc.maps.areas import (
+    LABEL_LIMIT,
+    AreaData,
+    AreaLabels,
+    AreaView,
+    outline_layer,
+    title_element,
+)
 from gridsvc.maps.basemaps import Basemap, TileOptions, base_map, shift_for
 from gridsvc.maps.labels import text
 
@@ -25,7 +32,6 @@ TEAM_PALETTE = (
     "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#1f78b4", "#b2df8a", "#33a02c", "#fb9a99",
     "#e31a1c", "#fdbf6f", "#ff7f00", "#cab2d6", "#6a3d9a", "#ffff99", "#b15928", "#ffffb3",
 )  # fmt: skip
-LABEL_LIMIT = 400  # permanent names beyond this many grids would bury the map
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,6 @@ class CoverageOptions:
 def coverage_map(layers: dict[LayerKind, Layer], options: CoverageOptions) -> folium.Map:
     """The coverage map of a town's published layers (grids required, the others when present)."""
     lang = options.lang
-    shift = shift_for(options.basemap)
     grids = layers[LayerKind.GRIDS]
     m = base_map(grids.frame.total_bounds, options.basemap, options.tiles, lang)
     colours = team_colours(_teams(grids) | _teams(layers.get(LayerKind.STREETS)))
@@ -50,7 +55,7 @@ def coverage_map(layers: dict[LayerKind, Layer], options: CoverageOptions) -> fo
         (LayerKind.CELLS, "cells", "#969696"),
     ):
         if kind in layers:
-            _outline(m, layers[kind], text(key, lang), colour, 0.6, shift, lang, show=False)
+            _outline(m, layers[kind], text(key, lang), colour, 0.6, options, show=False)
     if LayerKind.STREETS in layers:
         _streets(m, layers[LayerKind.STREETS], colours, options)
     for kind, key, colour, weight in (  # drawn last, so the grids' fill does not hide them
@@ -58,7 +63,7 @@ def coverage_map(layers: dict[LayerKind, Layer], options: CoverageOptions) -> fo
         (LayerKind.JURISDICTION, "jurisdiction", "#000000", 3.5),
     ):
         if kind in layers:
-            _outline(m, layers[kind], text(key, lang), colour, weight, shift, lang)
+            _outline(m, layers[kind], text(key, lang), colour, weight, options)
     m.get_root().html.add_child(title_element(text("coverage_title", lang)))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -75,33 +80,15 @@ def _outline(
     name: str,
     colour: str,
     weight: float,
-    shift: object,
-    lang: str,
+    options: CoverageOptions,
     show: bool = True,
 ) -> None:
-    frame = layer.frame
-    data = AreaData(
-        frame.geometry,
-        {"code": frame["code"].astype(str).tolist(), "name": frame["name"].astype(str).tolist()},
-        tolerance_deg=_tolerance(layer),
-        shift=shift,  # type: ignore[arg-type]
-    )
-    m.add_child(data)
-    tip = [(text("name", lang), "name"), (text("code", lang), "code")]
-    none = np.full(len(frame), -1)
-    AreaView(
-        data,
-        name,
-        none,
-        ["#000000"],
-        (),
-        tip,
-        stroke=colour,
-        weight=weight,
-        line=0.9,
-        outline=True,
+    tolerance = _tolerance(layer)
+    shift = shift_for(options.basemap)
+    outline_layer(
+        m, layer.frame, name, colour, weight, options.lang, shift=shift, tolerance_deg=tolerance,
         show=show,
-    ).add_to(m)
+    )  # fmt: skip
 
 
 def darker(colour: str, factor: float = 0.65) -> str:

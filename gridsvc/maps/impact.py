@@ -16,7 +16,7 @@ import folium
 import numpy as np
 
 from gridsvc.core.layers import Layer
-from gridsvc.maps.areas import AreaData, AreaLabels, AreaView, Panel, title_element
+from gridsvc.maps.areas import Panel, outline_layer, title_element
 from gridsvc.maps.basemaps import Basemap, TileOptions, base_map, shift_for
 from gridsvc.maps.labels import text
 
@@ -44,8 +44,10 @@ def impact_map(
         bounds = np.r_[np.minimum(old[:2], bounds[:2]), np.maximum(old[2:], bounds[2:])]
     m = base_map(bounds, options.basemap, options.tiles, lang)
     if active is not None:
-        _boundaries(m, active, text("old_grids", lang), "#7f7f7f", 3.0, shift, lang, labels=False)
-    _boundaries(m, draft, text("new_grids", lang), "#1f4e9c", 1.6, shift, lang, labels=True)
+        old = text("old_grids", lang)
+        outline_layer(m, active.frame, old, "#7f7f7f", 3.0, lang, shift=shift, legend=True)
+    new = text("new_grids", lang)
+    outline_layer(m, draft.frame, new, "#1f4e9c", 1.6, lang, shift=shift, legend=True, labels=True)
     shown = _moved_points(m, moved, options)
     note = text("shown_of", lang, shown=f"{shown:,}", total=f"{len(moved):,}")
     Panel(f"<b>{text('moved_cases', lang)}</b>: {note}", "bottomleft").add_to(m)
@@ -53,42 +55,6 @@ def impact_map(
     m.get_root().html.add_child(title_element(text("impact_title", lang), subtitle))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
-
-
-def _boundaries(
-    m: folium.Map,
-    layer: Layer,
-    name: str,
-    colour: str,
-    weight: float,
-    shift: object,
-    lang: str,
-    labels: bool,
-) -> None:
-    frame = layer.frame
-    data = AreaData(
-        frame.geometry,
-        {"code": frame["code"].astype(str).tolist(), "name": frame["name"].astype(str).tolist()},
-        coverage=True,
-        shift=shift,  # type: ignore[arg-type]
-        label_points=labels,
-    )
-    m.add_child(data)
-    tip = [(text("name", lang), "name"), (text("code", lang), "code")]
-    AreaView(
-        data,
-        name,
-        np.full(len(frame), -1),
-        ["#000000"],
-        [(colour, name)],
-        tip,
-        stroke=colour,
-        weight=weight,
-        line=0.9,
-        outline=True,
-    ).add_to(m)
-    if labels and len(frame) <= 400:
-        AreaLabels(data, f"{name} · {text('name', lang)}", "name", show=True).add_to(m)
 
 
 def _moved_points(m: folium.Map, moved: Sequence[dict[str, Any]], options: ImpactOptions) -> int:

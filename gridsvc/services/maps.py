@@ -49,6 +49,29 @@ class MapFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
 
+    @classmethod
+    def parse(
+        cls,
+        category: str | None = None,
+        field: str | None = None,
+        status: str | None = None,
+        unit: str | None = None,
+        team: str | None = None,
+        first: str | None = None,
+        last: str | None = None,
+        names: tuple[str, str] = ("from", "to"),
+    ) -> MapFilter:
+        """The filter from what a user typed; ``last`` as a date includes that whole day."""
+        return cls(
+            category=category,
+            field=field,
+            status=status,
+            unit_code=unit,
+            team=team,
+            created_from=parse_moment(first, names[0]),
+            created_to=parse_moment(last, names[1], end=True),
+        )
+
     def describe(self, lang: str) -> str:
         """The filters in words, for the map's subtitle."""
         parts = [

@@ -17,7 +17,7 @@ from gridsvc.api.auth import require
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
-from gridsvc.services.maps import Look, MapFilter, MapService, parse_moment, render
+from gridsvc.services.maps import Look, MapFilter, MapService, render
 
 router = APIRouter(tags=["maps"])
 Viewer = Annotated[
@@ -51,15 +51,7 @@ def map_filter(
         str | None, Query(alias="to", description="a date (inclusive) or time")
     ] = None,
 ) -> MapFilter:
-    return MapFilter(
-        category=category,
-        field=field,
-        status=status,
-        unit_code=unit,
-        team=team,
-        created_from=parse_moment(created_from, "from"),
-        created_to=parse_moment(created_to, "to", end=True),
-    )
+    return MapFilter.parse(category, field, status, unit, team, created_from, created_to)
 
 
 def maps(request: Request) -> MapService:
