@@ -80,7 +80,9 @@ def main() -> None:
     print(f"  {len(grids):,} grids built, {cases['grid_code'].notna().sum():,} cases inside")
 
     # the parts, to see where the time goes
-    _, graph = timed("queen contiguity (libpysal)", lambda: contiguity(grids.geometry))
+    _, graph = timed(
+        "queen contiguity (STRtree, libpysal Graph)", lambda: contiguity(grids.geometry)
+    )
     counts = counts_by_code(cases["grid_code"], grids["code"].tolist())
     timed("Gi* once (esda, analytical)", lambda: gi_star(counts, graph))
 
