@@ -230,21 +230,30 @@ def _cell_views(
     lang = options.lang
     counts = counts_by_code(cases["cell_code"], cells["code"].tolist())
     spots = gi_star(counts, contiguity(cells.geometry))
+    km2 = _areas_km2(cells)
+    rate = np.divide(counts, km2, out=np.zeros(len(km2)), where=km2 > 0)
     data = AreaData(
         cells.geometry,
         {
             "code": cells["code"].tolist(),
             "name": cells["name"].tolist(),
             "cases": counts,
+            "rate": np.round(rate, 1),
             "z": np.round(spots.z, 2),
         },
         tolerance_deg=_tolerance(cells),
         shift=shift,  # type: ignore[arg-type]
     )
     m.add_child(data)
-    tip = [(text("name", lang), "name"), (text("cases", lang), "cases"), (text("gi_z", lang), "z")]
+    tip = [
+        (text("name", lang), "name"),
+        (text("cases", lang), "cases"),
+        (text("rate_km2", lang), "rate"),
+        (text("gi_z", lang), "z"),
+    ]
     _gi_view(m, data, spots.bins, text("gi_cells", lang), tip, lang, show=True)
     _class_view(m, data, counts, text("cell_cases", lang), tip, options, digits=0)
+    _class_view(m, data, rate, text("cell_rate_km2", lang), tip, options, digits=0)
 
 
 def _heat(m: folium.Map, cases: pd.DataFrame, options: HotspotOptions, shift: object) -> None:

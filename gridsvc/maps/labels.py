@@ -28,6 +28,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "gi_grids": {"zh": "热点显著性 (Gi*, 网格)", "en": "Hot/cold spots (Gi*, grids)"},
     "gi_cells": {"zh": "热点显著性 (Gi*, 单元网格)", "en": "Hot/cold spots (Gi*, cells)"},
     "cell_cases": {"zh": "单元网格案件数", "en": "Cases per cell"},
+    "cell_rate_km2": {"zh": "单元网格每平方公里案件数", "en": "Cases per km² (cells)"},
     "heat": {"zh": "案件热力 (聚合)", "en": "Case heat (aggregated)"},
     "time_view": {"zh": "热点随时间变化", "en": "Hotspots over time"},
     "period": {"zh": "时段", "en": "Period"},

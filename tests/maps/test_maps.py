@@ -180,3 +180,26 @@ def test_impact_map_shows_old_and_new_grids_and_the_moved_cases(town: Town) -> N
     assert "现行网格" in unescaped(html) and "调整后网格 (草案)" in unescaped(html)
     assert html.count("L.circleMarker(") == 10
     assert "显示 10 / 共 30" in unescaped(html)
+
+
+def test_cell_views_count_cases_per_cell_and_rate_per_km2(town: Town, cases: pd.DataFrame) -> None:
+    grids = town.layers[LayerKind.GRIDS].frame
+    cells = town.layers[LayerKind.CELLS].frame
+    tree = shapely.STRtree(cells.geometry.values)
+    points = shapely.points(cases["lon"], cases["lat"])
+    which = tree.query(points, predicate="within")
+    with_cells = cases.copy()
+    codes = np.full(len(cases), None, dtype=object)
+    codes[which[0]] = cells["code"].to_numpy()[which[1]]
+    with_cells["cell_code"] = codes
+    html = render(hotspot_map(grids, with_cells, HotspotOptions(), cells=cells))
+    cell_data = next(p for p in payloads(html, "area_data") if len(p["f"]) == len(cells))
+    expected = pd.Series(codes).value_counts()
+    got = dict(zip(cell_data["cols"]["code"], cell_data["cols"]["cases"], strict=True))
+    assert {k: v for k, v in got.items() if v} == expected.to_dict()
+    km2 = cells.to_crs(4549).set_index("code").area / 1e6
+    busiest = expected.index[0]
+    rate = dict(zip(cell_data["cols"]["code"], cell_data["cols"]["rate"], strict=True))[busiest]
+    assert rate == pytest.approx(expected.iloc[0] / km2[busiest], abs=0.1)
+    for layer in ("热点显著性 (Gi*, 单元网格)", "单元网格案件数", "单元网格每平方公里案件数"):
+        assert layer in unescaped(html)
