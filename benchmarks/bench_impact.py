@@ -6,8 +6,9 @@ neighbouring grids, as a district-wide redraw would. It times, in one run:
 building the draft's matcher, re-matching every case under it (the bulk
 matcher, what ``Planning.impact`` uses), finding the cases that move, and the
 same re-match with ``geopandas.sjoin``. Target: the re-match under 5 s.
-What is not measured here yet: reading the cases from the database and the
-HTTP answer around it.
+Then the whole request as the service runs it: the cases are put in a SQLite
+database (as open cases of the last 90 days) and ``Planning.impact`` is timed
+from the database read to the JSON answer's bytes.
 """
 
 from __future__ import annotations
@@ -119,6 +120,64 @@ def main() -> None:
     print(
         f"target: re-match of {n:,} cases under 5 s (incremental {t_incremental:.2f} s; "
         f"full index {t_build + t_match:.2f} s incl. build)"
+    )
+    whole_request(city, draft)
+
+
+def whole_request(city, draft: gpd.GeoDataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Planning.impact over a database holding every case: read, re-match, diff, workload, JSON."""
+    import sqlite3
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    import orjson
+
+    from gridsvc.services.planning import Planning
+    from gridsvc.store import reference
+    from gridsvc.store.engine import make_engine, upgrade
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-impact-"))
+    url = f"sqlite:///{folder / 'g.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        reference.publish_layer(conn, Layer(LayerKind.GRIDS, city.grids), "city")
+        draft_id = reference.add_draft(
+            conn, Layer(LayerKind.GRIDS, draft), "redraw", datetime.now(UTC)
+        )
+    locator = Matcher(Layer(LayerKind.GRIDS, city.grids)).grids.locator
+    index = locator.locate(city.lon, city.lat)
+    codes = city.grids["code"].to_numpy()[index.clip(0)]
+    teams = city.grids["team"].to_numpy()[index.clip(0)]
+    recent = (datetime.now(UTC) - timedelta(days=30)).isoformat(sep=" ")
+    rows = (
+        (f"B{i:07d}", "dispatched", recent, 1, "CG01", "", 1, "yellow", "patrol", "", "",
+         recent, recent, float(x), float(y), float(x), float(y), "cgcs2000", b"",
+         str(c) if k >= 0 else None, str(t) if k >= 0 else None, "grid", "D01", "[]", 0, "{}")
+        for i, (x, y, c, t, k) in enumerate(zip(city.lon, city.lat, codes, teams, index, strict=True))
+    )  # fmt: skip
+    db = sqlite3.connect(folder / "g.db")
+    db.executemany(
+        "INSERT INTO cases (number, status, status_since, version, category, description, "
+        "severity, colour, source, reporter, address, created_at, updated_at, lon, lat, raw_lon, "
+        "raw_lat, raw_crs, geom_wkb, grid_code, team, level, department, cooperating, "
+        "reopen_count, layer_versions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    db.commit()
+    db.close()
+    print(f"  database of {city.lon.size:,} cases written in {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    impact = Planning(engine).impact(LayerKind.GRIDS, draft_id)
+    t_impact = time.perf_counter() - start
+    start = time.perf_counter()
+    body = orjson.dumps(impact)
+    t_json = time.perf_counter() - start
+    print(
+        f"  whole impact request       {t_impact + t_json:7.2f} s   (Planning.impact {t_impact:.2f} s "
+        f"+ JSON {t_json:.2f} s; {impact['cases_checked']:,} cases read, "
+        f"{len(impact['moved_cases']):,} move, {len(body) / 1e6:.1f} MB answer)"
     )
 
 

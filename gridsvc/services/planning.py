@@ -313,27 +313,36 @@ def _reassign(
 
 
 def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
-    """Features added, removed and changed by code, with area and perimeter changes (m²/m)."""
+    """Features added, removed and changed by code, with area and perimeter changes (m²/m).
+
+    Compared in bulk (shapely's vectorised ``equals`` over the codes both
+    versions have): a district's 20,000 grids take a fraction of a second.
+    """
     epsg = draft.work_epsg()
     new = draft.projected(epsg).set_index("code")
     old = active.projected(epsg).set_index("code") if active is not None else new.iloc[0:0]
-    changed = []
-    for code in sorted(set(old.index) & set(new.index)):
-        a, b = old.loc[code], new.loc[code]
-        same_shape = shapely.equals(a.geometry, b.geometry)
-        same_attrs = {k: a.get(k) for k in ("name", "parent_code", "team")} == {
-            k: b.get(k) for k in ("name", "parent_code", "team")
+    common = sorted(set(old.index) & set(new.index))
+    a, b = old.loc[common], new.loc[common]
+    a_geoms, b_geoms = a.geometry.to_numpy(), b.geometry.to_numpy()
+    same_shape = shapely.equals(a_geoms, b_geoms)
+    same_attrs = np.ones(len(common), dtype=bool)
+    for name in ("name", "parent_code", "team"):
+        left = a[name].to_numpy(dtype=object) if name in a else np.full(len(common), None)
+        right = b[name].to_numpy(dtype=object) if name in b else np.full(len(common), None)
+        same_attrs &= np.array([x == y for x, y in zip(left, right, strict=True)], dtype=bool)
+    area = shapely.area(b_geoms) - shapely.area(a_geoms)
+    length = shapely.length(b_geoms) - shapely.length(a_geoms)
+    changed = [
+        {
+            "code": code,
+            "area_change_m2": round(float(area[i]), 1),
+            "perimeter_change_m": round(float(length[i]), 1),
+            "geometry_changed": not bool(same_shape[i]),
+            "attributes_changed": not bool(same_attrs[i]),
         }
-        if not (same_shape and same_attrs):
-            changed.append(
-                {
-                    "code": code,
-                    "area_change_m2": round(b.geometry.area - a.geometry.area, 1),
-                    "perimeter_change_m": round(b.geometry.length - a.geometry.length, 1),
-                    "geometry_changed": not same_shape,
-                    "attributes_changed": not same_attrs,
-                }
-            )
+        for i, code in enumerate(common)
+        if not (same_shape[i] and same_attrs[i])
+    ]
     return {
         "added": sorted(set(new.index) - set(old.index)),
         "removed": sorted(set(old.index) - set(new.index)),
@@ -353,8 +362,15 @@ def _workload(
     before = pd.Series([c["grid_code"] for c in cases], dtype=object)
     after_by_id = {m["id"]: m["to"]["grid_code"] for m in moved}
     after = pd.Series([after_by_id.get(c["id"], c["grid_code"]) for c in cases], dtype=object)
-    open_mask = pd.Series([c["status"] not in case_store.OPEN_EXCLUDED for c in cases])
+    open_mask = pd.Series([c["status"] not in case_store.OPEN_EXCLUDED for c in cases], dtype=bool)
     months = IMPACT_WINDOW.days / 30.0
+    # one counting pass per column: a comparison per grid would be grids × cases
+    per_grid = {
+        "before": before.value_counts(),
+        "after": after.value_counts(),
+        "open_before": before[open_mask].value_counts(),
+        "open_after": after[open_mask].value_counts(),
+    }
     areas_new = area_km2(draft, epsg)
     areas_old = area_km2(active, epsg) if active is not None else {}
     km_new = street_km(draft, streets, epsg)
@@ -366,10 +382,10 @@ def _workload(
                 "grid_code": code,
                 "area_km2_before": round(areas_old.get(code, 0.0), 4),
                 "area_km2_after": round(areas_new.get(code, 0.0), 4),
-                "cases_per_month_before": round(float((before == code).sum()) / months, 1),
-                "cases_per_month_after": round(float((after == code).sum()) / months, 1),
-                "open_before": int(((before == code) & open_mask).sum()),
-                "open_after": int(((after == code) & open_mask).sum()),
+                "cases_per_month_before": round(per_grid["before"].get(code, 0) / months, 1),
+                "cases_per_month_after": round(per_grid["after"].get(code, 0) / months, 1),
+                "open_before": int(per_grid["open_before"].get(code, 0)),
+                "open_after": int(per_grid["open_after"].get(code, 0)),
                 "street_km_before": round(km_old.get(code, 0.0), 3),
                 "street_km_after": round(km_new.get(code, 0.0), 3),
             }
