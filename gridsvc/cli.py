@@ -129,7 +129,7 @@ def validate(
     fields = {"code_field": code_field, "name_field": name_field, "parent_field": parent_field}
     found = read_layer(file, kind, layer=layer, encoding=encoding, crs=crs, **fields)
     parent_layer = _parent_layer(parent, kind)
-    problems = validate_layer(found, parent_layer)
+    problems = validate_layer(found, parent_layer, Settings().sliver_m2)
     _print_problems(problems)
     blocking = sum(p.blocking for p in problems)
     out.print(
@@ -315,7 +315,7 @@ def layers_export(
 
 
 def _planning(settings: Settings) -> Planning:
-    return Planning(make_engine(settings.database_url))
+    return Planning(make_engine(settings.database_url), settings.sliver_m2)
 
 
 @layers_app.command("upload")
@@ -326,7 +326,9 @@ def layers_upload(
         Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or FlatGeobuf")
     ],
     label: Annotated[str, Opt(help="what the redraw is")] = "",
-    repair: Annotated[str | None, Opt(help="repairs to apply: make_valid, snap")] = None,
+    repair: Annotated[
+        str | None, Opt(help="repairs to apply: make_valid, snap, close_slivers")
+    ] = None,
     layer: LayerNameOpt = None,
     code_field: CodeFieldOpt = "code",
     name_field: NameFieldOpt = "name",
@@ -586,5 +588,5 @@ def map_impact(
     """Current against redrawn boundaries, with the cases the draft would move."""
     settings = Settings()
     service, engine = _map_service(settings)
-    page = service.impact(Planning(engine), kind, draft, _look(settings, lang, basemap))
+    page = service.impact(_planning(settings), kind, draft, _look(settings, lang, basemap))
     _written(write(page, out_path), settings, f"/maps/impact/{kind.value}/{draft}")

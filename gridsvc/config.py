@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     evaluation_stationed_weight: float = Field(
         default=0.6, description="the town's share in a stationed agency's score (at least 0.6)"
     )
+    sliver_m2: float = Field(
+        default=10.0, ge=0, description="gaps and overlaps under this (m²) are slivers"
+    )
     maps_offline: bool = Field(
         default=True,
         description="maps load nothing from the internet: basemap none or the intranet tiles only",

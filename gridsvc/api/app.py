@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
     )
-    app.state.planning = Planning(engine)
+    app.state.planning = Planning(engine, settings.sliver_m2)
     app.state.evaluation = EvaluationService(
         engine,
         ref.matters,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,9 @@ from gridsvc.core.layers import PARENT_KIND, POLYGON_KINDS, Layer, LayerKind
 
 NOISE_M2 = 0.01
 """Overlaps, gaps and overhangs smaller than this (m²) are reported but do not block."""
+
+SLIVER_M2 = 10.0
+"""Default: gaps and overlaps under this (m²) are slivers, which ``close_slivers`` can close."""
 
 # About 1 mm in degrees: how near an edge or gap must be to a feature to name it.
 _NEAR_DEG = 1e-8
@@ -75,6 +78,7 @@ class ProblemKind(StrEnum):
     MISSING_CRS = "missing-crs"
     WRONG_GEOMETRY_TYPE = "wrong-geometry-type"
     EMPTY_GEOMETRY = "empty-geometry"
+    SLIVER = "sliver"
 
 
 @dataclass(frozen=True)
@@ -159,14 +163,36 @@ def check_layer(layer: Layer, parent: Layer | None = None) -> list[Problem]:
     )
 
 
-def validate_layer(layer: Layer, parent: Layer | None = None) -> list[Problem]:
+def validate_layer(
+    layer: Layer, parent: Layer | None = None, sliver_m2: float = SLIVER_M2
+) -> list[Problem]:
     """Every problem in ``layer``, and against ``parent`` (the level above) when given.
 
     Polygon levels are checked for overlaps and gaps (holes in the level, or
     the parts of each parent its children leave uncovered when the parent is
     given); streets only for codes and geometry. A ``parent`` of any other
     kind than ``PARENT_KIND[layer.kind]`` is refused with InvalidInput.
+    Blocking gaps and overlaps under ``sliver_m2`` are reported as slivers:
+    they still block, and the ``close_slivers`` repair closes them.
     """
+    if sliver_m2 < 0:
+        raise InvalidInput(f"the sliver area must be 0 m² or more; got {sliver_m2}")
+    return _mark_slivers(_problems(layer, parent), sliver_m2)
+
+
+def _mark_slivers(problems: list[Problem], sliver_m2: float) -> list[Problem]:
+    """Gaps and overlaps under the sliver area, renamed so a planner sees the one-click fix."""
+    out = []
+    for p in problems:
+        small = p.area_m2 is not None and p.area_m2 < sliver_m2
+        if p.blocking and small and p.kind in (ProblemKind.GAP, ProblemKind.OVERLAP):
+            message = f"sliver {p.kind}: {p.message}; the close_slivers repair closes it"
+            p = replace(p, kind=ProblemKind.SLIVER, message=message)
+        out.append(p)
+    return out
+
+
+def _problems(layer: Layer, parent: Layer | None) -> list[Problem]:
     _check_parent_kind(layer, parent)
     if layer.frame.crs is None:
         return [Problem(ProblemKind.MISSING_CRS, f"the {layer.kind} layer has no CRS")]

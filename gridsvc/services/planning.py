@@ -34,7 +34,7 @@ from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
-from gridsvc.core.validation import validate_layer
+from gridsvc.core.validation import SLIVER_M2, validate_layer
 from gridsvc.layerio import read_layer
 from gridsvc.services.matching import cell
 from gridsvc.store import cases as case_store
@@ -113,12 +113,17 @@ def _check_zip(path: Path) -> None:
 class Planning:
     """Drafts, validation, impact and publication over the database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sliver_m2: float = SLIVER_M2) -> None:
         self.engine = engine
+        self.sliver_m2 = sliver_m2  # gaps and overlaps under this are slivers (close_slivers)
 
     def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
         """Store a draft (repaired only as asked) and answer with its validation report."""
-        layer, applied = apply_repairs(layer, repairs)
+        parent = None
+        if "close_slivers" in repairs and layer.kind in PARENT_KIND:
+            with self.engine.connect() as conn:
+                parent = self._active(conn).get(PARENT_KIND[layer.kind])
+        layer, applied = apply_repairs(layer, repairs, parent, self.sliver_m2)
         with self.engine.begin() as conn:
             draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC))
         return {
@@ -154,7 +159,7 @@ class Planning:
             draft = self._draft(conn, kind, draft_id)
             active = self._active(conn)
         parent = active.get(PARENT_KIND[kind]) if kind in PARENT_KIND else None
-        problems = validate_layer(draft, parent)
+        problems = validate_layer(draft, parent, self.sliver_m2)
         return {
             "blocking": sum(p.blocking for p in problems),
             "problems": [p.to_dict() for p in problems],

@@ -274,6 +274,29 @@ def test_repairs_run_only_when_asked_and_are_listed(
     assert not any(p["kind"] == "invalid-geometry" for p in repaired["validation"]["problems"])
 
 
+def test_close_slivers_closes_a_small_gap_against_the_unit_and_lists_it(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    _, client, planner, _ = town
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    shape = grids.loc[grids["code"] == SPLIT, "geometry"].iloc[0]
+    notch = shapely.Point(shape.exterior.coords[0]).buffer(2e-5)  # a ~2 m bite at a corner
+    grids.loc[grids["code"] == SPLIT, "geometry"] = shape.difference(notch)
+    data = as_geojson(grids)
+    plain = _upload(client, planner, "grids.geojson", data).json()
+    slivers = [p for p in plain["validation"]["problems"] if p["kind"] == "sliver"]
+    assert slivers and all(p["blocking"] for p in slivers)
+    repaired = client.post(
+        "/api/v1/layers/grids/drafts",
+        headers=planner,
+        files={"file": ("grids.geojson", data)},
+        data={"repair": "close_slivers"},
+    ).json()
+    assert {r["repair"] for r in repaired["repairs"]} == {"close_slivers"}
+    assert all("gap of" in r["detail"] for r in repaired["repairs"])
+    assert repaired["validation"]["blocking"] == 0
+
+
 def test_unknown_repair_is_refused_before_anything_is_stored(
     town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
 ) -> None:

@@ -65,7 +65,9 @@ async def upload_draft(
         str | None, Form(description="e.g. GBK for a Shapefile without .cpg")
     ] = None,
     crs: Annotated[str | None, Form(description="when the file declares none")] = None,
-    repair: Annotated[str | None, Form(description="repairs to apply: make_valid, snap")] = None,
+    repair: Annotated[
+        str | None, Form(description="repairs to apply: make_valid, snap, close_slivers")
+    ] = None,
 ) -> dict[str, Any]:
     """Upload a redrawn layer (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf) as a draft;
     the answer carries its validation report. Drafts are never used for matching."""
