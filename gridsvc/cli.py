@@ -37,6 +37,7 @@ from gridsvc.services.layers import export as export_layer
 from gridsvc.services.layers import history as layer_history
 from gridsvc.services.maps import Look, MapFilter, MapService, write
 from gridsvc.services.planning import Planning, Upload, read_upload
+from gridsvc.services.responsibility import ResponsibilityLists, read_list_csv
 from gridsvc.services.setup import load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
@@ -52,6 +53,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(layers_app, name="layers")
 report_app = typer.Typer(help="reports: evaluation (考核)", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+list_app = typer.Typer(help="the responsibility list 属地管理清单: versions", no_args_is_help=True)
+app.add_typer(list_app, name="list")
 map_app = typer.Typer(help="maps (folium): coverage, hotspots, redraw impact", no_args_is_help=True)
 app.add_typer(map_app, name="map")
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
@@ -590,3 +593,52 @@ def map_impact(
     service, engine = _map_service(settings)
     page = service.impact(_planning(settings), kind, draft, _look(settings, lang, basemap))
     _written(write(page, out_path), settings, f"/maps/impact/{kind.value}/{draft}")
+
+
+# ---- the responsibility list -------------------------------------------------------------
+
+
+def _lists(settings: Settings) -> ResponsibilityLists:
+    return ResponsibilityLists(make_engine(settings.database_url))
+
+
+@list_app.command("history")
+@friendly
+def list_history() -> None:
+    """Every version of the responsibility list, newest first."""
+    table = Table("id", "label", "status", "matters", "created", "published", "retired")
+    for r in _lists(Settings()).history():
+        table.add_row(
+            str(r["id"]), r["label"], r["status"], str(r["matters"]), str(r["created_at"]),
+            str(r["published_at"] or ""), str(r["retired_at"] or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+@list_app.command("upload")
+@friendly
+def list_upload(
+    file: Annotated[Path, typer.Argument(help="the list as CSV (UTF-8 or GBK)")],
+    label: Annotated[str, Opt(help="what changed")] = "",
+) -> None:
+    """Store a new responsibility list as a draft and show what it changes."""
+    draft = _lists(Settings()).add_draft(read_list_csv(file.read_bytes()), label or file.name)
+    out.print(
+        f"draft {draft['id']}: {draft['matters']} matters (published list: {draft['active']})"
+    )
+    out.print(
+        f"  added {', '.join(draft['added']) or '-'}; removed {', '.join(draft['removed']) or '-'}"
+    )
+    for change in draft["changed"]:
+        out.print(f"  changed {change['code']}: {', '.join(change['fields'])}")
+
+
+@list_app.command("publish")
+@friendly
+def list_publish(
+    draft: Annotated[int, typer.Argument(help="the draft's version id")],
+    active: Annotated[int | None, Opt(help="the published version you compared against")] = None,
+) -> None:
+    """Publish a draft list (running services pick it up within GRIDSVC_VERSION_POLL_S)."""
+    result = _lists(Settings()).publish(draft, draft, active)
+    out.print(f"published list version {result['published']} (retired {result['retired']})")

@@ -15,7 +15,17 @@ from fastapi.staticfiles import StaticFiles
 from gridsvc.api import problems
 from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.refresh import VersionWatcher
-from gridsvc.api.routes import cases, dashboard, evaluation, layers, maps, match, ogc, open311
+from gridsvc.api.routes import (
+    cases,
+    dashboard,
+    evaluation,
+    layers,
+    maps,
+    match,
+    ogc,
+    open311,
+    responsibility,
+)
 from gridsvc.config import Settings
 from gridsvc.core.evaluation import TownWeights
 from gridsvc.maps.assets import STATIC_DIR
@@ -26,6 +36,7 @@ from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
 from gridsvc.services.maps import MapService
 from gridsvc.services.planning import Planning
+from gridsvc.services.responsibility import ResponsibilityLists
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
@@ -67,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         matcher,
         ref.matters,
         ref.calendar,
-        {k.value: v for k, v in ref.versions.items()},
+        ref.version_ids(),
         departments=ref.departments,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
@@ -81,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lang=settings.lang,
     )
     app.state.maps = MapService(engine, ref.matters)
+    app.state.lists = ResponsibilityLists(engine)
     app.state.tiles = tile_options(settings)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
@@ -99,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(evaluation.router)
     app.include_router(maps.router)
     app.include_router(dashboard.router)
+    app.include_router(responsibility.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

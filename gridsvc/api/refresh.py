@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from fastapi import FastAPI
 
-from gridsvc.services.setup import load_reference
-from gridsvc.store import reference
+from gridsvc.services.setup import LIST_KIND, load_reference
+from gridsvc.store import matter_lists, reference
 
 log = logging.getLogger("gridsvc.api")
 
@@ -26,7 +27,19 @@ def refresh_matching(app: FastAPI) -> None:
     app.state.town = ref.town
     app.state.matcher = matcher
     app.state.cases.matcher = matcher
-    app.state.cases.layer_versions = {k.value: v for k, v in ref.versions.items()}
+    app.state.cases.matters = ref.matters
+    app.state.cases.layer_versions = ref.version_ids()
+    app.state.evaluation.matters = ref.matters
+    app.state.maps.matters = ref.matters
+
+
+def active_version_ids(conn: Any) -> dict[str, int]:
+    """The active layer versions and the published responsibility list, as cases record them."""
+    ids = {k.value: v for k, v in reference.active_versions(conn).items()}
+    list_version = matter_lists.active_version(conn)
+    if list_version is not None:
+        ids[LIST_KIND] = list_version
+    return ids
 
 
 class VersionWatcher:
@@ -49,7 +62,7 @@ class VersionWatcher:
         while not self._stop.wait(self.poll_s):
             try:
                 with self.app.state.engine.connect() as conn:
-                    active = {k.value: v for k, v in reference.active_versions(conn).items()}
+                    active = active_version_ids(conn)
                 if active != self.app.state.cases.layer_versions:
                     log.info("active layer versions changed to %s; rebuilding the matcher", active)
                     refresh_matching(self.app)

@@ -194,7 +194,6 @@ class EvaluationService:
         self.town_weights = town_weights or TownWeights()
         self.score_weights = score_weights or ScoreWeights()
         self.clock = clock
-        self._longest_loop = max((loop_hours(m.limits) for m in matters), default=0.0)
 
     @classmethod
     def from_database(
@@ -208,7 +207,8 @@ class EvaluationService:
         """The period's table per ``query.by`` (see gridsvc.core.evaluation for the rules)."""
         period = query.period(self.calendar)
         as_of = period.as_of(self.clock())
-        since = earliest_report(period.start, self._longest_loop, self.calendar)
+        longest_loop = max((loop_hours(m.limits) for m in self.matters), default=0.0)
+        since = earliest_report(period.start, longest_loop, self.calendar)
         with self.engine.connect() as conn:
             cases = store.cases_reported(conn, since, as_of)
             events = store.events_of_cases_reported(conn, since, as_of)

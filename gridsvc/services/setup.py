@@ -28,7 +28,7 @@ from gridsvc.core.worktime import WorkCalendar
 from gridsvc.pointfiles import read_points
 from gridsvc.services.cases import placement, routed
 from gridsvc.services.matching import cell, match_table
-from gridsvc.store import reference
+from gridsvc.store import matter_lists, reference
 from gridsvc.store import schema as s
 from gridsvc.store.cases import cell_of
 from gridsvc.town import Town, load_town_file
@@ -50,6 +50,17 @@ class Reference:
     matters: ResponsibilityList
     calendar: WorkCalendar
     departments: dict[str, dict[str, Any]]
+    list_version: int | None = None  # the published responsibility list
+
+    def version_ids(self) -> dict[str, int]:
+        """What a case records it was matched and routed under: layer kinds and the list."""
+        ids = {k.value: v for k, v in self.versions.items()}
+        if self.list_version is not None:
+            ids[LIST_KIND] = self.list_version
+        return ids
+
+
+LIST_KIND = "responsibility_list"  # the key of the list's version among a case's versions
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -78,6 +89,7 @@ def load_demo(
             reference.publish_layer(conn, layer, label=f"demo {kind.value}")
         _load_reference_tables(conn, demo_dir)
         versions = {k.value: v for k, v in reference.active_versions(conn).items()}
+        versions[LIST_KIND] = matter_lists.active_version(conn) or 0
         if history:
             count = _load_history(conn, town.matcher(), matters, versions, demo_dir / "reports.csv")
     say(
@@ -131,11 +143,10 @@ def _load_reference_tables(conn: Any, demo_dir: Path) -> None:
             for r in groups
         ],
     )
-    reference.replace_table(
-        conn,
-        "matters",
-        [{"code": r["code"], "record": r} for r in read_csv(demo_dir / "responsibility_list.csv")],
-    )
+    rows = read_csv(demo_dir / "responsibility_list.csv")
+    reference.replace_table(conn, "matters", [{"code": r["code"], "record": r} for r in rows])
+    if matter_lists.active_version(conn) is None:
+        matter_lists.add_version(conn, rows, "demo", datetime.now(UTC), status="published")
     reference.replace_table(
         conn,
         "holidays",
@@ -333,4 +344,5 @@ def load_reference(engine: Engine) -> Reference:
         )
         calendar = WorkCalendar(reference.holiday_days(conn))
         departments = {r["code"]: r for r in reference.read_table(conn, "departments")}
-    return Reference(Town(layers), versions, matters, calendar, departments)
+        list_version = matter_lists.active_version(conn)
+    return Reference(Town(layers), versions, matters, calendar, departments, list_version)

@@ -114,6 +114,25 @@ matters = Table(
     Column("record", JSON, nullable=False),  # the responsibility-list row as loaded
 )
 
+matter_lists = Table(
+    "matter_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("status", String(12), nullable=False),  # draft, published, retired
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("retired_at", UTCDateTime),
+)
+matter_list_rows = Table(
+    "matter_list_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("matter_lists.id"), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("record", JSON, nullable=False),
+    UniqueConstraint("version_id", "code", name="uq_matter_list_rows_version_code"),
+)
 holidays = Table(
     "holidays",
     metadata,

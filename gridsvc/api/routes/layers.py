@@ -108,13 +108,14 @@ def publish_draft(
 ) -> dict[str, Any]:
     """Publish a draft atomically; open cases it moves are reassigned with an event each.
     If-Match must name the draft and the active version you previewed against."""
-    tags = _etags(if_match)
+    tags = version_etags(if_match)
     result = planning(request).publish(kind, draft_id, tags.get("draft", -1), tags.get("active"))
     refresh_matching(request.app)
     return result
 
 
-def _etags(header: str | None) -> dict[str, int]:
+def version_etags(header: str | None) -> dict[str, int]:
+    """The versions If-Match names: "draft-<id>", "active-<id>" (the ones a preview was of)."""
     if not header:
         raise PreconditionRequired(
             'send If-Match: "draft-<id>", "active-<id>" (the versions you previewed)'

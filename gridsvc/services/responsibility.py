@@ -1,0 +1,119 @@
+"""The responsibility list (属地管理清单) as versions: upload a draft, compare, publish.
+
+A new list changes who handles what and how fast, so it goes the way a
+redrawn grid does: uploaded as a draft (checked row by row and against the
+departments and working groups the town has), compared with the published
+list, then published with If-Match on both versions. Cases reported after
+that are routed by the new list and record its version; earlier cases keep
+the version they were routed under.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from gridsvc.core.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from gridsvc.core.routing import ResponsibilityList
+from gridsvc.store import matter_lists, reference
+
+MAX_LIST_BYTES = 2 * 1024 * 1024  # a list of a few hundred matters is tens of kilobytes
+
+
+def read_list_csv(data: bytes) -> list[dict[str, str]]:
+    """The rows of a list CSV (UTF-8, with or without BOM, or GBK as Excel saves it in China)."""
+    if len(data) > MAX_LIST_BYTES:
+        raise InvalidInput(f"a responsibility list over {MAX_LIST_BYTES // 1024} KB is refused")
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidInput("the list is neither UTF-8 nor GBK text; save it as CSV UTF-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows:
+        raise InvalidInput("the list has no rows; the first line must name the columns")
+    return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
+
+
+class ResponsibilityLists:
+    """Versions of the list over the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def history(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return matter_lists.history(conn)
+
+    def add_draft(self, rows: list[dict[str, str]], label: str) -> dict[str, Any]:
+        """Check every row, then store the list as a draft and say what it changes."""
+        parsed = ResponsibilityList.from_records(rows)  # InvalidInput names the row and field
+        with self.engine.begin() as conn:
+            self._check_references(conn, parsed)
+            draft_id = matter_lists.add_version(conn, rows, label, datetime.now(UTC), "draft")
+        return {"id": draft_id, "label": label, "matters": len(parsed), **self.changes(draft_id)}
+
+    def changes(self, draft_id: int) -> dict[str, Any]:
+        """Matters added, removed and changed (with the fields that differ) against the active list."""
+        with self.engine.connect() as conn:
+            self._version(conn, draft_id)
+            new = {r["code"]: r for r in matter_lists.records(conn, draft_id)}
+            active = matter_lists.active_version(conn)
+            old = {r["code"]: r for r in matter_lists.records(conn, active)} if active else {}
+        changed = [
+            {"code": code, "fields": sorted(k for k in set(old[code]) | set(new[code])
+                                            if old[code].get(k) != new[code].get(k))}
+            for code in sorted(set(old) & set(new))
+            if old[code] != new[code]
+        ]  # fmt: skip
+        return {
+            "active": active,
+            "added": sorted(set(new) - set(old)),
+            "removed": sorted(set(old) - set(new)),
+            "changed": changed,
+        }
+
+    def publish(self, draft_id: int, draft_etag: int, active_etag: int | None) -> dict[str, Any]:
+        """Make the draft the published list, if both versions are the ones previewed."""
+        if draft_etag != draft_id:
+            raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
+        with self.engine.begin() as conn:
+            row = self._version(conn, draft_id)
+            if row["status"] != "draft":
+                raise Conflict(f"list version {draft_id} is {row['status']}, not a draft")
+            current = matter_lists.active_version(conn)
+            if current != active_etag:
+                raise StaleVersion(
+                    f"the published list is version {current}, not {active_etag}; compare again"
+                )
+            retired = matter_lists.activate(conn, draft_id, datetime.now(UTC))
+        return {"published": draft_id, "retired": retired}
+
+    def _version(self, conn: Any, version_id: int) -> dict[str, Any]:
+        row = matter_lists.version(conn, version_id)
+        if row is None:
+            raise NotFound(f"no responsibility list version {version_id}")
+        return row
+
+    def _check_references(self, conn: Any, parsed: ResponsibilityList) -> None:
+        """Every department and working group named must exist in the town."""
+        departments = {r["code"] for r in reference.read_table(conn, "departments")}
+        groups = {r["code"] for r in reference.read_table(conn, "working_groups")}
+        unknown = []
+        for matter in parsed:
+            named = [matter.primary_department, *matter.cooperating_departments]
+            unknown += [f"{matter.code}: department {d}" for d in named if d not in departments]
+            if matter.group and matter.group not in groups:
+                unknown.append(f"{matter.code}: working group {matter.group}")
+        if unknown:
+            shown = "; ".join(unknown[:10]) + (
+                f"; and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            )
+            raise InvalidInput(f"the list names what the town does not have: {shown}")
