@@ -172,7 +172,7 @@ def whole_request(city, draft: gpd.GeoDataFrame) -> None:  # type: ignore[no-unt
     impact = Planning(engine).impact(LayerKind.GRIDS, draft_id)
     t_impact = time.perf_counter() - start
     start = time.perf_counter()
-    body = orjson.dumps(impact)
+    body = orjson.dumps(impact, option=orjson.OPT_SERIALIZE_NUMPY)
     t_json = time.perf_counter() - start
     print(
         f"  whole impact request       {t_impact + t_json:7.2f} s   (Planning.impact {t_impact:.2f} s "

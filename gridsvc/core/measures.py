@@ -15,7 +15,8 @@ from gridsvc.core.layers import Layer
 def area_km2(layer: Layer, epsg: int | None = None) -> dict[str, float]:
     """Area of each feature in km², by code."""
     projected = layer.projected(epsg or layer.work_epsg())
-    return dict(zip(layer.frame["code"].astype(str), projected.area / 1e6, strict=True))
+    areas = (projected.area / 1e6).tolist()  # plain floats: they go into JSON answers
+    return dict(zip(layer.frame["code"].astype(str), areas, strict=True))
 
 
 def street_km(grids: Layer, streets: Layer | None, epsg: int | None = None) -> dict[str, float]:
@@ -31,4 +32,4 @@ def street_km(grids: Layer, streets: Layer | None, epsg: int | None = None) -> d
     on_edge = shapely.length(shapely.intersection(shapely.boundary(grids_hit), lines_hit))
     lengths = (inside - 0.5 * on_edge) / 1000.0
     totals = np.bincount(poly_idx, weights=lengths, minlength=len(polygons))
-    return dict(zip(grids.frame["code"].astype(str), totals, strict=True))
+    return dict(zip(grids.frame["code"].astype(str), totals.tolist(), strict=True))

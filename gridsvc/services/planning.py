@@ -170,72 +170,19 @@ class Planning:
         with self.engine.connect() as conn:
             draft = self._draft(conn, kind, draft_id)
             active = self._active(conn)
-            cases = case_store.cases_for_rematch(conn, datetime.now(UTC) - IMPACT_WINDOW)
-        moved = self._moved(kind, active, draft, cases)
+            since = datetime.now(UTC) - IMPACT_WINDOW
+            cases = pd.DataFrame(case_store.cases_for_rematch(conn, since), columns=CASE_COLUMNS)
+        after = _rematched(kind, active, draft, cases)
         return {
             "features": _feature_changes(active.get(kind), draft),
-            "moved_cases": moved,
+            "moved_cases": _moved(cases, after),
             "cases_checked": len(cases),
             "workload": _workload(
-                active.get(kind), draft, cases, moved, active.get(LayerKind.STREETS)
+                active.get(kind), draft, cases, after, active.get(LayerKind.STREETS)
             )
             if kind == LayerKind.GRIDS
             else [],
         }
-
-    def _moved(
-        self,
-        kind: LayerKind,
-        active: dict[LayerKind, Layer],
-        draft: Layer,
-        cases: list[dict[str, Any]],
-    ) -> list[dict[str, Any]]:
-        """The cases whose grid, unit, committee or team changes under the draft.
-
-        Only points in polygons the draft changes are matched again (core/redraw.py); a
-        case keeps its place where the draft leaves no polygon over it (a report allowed
-        just outside keeps its nearest grid).
-        """
-        if kind not in MATCHED_KINDS or not cases:
-            return []
-        field = LEVEL_FIELD[kind]
-        old = active.get(kind)
-        old_codes = (
-            old.frame["code"].astype(str).to_numpy() if old is not None else np.array([], dtype=str)
-        )
-        old_geoms = old.frame.geometry.to_numpy() if old is not None else np.array([], dtype=object)
-        new_codes = draft.frame["code"].astype(str).to_numpy()
-        new_geoms = draft.frame.geometry.to_numpy()
-        same = unchanged_map(old_codes, old_geoms, new_codes, new_geoms)
-        before = pd.Index(old_codes).get_indexer([str(c[field] or "") for c in cases])
-        lon = np.array([c["lon"] for c in cases])
-        lat = np.array([c["lat"] for c in cases])
-        after = rematch(before, lon, lat, same, new_codes, new_geoms)
-        teams = draft.frame["team"].to_numpy() if kind == LayerKind.GRIDS else None
-        moved = []
-        for case, index in zip(cases, after, strict=True):
-            was = {k: case[k] for k in ("grid_code", "unit_code", "committee_code", "team")}
-            now = dict(was)
-            if index >= 0:
-                now[field] = str(new_codes[index])
-                if teams is not None:
-                    team = cell(teams[index])
-                    now["team"] = None if team is None else str(team)
-            if now != was:
-                open_case = case["status"] not in case_store.OPEN_EXCLUDED
-                moved.append(
-                    {
-                        "id": case["id"],
-                        "number": case["number"],
-                        "lon": case["lon"],
-                        "lat": case["lat"],
-                        "status": case["status"],
-                        "open": open_case,
-                        "from": was,
-                        "to": now,
-                    }
-                )
-        return moved
 
     def publish(
         self, kind: LayerKind, draft_id: int, draft_etag: int, active_etag: int | None
@@ -317,6 +264,71 @@ def _reassign(
     )
 
 
+PLACE = ("grid_code", "unit_code", "committee_code", "team")
+CASE_COLUMNS = ("id", "number", "status", "lon", "lat", *PLACE)
+
+
+def _rematched(
+    kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, cases: pd.DataFrame
+) -> pd.DataFrame:
+    """Each case's place (grid, unit, committee, team) under the draft, as columns.
+
+    Only points in polygons the draft changes are matched again (core/redraw.py); a
+    case keeps its place where the draft leaves no polygon over it (a report allowed
+    just outside keeps its nearest grid). Whole columns at once: a district's
+    million cases cost a few numpy passes, not a million dicts.
+    """
+    after = cases[list(PLACE)].astype(object).where(cases[list(PLACE)].notna(), None)
+    if kind not in MATCHED_KINDS or cases.empty:
+        return after
+    field = LEVEL_FIELD[kind]
+    old = active.get(kind)
+    old_codes = (
+        old.frame["code"].astype(str).to_numpy() if old is not None else np.array([], dtype=str)
+    )
+    old_geoms = old.frame.geometry.to_numpy() if old is not None else np.array([], dtype=object)
+    new_codes = draft.frame["code"].astype(str).to_numpy()
+    new_geoms = draft.frame.geometry.to_numpy()
+    same = unchanged_map(old_codes, old_geoms, new_codes, new_geoms)
+    before = pd.Index(old_codes).get_indexer(cases[field].fillna("").astype(str))
+    lon, lat = cases["lon"].to_numpy(np.float64), cases["lat"].to_numpy(np.float64)
+    index = rematch(before, lon, lat, same, new_codes, new_geoms)
+    hit = index >= 0
+    column = after[field].to_numpy(dtype=object, copy=True)
+    column[hit] = new_codes[index[hit]]
+    after[field] = column
+    if kind == LayerKind.GRIDS:
+        teams = np.array([cell(t) for t in draft.frame["team"].to_numpy()], dtype=object)
+        team = after["team"].to_numpy(dtype=object, copy=True)
+        team[hit] = [None if t is None else str(t) for t in teams[index[hit]]]
+        after["team"] = team
+    return after
+
+
+def _moved(cases: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+    """The cases whose place changes, each with where it was and where it goes."""
+    was = cases[list(PLACE)].astype(object).where(cases[list(PLACE)].notna(), None)
+    differs = np.zeros(len(cases), dtype=bool)
+    for name in PLACE:
+        differs |= was[name].to_numpy(dtype=object) != after[name].to_numpy(dtype=object)
+    moved = []
+    for i in np.flatnonzero(differs).tolist():
+        row = cases.iloc[i]
+        moved.append(
+            {
+                "id": int(row["id"]),
+                "number": row["number"],
+                "lon": float(row["lon"]),
+                "lat": float(row["lat"]),
+                "status": row["status"],
+                "open": row["status"] not in case_store.OPEN_EXCLUDED,
+                "from": {k: was[k].iat[i] for k in PLACE},
+                "to": {k: after[k].iat[i] for k in PLACE},
+            }
+        )
+    return moved
+
+
 def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
     """Features added, removed and changed by code, with area and perimeter changes (m²/m).
 
@@ -358,16 +370,15 @@ def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
 def _workload(
     active: Layer | None,
     draft: Layer,
-    cases: list[dict[str, Any]],
-    moved: list[dict[str, Any]],
+    cases: pd.DataFrame,
+    rematched: pd.DataFrame,
     streets: Layer | None = None,
 ) -> list[dict[str, Any]]:
     """Per grid, before and after: cases per month (last 90 days), open cases, area, street km."""
     epsg = draft.work_epsg()
-    before = pd.Series([c["grid_code"] for c in cases], dtype=object)
-    after_by_id = {m["id"]: m["to"]["grid_code"] for m in moved}
-    after = pd.Series([after_by_id.get(c["id"], c["grid_code"]) for c in cases], dtype=object)
-    open_mask = pd.Series([c["status"] not in case_store.OPEN_EXCLUDED for c in cases], dtype=bool)
+    before = cases["grid_code"].astype(object)
+    after = rematched["grid_code"].astype(object)
+    open_mask = ~cases["status"].isin(case_store.OPEN_EXCLUDED)
     months = IMPACT_WINDOW.days / 30.0
     # one counting pass per column: a comparison per grid would be grids × cases
     per_grid = {

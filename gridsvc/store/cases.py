@@ -283,10 +283,11 @@ def case_id_by_number(conn: Connection, number: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def cases_for_rematch(conn: Connection, since: datetime) -> list[dict[str, Any]]:
+def cases_for_rematch(conn: Connection, since: datetime) -> list[tuple[Any, ...]]:
     """Open cases and every case since a time: what a redraw of the boundaries can move.
 
-    Only what the re-match needs is read (a million rows go through here on a
+    Rows of (id, number, status, lon, lat, grid_code, unit_code, committee_code,
+    team): only what the re-match needs (a million rows go through here on a
     district redraw); publishing reads each moved case again in full.
     """
     c = s.cases.c
@@ -297,8 +298,7 @@ def cases_for_rematch(conn: Connection, since: datetime) -> list[dict[str, Any]]
         .where((c.status.not_in(OPEN_EXCLUDED)) | (c.created_at >= since))
         .order_by(c.id)
     )
-    names = [col.name for col in columns]
-    return [dict(zip(names, row, strict=True)) for row in conn.execute(query).all()]
+    return [tuple(row) for row in conn.execute(query).all()]
 
 
 def cases_page(
