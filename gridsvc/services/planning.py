@@ -268,9 +268,19 @@ PLACE = ("grid_code", "unit_code", "committee_code", "team")
 CASE_COLUMNS = ("id", "number", "status", "lon", "lat", *PLACE)
 
 
+def _places(cases: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each place column as an object array with None (never NaN) where there is none."""
+    out = {}
+    for name in PLACE:
+        values = cases[name].to_numpy(dtype=object, copy=True)
+        values[pd.isna(values)] = None
+        out[name] = values
+    return out
+
+
 def _rematched(
     kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, cases: pd.DataFrame
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Each case's place (grid, unit, committee, team) under the draft, as columns.
 
     Only points in polygons the draft changes are matched again (core/redraw.py); a
@@ -278,7 +288,7 @@ def _rematched(
     just outside keeps its nearest grid). Whole columns at once: a district's
     million cases cost a few numpy passes, not a million dicts.
     """
-    after = cases[list(PLACE)].astype(object).where(cases[list(PLACE)].notna(), None)
+    after = _places(cases)
     if kind not in MATCHED_KINDS or cases.empty:
         return after
     field = LEVEL_FIELD[kind]
@@ -294,23 +304,19 @@ def _rematched(
     lon, lat = cases["lon"].to_numpy(np.float64), cases["lat"].to_numpy(np.float64)
     index = rematch(before, lon, lat, same, new_codes, new_geoms)
     hit = index >= 0
-    column = after[field].to_numpy(dtype=object, copy=True)
-    column[hit] = new_codes[index[hit]]
-    after[field] = column
+    after[field][hit] = new_codes[index[hit]]
     if kind == LayerKind.GRIDS:
         teams = np.array([cell(t) for t in draft.frame["team"].to_numpy()], dtype=object)
-        team = after["team"].to_numpy(dtype=object, copy=True)
-        team[hit] = [None if t is None else str(t) for t in teams[index[hit]]]
-        after["team"] = team
+        after["team"][hit] = [None if t is None else str(t) for t in teams[index[hit]]]
     return after
 
 
-def _moved(cases: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+def _moved(cases: pd.DataFrame, after: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """The cases whose place changes, each with where it was and where it goes."""
-    was = cases[list(PLACE)].astype(object).where(cases[list(PLACE)].notna(), None)
+    was = _places(cases)
     differs = np.zeros(len(cases), dtype=bool)
     for name in PLACE:
-        differs |= was[name].to_numpy(dtype=object) != after[name].to_numpy(dtype=object)
+        differs |= was[name] != after[name]
     moved = []
     for i in np.flatnonzero(differs).tolist():
         row = cases.iloc[i]
@@ -322,8 +328,8 @@ def _moved(cases: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
                 "lat": float(row["lat"]),
                 "status": row["status"],
                 "open": row["status"] not in case_store.OPEN_EXCLUDED,
-                "from": {k: was[k].iat[i] for k in PLACE},
-                "to": {k: after[k].iat[i] for k in PLACE},
+                "from": {k: was[k][i] for k in PLACE},
+                "to": {k: after[k][i] for k in PLACE},
             }
         )
     return moved
@@ -371,13 +377,13 @@ def _workload(
     active: Layer | None,
     draft: Layer,
     cases: pd.DataFrame,
-    rematched: pd.DataFrame,
+    rematched: dict[str, np.ndarray],
     streets: Layer | None = None,
 ) -> list[dict[str, Any]]:
     """Per grid, before and after: cases per month (last 90 days), open cases, area, street km."""
     epsg = draft.work_epsg()
     before = cases["grid_code"].astype(object)
-    after = rematched["grid_code"].astype(object)
+    after = pd.Series(rematched["grid_code"], dtype=object)
     open_mask = ~cases["status"].isin(case_store.OPEN_EXCLUDED)
     months = IMPACT_WINDOW.days / 30.0
     # one counting pass per column: a comparison per grid would be grids × cases

@@ -310,3 +310,20 @@ def test_unknown_repair_is_refused_before_anything_is_stored(
     )
     assert response.status_code == 422 and "offered: make_valid, snap" in response.json()["detail"]
     assert _versions(app) == before
+
+
+def test_an_unchanged_draft_moves_no_case_not_even_one_placed_outside(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    from conftest_cases import INSIDE, NEAR_OUTSIDE, matters
+
+    _, client, planner, patrol = town
+    outside_ok = next(code for code, m in matters().items() if m["allow_outside"] == "1")
+    for point, category in ((INSIDE, "CG01"), (NEAR_OUTSIDE, outside_ok)):
+        body = {"lon": point[0], "lat": point[1], "crs": "cgcs2000", "category": category}
+        assert client.post("/api/v1/reports", headers=patrol, json=body).status_code == 201
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    draft = _upload(client, planner, "grids.geojson", as_geojson(grids)).json()
+    impact = client.get(f"/api/v1/layers/grids/drafts/{draft['id']}/impact", headers=planner)
+    assert impact.json()["cases_checked"] == 2
+    assert impact.json()["moved_cases"] == []

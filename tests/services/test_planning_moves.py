@@ -1,0 +1,50 @@
+"""Which cases a redraw moves, computed in columns: empty places must compare as equal."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.services.planning import CASE_COLUMNS, _moved, _rematched
+
+
+def grids(team_b: str = "T2") -> Layer:
+    frame = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["甲", "乙"], "parent_code": "U", "team": ["T1", team_b]},
+        geometry=[
+            shapely.box(121.0, 31.0, 121.01, 31.01),
+            shapely.box(121.01, 31.0, 121.02, 31.01),
+        ],
+        crs="EPSG:4490",
+    )
+    return Layer(LayerKind.GRIDS, frame)
+
+
+def cases() -> pd.DataFrame:
+    rows = [
+        (1, "C1", "dispatched", 121.005, 31.005, "A", None, None, "T1"),
+        (2, "C2", "closed", 121.015, 31.005, "B", None, None, "T2"),
+        (3, "C3", "reported", 121.5, 31.5, None, None, None, None),  # placed nowhere
+    ]
+    return pd.DataFrame(rows, columns=CASE_COLUMNS)
+
+
+def test_an_unchanged_draft_moves_nothing_even_where_places_are_empty() -> None:
+    layer = grids()
+    after = _rematched(LayerKind.GRIDS, {LayerKind.GRIDS: layer}, grids(), cases())
+    assert _moved(cases(), after) == []
+
+
+def test_a_team_change_moves_the_cases_of_that_grid_only() -> None:
+    after = _rematched(LayerKind.GRIDS, {LayerKind.GRIDS: grids()}, grids("T9"), cases())
+    (move,) = _moved(cases(), after)
+    assert move["number"] == "C2" and move["open"] is False
+    assert move["from"] == {
+        "grid_code": "B",
+        "unit_code": None,
+        "committee_code": None,
+        "team": "T2",
+    }
+    assert move["to"] == {"grid_code": "B", "unit_code": None, "committee_code": None, "team": "T9"}
