@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,7 @@ class Planning:
     def __init__(self, engine: Engine, sliver_m2: float = SLIVER_M2) -> None:
         self.engine = engine
         self.sliver_m2 = sliver_m2  # gaps and overlaps under this are slivers (close_slivers)
+        self._loaded: dict[int, Layer] = {}
 
     def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
         """Store a draft (repaired only as asked) and answer with its validation report."""
@@ -141,12 +143,18 @@ class Planning:
             raise NotFound(f"the {kind.value} layer has no draft {draft_id}")
         if row["status"] != "draft":
             raise Conflict(f"version {draft_id} is {row['status']}, not a draft")
-        return reference.load_layer(conn, kind, draft_id)
+        return self._load(conn, kind, draft_id)
 
     def _active(self, conn: Connection) -> dict[LayerKind, Layer]:
-        return {
-            k: reference.load_layer(conn, k, v) for k, v in reference.active_versions(conn).items()
-        }
+        return {k: self._load(conn, k, v) for k, v in reference.active_versions(conn).items()}
+
+    def _load(self, conn: Connection, kind: LayerKind, version_id: int) -> Layer:
+        """A stored version, read once: a version's features never change after it is stored."""
+        if version_id not in self._loaded:
+            if len(self._loaded) >= LOADED_VERSIONS:
+                self._loaded.pop(next(iter(self._loaded)))
+            self._loaded[version_id] = reference.load_layer(conn, kind, version_id)
+        return self._loaded[version_id]
 
     def layers(self, kind: LayerKind, draft_id: int) -> tuple[Layer | None, Layer]:
         """The active layer of ``kind`` (None before the first publish) and the draft."""
@@ -171,12 +179,12 @@ class Planning:
             draft = self._draft(conn, kind, draft_id)
             active = self._active(conn)
             since = datetime.now(UTC) - IMPACT_WINDOW
-            cases = pd.DataFrame(case_store.cases_for_rematch(conn, since), columns=CASE_COLUMNS)
+            cases = _columns(case_store.cases_for_rematch(conn, since))
         after = _rematched(kind, active, draft, cases)
         return {
             "features": _feature_changes(active.get(kind), draft),
             "moved_cases": _moved(cases, after),
-            "cases_checked": len(cases),
+            "cases_checked": len(cases["id"]),
             "workload": _workload(
                 active.get(kind), draft, cases, after, active.get(LayerKind.STREETS)
             )
@@ -264,23 +272,33 @@ def _reassign(
     )
 
 
+LOADED_VERSIONS = 12  # layer versions kept in memory (a district's grids are ~20 MB each)
 PLACE = ("grid_code", "unit_code", "committee_code", "team")
 CASE_COLUMNS = ("id", "number", "status", "lon", "lat", *PLACE)
 
 
-def _places(cases: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each place column as an object array with None (never NaN) where there is none."""
-    out = {}
-    for name in PLACE:
-        values = cases[name].to_numpy(dtype=object, copy=True)
-        values[pd.isna(values)] = None
-        out[name] = values
+Columns = dict[str, np.ndarray]
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> Columns:
+    """The cases as one array per column: object arrays keep None as None (pandas makes NaN)."""
+    out = {  # one C-level pass per column: a Python transpose of a million rows takes seconds
+        name: np.fromiter(map(itemgetter(k), rows), dtype=object, count=len(rows))
+        for k, name in enumerate(CASE_COLUMNS)
+    }
+    for name in ("lon", "lat"):
+        out[name] = out[name].astype(np.float64)
     return out
 
 
+def _places(cases: Columns) -> Columns:
+    """A copy of each place column (grid, unit, committee, team)."""
+    return {name: cases[name].copy() for name in PLACE}
+
+
 def _rematched(
-    kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, cases: pd.DataFrame
-) -> dict[str, np.ndarray]:
+    kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, cases: Columns
+) -> Columns:
     """Each case's place (grid, unit, committee, team) under the draft, as columns.
 
     Only points in polygons the draft changes are matched again (core/redraw.py); a
@@ -289,7 +307,7 @@ def _rematched(
     million cases cost a few numpy passes, not a million dicts.
     """
     after = _places(cases)
-    if kind not in MATCHED_KINDS or cases.empty:
+    if kind not in MATCHED_KINDS or len(cases["id"]) == 0:
         return after
     field = LEVEL_FIELD[kind]
     old = active.get(kind)
@@ -300,8 +318,8 @@ def _rematched(
     new_codes = draft.frame["code"].astype(str).to_numpy()
     new_geoms = draft.frame.geometry.to_numpy()
     same = unchanged_map(old_codes, old_geoms, new_codes, new_geoms)
-    before = pd.Index(old_codes).get_indexer(cases[field].fillna("").astype(str))
-    lon, lat = cases["lon"].to_numpy(np.float64), cases["lat"].to_numpy(np.float64)
+    before = pd.Index(old_codes).get_indexer([c or "" for c in cases[field]])
+    lon, lat = cases["lon"], cases["lat"]
     index = rematch(before, lon, lat, same, new_codes, new_geoms)
     hit = index >= 0
     after[field][hit] = new_codes[index[hit]]
@@ -311,28 +329,30 @@ def _rematched(
     return after
 
 
-def _moved(cases: pd.DataFrame, after: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+def _moved(cases: Columns, after: Columns) -> list[dict[str, Any]]:
     """The cases whose place changes, each with where it was and where it goes."""
     was = _places(cases)
-    differs = np.zeros(len(cases), dtype=bool)
+    differs = np.zeros(len(cases["id"]), dtype=bool)
     for name in PLACE:
         differs |= was[name] != after[name]
-    moved = []
-    for i in np.flatnonzero(differs).tolist():
-        row = cases.iloc[i]
-        moved.append(
-            {
-                "id": int(row["id"]),
-                "number": row["number"],
-                "lon": float(row["lon"]),
-                "lat": float(row["lat"]),
-                "status": row["status"],
-                "open": row["status"] not in case_store.OPEN_EXCLUDED,
-                "from": {k: was[k][i] for k in PLACE},
-                "to": {k: after[k][i] for k in PLACE},
-            }
-        )
-    return moved
+    rows = np.flatnonzero(differs)
+    ids, numbers, statuses = (cases[c][rows].tolist() for c in ("id", "number", "status"))
+    lons, lats = (cases[c][rows].tolist() for c in ("lon", "lat"))
+    before = {k: was[k][rows].tolist() for k in PLACE}
+    now = {k: after[k][rows].tolist() for k in PLACE}
+    return [
+        {
+            "id": ids[n],
+            "number": numbers[n],
+            "lon": lons[n],
+            "lat": lats[n],
+            "status": statuses[n],
+            "open": statuses[n] not in case_store.OPEN_EXCLUDED,
+            "from": {k: before[k][n] for k in PLACE},
+            "to": {k: now[k][n] for k in PLACE},
+        }
+        for n in range(len(rows))
+    ]
 
 
 def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
@@ -376,15 +396,15 @@ def _feature_changes(active: Layer | None, draft: Layer) -> dict[str, Any]:
 def _workload(
     active: Layer | None,
     draft: Layer,
-    cases: pd.DataFrame,
-    rematched: dict[str, np.ndarray],
+    cases: Columns,
+    rematched: Columns,
     streets: Layer | None = None,
 ) -> list[dict[str, Any]]:
     """Per grid, before and after: cases per month (last 90 days), open cases, area, street km."""
     epsg = draft.work_epsg()
-    before = cases["grid_code"].astype(object)
+    before = pd.Series(cases["grid_code"], dtype=object)
     after = pd.Series(rematched["grid_code"], dtype=object)
-    open_mask = ~cases["status"].isin(case_store.OPEN_EXCLUDED)
+    open_mask = ~np.isin(cases["status"].astype(str), case_store.OPEN_EXCLUDED)
     months = IMPACT_WINDOW.days / 30.0
     # one counting pass per column: a comparison per grid would be grids × cases
     per_grid = {

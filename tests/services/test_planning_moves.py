@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
 from gridsvc.core.layers import Layer, LayerKind
-from gridsvc.services.planning import CASE_COLUMNS, _moved, _rematched
+from gridsvc.services.planning import _columns, _moved, _rematched
 
 
 def grids(team_b: str = "T2") -> Layer:
@@ -22,13 +21,13 @@ def grids(team_b: str = "T2") -> Layer:
     return Layer(LayerKind.GRIDS, frame)
 
 
-def cases() -> pd.DataFrame:
+def cases() -> dict:
     rows = [
         (1, "C1", "dispatched", 121.005, 31.005, "A", None, None, "T1"),
         (2, "C2", "closed", 121.015, 31.005, "B", None, None, "T2"),
         (3, "C3", "reported", 121.5, 31.5, None, None, None, None),  # placed nowhere
     ]
-    return pd.DataFrame(rows, columns=CASE_COLUMNS)
+    return _columns(rows)
 
 
 def test_an_unchanged_draft_moves_nothing_even_where_places_are_empty() -> None:
