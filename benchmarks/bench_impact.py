@@ -8,7 +8,8 @@ matcher, what ``Planning.impact`` uses), finding the cases that move, and the
 same re-match with ``geopandas.sjoin``. Target: the re-match under 5 s.
 Then the whole request as the service runs it: the cases are put in a SQLite
 database (as open cases of the last 90 days) and ``Planning.impact`` is timed
-from the database read to the JSON answer's bytes.
+from the database read to the JSON answer's bytes, and ``Planning.publish``
+(validation, impact, the switch and every reassignment) after it.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def main() -> None:
 
 def whole_request(city, draft: gpd.GeoDataFrame) -> None:  # type: ignore[no-untyped-def]
     """Planning.impact over a database holding every case: read, re-match, diff, workload, JSON."""
+    import shutil
     import sqlite3
     import tempfile
     from datetime import UTC, datetime, timedelta
@@ -179,6 +181,16 @@ def whole_request(city, draft: gpd.GeoDataFrame) -> None:  # type: ignore[no-unt
         f"+ JSON {t_json:.2f} s; {impact['cases_checked']:,} cases read, "
         f"{len(impact['moved_cases']):,} move, {len(body) / 1e6:.1f} MB answer)"
     )
+    with engine.connect() as conn:
+        active = reference.active_versions(conn)[LayerKind.GRIDS]
+    start = time.perf_counter()
+    published = Planning(engine).publish(LayerKind.GRIDS, draft_id, draft_id, active)
+    t_publish = time.perf_counter() - start
+    print(
+        f"  publish                    {t_publish:7.2f} s   (validation, impact again, switch and "
+        f"{published['reassigned']:,} open cases reassigned with an event each, one transaction)"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -214,8 +214,7 @@ class Planning:
                 )
             reference.promote(conn, kind, draft_id, now)
             reassigned = [m for m in preview["moved_cases"] if m["open"]]
-            for move in reassigned:
-                _reassign(conn, move, kind, draft_id, now)
+            case_store.reassign_cases(conn, reassigned, kind.value, draft_id, now)
         return {"published": draft_id, "retired": current, "reassigned": len(reassigned)}
 
     def rollback(self, kind: LayerKind, active_etag: int | None) -> dict[str, Any]:
@@ -243,33 +242,6 @@ class _Shown:
 
     def to_dict(self) -> dict[str, Any]:
         return self.data
-
-
-def _reassign(
-    conn: Connection, move: dict[str, Any], kind: LayerKind, version: int, now: datetime
-) -> None:
-    case = case_store.get_case(conn, move["id"])
-    assert case is not None
-    values: dict[str, Any] = {
-        k: move["to"][k] for k in ("grid_code", "unit_code", "committee_code", "team")
-    }
-    if case["assignee"] == move["from"]["team"]:
-        values["assignee"] = move["to"]["team"]
-    values["layer_versions"] = {**case["layer_versions"], kind.value: version}
-    values["updated_at"] = now
-    case_store.update_case(conn, case["id"], case["version"], values)
-    case_store.add_event(
-        conn,
-        case["id"],
-        action="reassign",
-        from_status=case["status"],
-        to_status=case["status"],
-        actor="planning",
-        role="planner",
-        at=now,
-        note=f"{kind.value} version {version} published",
-        data={"from": move["from"], "to": move["to"], "version": version},
-    )
 
 
 LOADED_VERSIONS = 12  # layer versions kept in memory (a district's grids are ~20 MB each)
