@@ -11,15 +11,24 @@ still means "on disk".
 If the batch fails, it is rolled back as a whole and each piece of work is
 retried in a transaction of its own, so one bad request (say, a unique key
 clash) never costs the others their write, and never leaves half of itself.
+
+With several server processes on one SQLite file, their writers take turns
+through an advisory file lock (``flock``) next to the database: the kernel
+wakes the next writer the moment the lock is free, where SQLite's own busy
+handler would sleep 1, 2, 5 … 100 ms between attempts and wreck the tail
+latency.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -38,6 +47,7 @@ class GroupCommitter:
     def __init__(self, engine: Engine, max_batch: int = 128) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self._lock_path = _lock_path(engine)
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="gridsvc-writer", daemon=True)
         self._thread.start()
@@ -69,9 +79,22 @@ class GroupCommitter:
                 batch.append(item)
             self._commit(batch)
 
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write (a no-op for databases that are not a SQLite file)."""
+        if self._lock_path is None:
+            yield
+            return
+        with open(self._lock_path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self._turn(), self.engine.begin() as conn:
                 results = [work(conn) for work, _ in batch]
         except Exception:  # noqa: BLE001 - every failure is retried alone below
             if len(batch) == 1:
@@ -86,9 +109,17 @@ class GroupCommitter:
     def _alone(self, item: tuple[Work, Future[Any]]) -> None:
         work, future = item
         try:
-            with self.engine.begin() as conn:
+            with self._turn(), self.engine.begin() as conn:
                 result = work(conn)
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request
             future.set_exception(exc)
             return
         future.set_result(result)
+
+
+def _lock_path(engine: Engine) -> Path | None:
+    """``<database>.writer-lock`` for a SQLite file, None for anything else."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + ".writer-lock")
