@@ -225,6 +225,8 @@ def main() -> None:
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
         proc = start(env, port, args.workers)
+        if args.workers > 1:
+            time.sleep(10)  # the first worker answers; the others are still loading the town
         try:
             print(
                 f"[api] {args.clients} clients, {args.seconds:.0f} s each, {args.workers} worker(s), SQLite WAL + synchronous=FULL"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 
@@ -12,12 +12,21 @@ from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
 
 
-def principal(
+async def principal(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
     api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Principal:
-    """The caller behind ``Authorization: Bearer KEY`` (or Open311's ``api_key``)."""
+    """The caller behind ``Authorization: Bearer KEY`` (or Open311's ``api_key``).
+
+    ``async``: a sync dependency costs a thread-pool hop on every request, and
+    this one only reads the key cache (the database once per key and TTL).
+    """
+    return caller(request, authorization, api_key)
+
+
+def caller(request: Request, authorization: str | None, api_key: str | None) -> Principal:
+    """Authenticate and rate-limit the key of a request (for handlers that read it themselves)."""
     key = api_key
     if authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
@@ -27,11 +36,11 @@ def principal(
     return who
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Any]:
     """A dependency admitting only ``roles`` (admin always)."""
     allowed = set(roles) | {Role.ADMIN}
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"role {who.role.value} may not do this; allowed: {names}")

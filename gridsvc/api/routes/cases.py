@@ -66,7 +66,7 @@ class ActionIn(BaseModel):
     duplicate_of: int | None = None
 
 
-def cases(request: Request) -> CaseService:
+async def cases(request: Request) -> CaseService:
     return request.app.state.cases
 
 

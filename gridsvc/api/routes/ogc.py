@@ -18,7 +18,7 @@ import pyproj
 import shapely
 from fastapi import APIRouter, Query, Request, Response
 
-from gridsvc.api.auth import principal
+from gridsvc.api.auth import caller
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
@@ -190,7 +190,7 @@ def case_items(
     api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
     """Cases as point features (reported time filtered by `datetime`), for roles that may see them."""
-    who = principal(request, request.headers.get("authorization"), api_key)
+    who = caller(request, request.headers.get("authorization"), api_key)
     if who.role not in CASE_READERS:
         raise Forbidden(f"role {who.role.value} may not read cases")
     out_crs = _parse_crs(crs, request, "crs")

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from gridsvc.api.auth import principal
+from gridsvc.api.auth import caller
 from gridsvc.core.errors import Forbidden, InvalidInput
 from gridsvc.core.routing import Matter
 from gridsvc.core.workflow import TERMINAL, Role, Status
@@ -100,7 +100,7 @@ def post_request(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Create a service request: the same case the native intake creates (WGS-84 lat/long)."""
-    who = principal(request, None, api_key)
+    who = caller(request, None, api_key)
     if who.role not in (Role.PATROL, Role.DISPATCHER, Role.ADMIN):
         raise Forbidden(f"role {who.role.value} may not create service requests")
     report = Report(
