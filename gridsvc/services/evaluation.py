@@ -44,9 +44,9 @@ from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Colour
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.services.cases import clock_for
-from gridsvc.services.setup import load_reference
+from gridsvc.services.setup import LIST_KIND, load_reference
 from gridsvc.store import evaluation as store
-from gridsvc.store import reference
+from gridsvc.store import matter_lists, reference
 
 #: What a table can be grouped by, and the case column that holds the group.
 BY: Mapping[str, str] = {
@@ -194,6 +194,7 @@ class EvaluationService:
         self.town_weights = town_weights or TownWeights()
         self.score_weights = score_weights or ScoreWeights()
         self.clock = clock
+        self._lists: dict[int, ResponsibilityList] = {}  # list versions never change
 
     @classmethod
     def from_database(
@@ -207,17 +208,20 @@ class EvaluationService:
         """The period's table per ``query.by`` (see gridsvc.core.evaluation for the rules)."""
         period = query.period(self.calendar)
         as_of = period.as_of(self.clock())
-        longest_loop = max((loop_hours(m.limits) for m in self.matters), default=0.0)
+        known = [self.matters, *self._lists.values()]  # a longer old limit reaches further back
+        longest_loop = max((loop_hours(m.limits) for lst in known for m in lst), default=0.0)
         since = earliest_report(period.start, longest_loop, self.calendar)
         with self.engine.connect() as conn:
             cases = store.cases_reported(conn, since, as_of)
+            lists = self._lists_of(conn, cases)
             events = store.events_of_cases_reported(conn, since, as_of)
             histories = {cid: list(evs) for cid, evs in groupby(events, itemgetter("case_id"))}
             names = self._names(conn, query.by)
             kinds = _department_kinds(conn) if query.by == "department" else {}
         keys, rows = [], []
         for case in cases:
-            facts = self._facts(case, histories.get(case["id"], []), as_of)
+            matters = lists.get(_list_version(case), self.matters)
+            facts = self._facts(case, histories.get(case["id"], []), as_of, matters)
             if facts is not None:
                 keys.append(_key(case, facts, query.by))
                 rows.append(case_row(facts, period.start, as_of))
@@ -229,16 +233,35 @@ class EvaluationService:
         skipped = len(cases) - len(rows)
         return Evaluation(query, period, as_of, table, total, self.score_weights, skipped)
 
+    def _lists_of(
+        self, conn: Any, cases: Sequence[Mapping[str, Any]]
+    ) -> dict[int, ResponsibilityList]:
+        """The responsibility lists the cases were routed under, read once each and kept.
+
+        A case is judged by the time limits it was given: a list published
+        later with other limits does not make old cases late or on time.
+        """
+        wanted = {_list_version(c) for c in cases} - {None} - set(self._lists)
+        for version in wanted:
+            records = matter_lists.records(conn, version)
+            if records:
+                self._lists[version] = ResponsibilityList.from_records(records)
+        return self._lists
+
     def _facts(
-        self, case: Mapping[str, Any], history: Sequence[Mapping[str, Any]], as_of: datetime
+        self,
+        case: Mapping[str, Any],
+        history: Sequence[Mapping[str, Any]],
+        as_of: datetime,
+        matters: ResponsibilityList,
     ) -> CaseFacts | None:
-        """A case's facts; None for a matter no longer in the list (it has no limits to judge by)."""
-        if case["category"] not in self.matters or not history:
+        """A case's facts; None for a matter not in its list (it has no limits to judge by)."""
+        if case["category"] not in matters or not history:
             return None
         return case_facts(
             history,
             Colour(case["colour"]),
-            self.matters.get(case["category"]).limits,
+            matters.get(case["category"]).limits,
             clock_for(case["level"], self.calendar, self.natural_time),
             as_of,
             case["reopen_count"],
@@ -251,6 +274,12 @@ class EvaluationService:
             return {m.code: (m.name, m.name_en) for m in self.matters}
         table = {"team": "teams", "department": "departments", "group": "working_groups"}[by]
         return {r["code"]: (r["name"], r["name_en"]) for r in reference.read_table(conn, table)}
+
+
+def _list_version(case: Mapping[str, Any]) -> int | None:
+    """The responsibility-list version a case was routed under (None before lists had versions)."""
+    version = (case.get("layer_versions") or {}).get(LIST_KIND)
+    return int(version) if version else None
 
 
 def _key(case: Mapping[str, Any], facts: CaseFacts, by: str) -> str | None:

@@ -33,6 +33,7 @@ _CASES = (
         _c.department,
         _c.group_code,
         _c.reopen_count,
+        _c.layer_versions,
     )
     .where(*_IN_WINDOW)
     .order_by(_c.id)
