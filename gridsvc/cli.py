@@ -568,11 +568,9 @@ def map_coverage(
     """Grids by responsible team, units, committees and streets, with Chinese labels."""
     settings = Settings()
     service, _ = _map_service(settings)
-    _written(
-        write(service.coverage(_look(settings, lang, basemap)), out_path),
-        settings,
-        "/maps/coverage",
-    )
+    with console.status("building the coverage map…"):
+        written = write(service.coverage(_look(settings, lang, basemap)), out_path)
+    _written(written, settings, "/maps/coverage")
 
 
 @map_app.command("hotspots")
@@ -596,8 +594,9 @@ def map_hotspots(
     wanted = MapFilter.parse(
         category, field, status, unit, team, date_from, date_to, names=("--from", "--to")
     )
-    page = service.hotspots(wanted, _look(settings, lang, basemap, period))
-    _written(write(page, out_path), settings, "/maps/hotspots")
+    with console.status("reading the cases and building the hotspot map (Gi*, heat, periods)…"):
+        written = write(service.hotspots(wanted, _look(settings, lang, basemap, period)), out_path)
+    _written(written, settings, "/maps/hotspots")
 
 
 @map_app.command("impact")
@@ -611,9 +610,11 @@ def map_impact(
 ) -> None:
     """Current against redrawn boundaries, with the cases the draft would move."""
     settings = Settings()
-    service, engine = _map_service(settings)
-    page = service.impact(_planning(settings), kind, draft, _look(settings, lang, basemap))
-    _written(write(page, out_path), settings, f"/maps/impact/{kind.value}/{draft}")
+    service, _ = _map_service(settings)
+    with console.status("re-matching the cases under the draft and building the map…"):
+        page = service.impact(_planning(settings), kind, draft, _look(settings, lang, basemap))
+        written = write(page, out_path)
+    _written(written, settings, f"/maps/impact/{kind.value}/{draft}")
 
 
 # ---- the responsibility list -------------------------------------------------------------
