@@ -22,6 +22,7 @@ from gridsvc.core.errors import InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.locator import PolygonLocator
 from gridsvc.core.routing import ResponsibilityList
+from gridsvc.core.workflow import Status
 from gridsvc.maps.assets import copy_static, use_vendored_assets
 from gridsvc.maps.basemaps import TileOptions, parse_basemap
 from gridsvc.maps.coverage import CoverageOptions, coverage_map
@@ -62,6 +63,10 @@ class MapFilter:
         names: tuple[str, str] = ("from", "to"),
     ) -> MapFilter:
         """The filter from what a user typed; ``last`` as a date includes that whole day."""
+        statuses = {st.value for st in Status}
+        if status and status != "open" and status not in statuses:
+            allowed = ", ".join(["open", *sorted(statuses)])
+            raise InvalidInput(f"unknown status {status!r}; expected one of {allowed}")
         return cls(
             category=category,
             field=field,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from gridsvc.core.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StaleVersion
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.store import matter_lists, reference
 
@@ -27,7 +27,7 @@ MAX_LIST_BYTES = 2 * 1024 * 1024  # a list of a few hundred matters is tens of k
 def read_list_csv(data: bytes) -> list[dict[str, str]]:
     """The rows of a list CSV (UTF-8, with or without BOM, or GBK as Excel saves it in China)."""
     if len(data) > MAX_LIST_BYTES:
-        raise InvalidInput(f"a responsibility list over {MAX_LIST_BYTES // 1024} KB is refused")
+        raise PayloadTooLarge(f"a responsibility list over {MAX_LIST_BYTES // 1024} KB is refused")
     for encoding in ("utf-8-sig", "gbk"):
         try:
             text = data.decode(encoding)

@@ -73,6 +73,7 @@ def test_hotspot_dates_are_whole_days_in_china_time(office: Desk) -> None:
         ("basemap=osm", "offline"),
         ("category=ZZ99", "ZZ99"),
         ("field=nonsense", "unknown field"),
+        ("status=finished", "unknown status"),
         ("from=yesterday", "is not a date"),
         ("from=2026-05-01T08:00", "zone offset"),
         ("lang=fr", None),

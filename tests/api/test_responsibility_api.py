@@ -113,6 +113,13 @@ def test_empty_or_binary_uploads_are_422(office: Desk, data: bytes) -> None:
     assert_problem(upload(office, data), 422, None)
 
 
+def test_an_oversized_list_is_413_and_stores_nothing(office: Desk) -> None:
+    before = history(office)
+    huge = as_csv(demo_rows()) + b"x" * (3 * 1024 * 1024)
+    assert_problem(upload(office, huge), 413, None)
+    assert history(office) == before
+
+
 def test_only_planners_and_admins_upload(office: Desk) -> None:
     for who, status in (("dispatcher", 403), ("leader", 403), ("patrol", 403), (None, 401)):
         assert upload(office, as_csv(demo_rows()), who).status_code == status
