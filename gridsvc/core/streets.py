@@ -99,6 +99,8 @@ class StreetIndex:
         c, r = self._cell(xs, ys)
         inside = (c >= 0) & (c < self.ncols) & (r >= 0) & (r < self.nrows)
         key = np.where(inside, r * self.ncols + c, -1)
+        if xs.size == 1:  # one report: nothing to sort or chunk
+            return self._nearest_sorted(xs, ys, key) if key[0] >= 0 else (best, dist)
         order = np.argsort(key, kind="stable")
         order = order[key[order] >= 0]
         for i in range(0, order.size, _POINT_CHUNK):

@@ -44,6 +44,11 @@ def assert_brute_force(index: StreetIndex, lines, x, y, rank=None) -> None:
     bad = np.flatnonzero(got != expected)
     assert bad.size == 0, [(x[i], y[i], got[i], expected[i], d[i], d_expected[i]) for i in bad[:5]]
     np.testing.assert_allclose(d, d_expected, rtol=0, atol=1e-6)  # NaN where none
+    # one point at a time (a report) skips sorting and chunks; points from the whole sample
+    for i in np.unique(np.linspace(0, len(x) - 1, 40).astype(int)) if len(x) else []:
+        one, d_one = index.nearest(x[i : i + 1], y[i : i + 1])
+        assert one[0] == expected[i], (x[i], y[i])
+        np.testing.assert_allclose(d_one[0], d_expected[i], rtol=0, atol=1e-6)
 
 
 def _random_lines(rng: np.random.Generator, n: int) -> list[shapely.Geometry]:
