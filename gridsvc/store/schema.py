@@ -181,7 +181,7 @@ cases = Table(
     Column("layer_versions", JSON, nullable=False, default=dict),  # kind → version id matched under
     Column("cell", BigInteger),  # duplicate search: a ~100 m lon/lat cell, see store.cases.cell_of
     Index("ix_cases_status", "status"),
-    Index("ix_cases_category_cell", "category", "cell"),
+    Index("ix_cases_category_cell_created", "category", "cell", "created_at"),
     Index("ix_cases_grid", "grid_code"),
     Index("ix_cases_category_created", "category", "created_at"),
     Index("ix_cases_created", "created_at"),  # evaluation reads cases by report time
