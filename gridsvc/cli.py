@@ -265,7 +265,13 @@ def serve(
     host: Annotated[str | None, Opt(help="address to listen on")] = None,
     port: Annotated[int | None, Opt(help="port to listen on")] = None,
     workers: Annotated[
-        int, Opt(min=1, max=64, help="server processes (2 on 2 cores: more intake per second)")
+        int,
+        Opt(
+            min=1,
+            max=64,
+            help="server processes: more matching and reading per second; intake (one SQLite "
+            "writer) is fastest with 1",
+        ),
     ] = 1,
 ) -> None:
     """Run the HTTP service (OpenAPI at /docs)."""
