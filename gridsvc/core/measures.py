@@ -6,16 +6,26 @@ figures; measuring them in one place keeps them equal.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
+from gridsvc.core.crs import gauss_kruger_epsg
 from gridsvc.core.layers import Layer
+
+
+def areas_km2(frame: gpd.GeoDataFrame, epsg: int | None = None) -> NDArray[np.float64]:
+    """Area of each row of a CGCS2000 frame in km², in the Gauss-Krüger zone of its centre."""
+    if epsg is None:
+        minx, _, maxx, _ = frame.total_bounds
+        epsg = gauss_kruger_epsg((minx + maxx) / 2.0)
+    return np.asarray(frame.geometry.to_crs(epsg).area, dtype=np.float64) / 1e6
 
 
 def area_km2(layer: Layer, epsg: int | None = None) -> dict[str, float]:
     """Area of each feature in km², by code."""
-    projected = layer.projected(epsg or layer.work_epsg())
-    areas = (projected.area / 1e6).tolist()  # plain floats: they go into JSON answers
+    areas = areas_km2(layer.frame, epsg or layer.work_epsg()).tolist()  # plain floats: JSON
     return dict(zip(layer.frame["code"].astype(str), areas, strict=True))
 
 

@@ -311,6 +311,39 @@ class Panel(MacroElement):
         self.position = position
 
 
+def outline_view(
+    m: folium.Map,
+    data: AreaData,
+    name: str,
+    colour: str,
+    weight: float,
+    tooltip: Sequence[tuple[str, str]],
+    *,
+    legend: bool = False,
+    show: bool = True,
+) -> None:
+    """The areas of ``data`` as outlines only, in one colour (a legend entry when asked)."""
+    AreaView(
+        data,
+        name,
+        np.full(data.count, NO_CLASS),
+        ["#000000"],
+        [(colour, name)] if legend else (),
+        tooltip,
+        stroke=colour,
+        weight=weight,
+        line=0.9,
+        outline=True,
+        show=show,
+    ).add_to(m)
+
+
+def display_tolerance(bounds: Sequence[float], divisions: float) -> float:
+    """Simplification for display: the larger side of ``bounds`` split in ``divisions``."""
+    minx, miny, maxx, maxy = bounds
+    return max(maxx - minx, maxy - miny) / divisions
+
+
 def outline_layer(
     m: folium.Map,
     frame: gpd.GeoDataFrame,
@@ -339,19 +372,7 @@ def outline_layer(
     )
     m.add_child(data)
     tip = [(text("name", lang), "name"), (text("code", lang), "code")]
-    AreaView(
-        data,
-        name,
-        np.full(len(frame), NO_CLASS),
-        ["#000000"],
-        [(colour, name)] if legend else (),
-        tip,
-        stroke=colour,
-        weight=weight,
-        line=0.9,
-        outline=True,
-        show=show,
-    ).add_to(m)
+    outline_view(m, data, name, colour, weight, tip, legend=legend, show=show)
     if labels:
         AreaLabels(data, f"{name} · {text('name', lang)}", "name").add_to(m)
 

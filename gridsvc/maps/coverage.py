@@ -20,6 +20,7 @@ from gridsvc.maps.areas import (
     AreaData,
     AreaLabels,
     AreaView,
+    display_tolerance,
     outline_layer,
     title_element,
 )
@@ -70,8 +71,7 @@ def coverage_map(layers: dict[LayerKind, Layer], options: CoverageOptions) -> fo
 
 
 def _tolerance(layer: Layer) -> float:
-    minx, miny, maxx, maxy = layer.frame.total_bounds
-    return max(maxx - minx, maxy - miny) / 6000.0
+    return display_tolerance(layer.frame.total_bounds, 6000.0)
 
 
 def _outline(

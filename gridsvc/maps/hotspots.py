@@ -30,7 +30,17 @@ from gridsvc.core.hotspots import (
     heat_bins,
     period_labels,
 )
-from gridsvc.maps.areas import AreaData, AreaView, Panel, simplified, table_html, title_element
+from gridsvc.core.measures import areas_km2
+from gridsvc.maps.areas import (
+    AreaData,
+    AreaView,
+    Panel,
+    display_tolerance,
+    outline_view,
+    simplified,
+    table_html,
+    title_element,
+)
 from gridsvc.maps.basemaps import Basemap, TileOptions, base_map, shift_for
 from gridsvc.maps.labels import text
 
@@ -83,7 +93,7 @@ def hotspot_map(
     with ThreadPoolExecutor(1) as pool:
         # GEOS lets go of the GIL: simplify for display on the other core meanwhile
         outlines = pool.submit(simplified, grids.geometry.to_numpy(), _tolerance(grids), True)
-        km2 = _areas_km2(grids)
+        km2 = areas_km2(grids)
         graph = contiguity(grids.geometry)
         spots = gi_star(grid_counts, graph)
         display = gpd.GeoSeries(outlines.result(), crs=grids.crs)
@@ -118,18 +128,7 @@ def hotspot_map(
     _time_view(m, data, graph, grid_of_case, cases, tip, options)
     if with_cells:
         _cell_views(m, cells, cases, options, shift)  # type: ignore[arg-type]
-    AreaView(
-        data,
-        text("grids", lang),
-        np.full(len(grids), -1),
-        ["#000000"],
-        (),
-        tip,
-        stroke="#222222",
-        weight=1.5,
-        line=0.9,
-        outline=True,
-    ).add_to(m)
+    outline_view(m, data, text("grids", lang), "#222222", 1.5, tip)
     _heat(m, cases, options, shift)
     _side_table(m, grids, grid_counts, cases, options)
     m.get_root().html.add_child(
@@ -139,16 +138,9 @@ def hotspot_map(
     return m
 
 
-def _areas_km2(frame: gpd.GeoDataFrame) -> np.ndarray:
-    minx, _, maxx, _ = frame.total_bounds
-    epsg = gauss_kruger_epsg((minx + maxx) / 2.0)
-    return np.asarray(frame.geometry.to_crs(epsg).area, dtype=np.float64) / 1e6
-
-
 def _tolerance(frame: gpd.GeoDataFrame) -> float:
     """Display simplification: about 1/4000 of the extent (11 m for a 45 km district)."""
-    minx, miny, maxx, maxy = frame.total_bounds
-    return max(maxx - minx, maxy - miny) / 4000.0
+    return display_tolerance(frame.total_bounds, 4000.0)
 
 
 def _gi_view(
@@ -230,7 +222,7 @@ def _cell_views(
     lang = options.lang
     counts = counts_by_code(cases["cell_code"], cells["code"].tolist())
     spots = gi_star(counts, contiguity(cells.geometry))
-    km2 = _areas_km2(cells)
+    km2 = areas_km2(cells)
     rate = np.divide(counts, km2, out=np.zeros(len(km2)), where=km2 > 0)
     data = AreaData(
         cells.geometry,
