@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
 from gridsvc.config import Settings
 from gridsvc.core.crs import InputCRS, parse_crs
@@ -38,7 +37,7 @@ from gridsvc.services.layers import history as layer_history
 from gridsvc.services.maps import Look, MapFilter, MapService, write
 from gridsvc.services.planning import Planning, Upload, read_upload
 from gridsvc.services.responsibility import ResponsibilityLists, read_list_csv
-from gridsvc.services.setup import load_demo, load_reference
+from gridsvc.services.setup import load_demo, read_matters
 from gridsvc.store.engine import make_engine, upgrade
 from gridsvc.town import Town, load_town, load_town_file
 
@@ -547,9 +546,10 @@ MapOutOpt = Annotated[
 ]
 
 
-def _map_service(settings: Settings) -> tuple[MapService, Engine]:
+def _map_service(settings: Settings) -> MapService:
     engine = make_engine(settings.database_url)
-    return MapService(engine, load_reference(engine).matters), engine
+    with engine.connect() as conn:  # the list only: the service reads the layers it draws
+        return MapService(engine, read_matters(conn))
 
 
 def _look(settings: Settings, lang: str | None, basemap: str, period: str = "month") -> Look:
@@ -573,7 +573,7 @@ def map_coverage(
 ) -> None:
     """Grids by responsible team, units, committees and streets, with Chinese labels."""
     settings = Settings()
-    service, _ = _map_service(settings)
+    service = _map_service(settings)
     with console.status("building the coverage map…"):
         written = write(service.coverage(_look(settings, lang, basemap)), out_path)
     _written(written, settings, "/maps/coverage")
@@ -596,7 +596,7 @@ def map_hotspots(
 ) -> None:
     """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
     settings = Settings()
-    service, _ = _map_service(settings)
+    service = _map_service(settings)
     wanted = MapFilter.parse(
         category, field, status, unit, team, date_from, date_to, names=("--from", "--to")
     )
@@ -616,7 +616,7 @@ def map_impact(
 ) -> None:
     """Current against redrawn boundaries, with the cases the draft would move."""
     settings = Settings()
-    service, _ = _map_service(settings)
+    service = _map_service(settings)
     with console.status("re-matching the cases under the draft and building the map…"):
         page = service.impact(_planning(settings), kind, draft, _look(settings, lang, basemap))
         written = write(page, out_path)

@@ -39,6 +39,7 @@ from gridsvc.core.workflow import (
     Colour,
     Role,
     Status,
+    Supervision,
     colour_for,
     next_status,
     steps_from_history,
@@ -429,14 +430,7 @@ class CaseService:
     def _summary(
         self, case: dict[str, Any], events: list[dict[str, Any]], now: datetime
     ) -> dict[str, Any]:
-        matter = self.matters.get(case["category"])
-        state = supervise(
-            Colour(case["colour"]),
-            matter.limits,
-            steps_from_history(events),
-            now,
-            self._clock_for(case),
-        )
+        matter, state = self._supervised(case, events, now)
         keep = (
             "id",
             "number",
@@ -489,6 +483,15 @@ class CaseService:
         events = store.case_events(conn, case_id)
         return self._fresh_view(case, events, now, self._duplicates(conn, case))
 
+    def _supervised(
+        self, case: dict[str, Any], events: list[dict[str, Any]], now: datetime
+    ) -> tuple[Matter, Supervision]:
+        """The case's matter and its supervision (colour, deadline, overdue) at ``now``."""
+        matter = self.matters.get(case["category"])
+        steps = steps_from_history(events)
+        state = supervise(Colour(case["colour"]), matter.limits, steps, now, self._clock_for(case))
+        return matter, state
+
     def _fresh_view(
         self,
         case: dict[str, Any],
@@ -496,14 +499,7 @@ class CaseService:
         now: datetime,
         duplicates: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        matter = self.matters.get(case["category"])
-        state = supervise(
-            Colour(case["colour"]),
-            matter.limits,
-            steps_from_history(events),
-            now,
-            self._clock_for(case),
-        )
+        matter, state = self._supervised(case, events, now)
         view = _case_view(case, events, state, duplicates)
         view["category_name"] = matter.name
         return view

@@ -44,7 +44,7 @@ from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Colour
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.services.cases import clock_for
-from gridsvc.services.setup import LIST_KIND, load_reference
+from gridsvc.services.setup import LIST_KIND, read_calendar, read_matters
 from gridsvc.store import evaluation as store
 from gridsvc.store import matter_lists, reference
 
@@ -201,8 +201,9 @@ class EvaluationService:
         cls, engine: Engine, town_weights: TownWeights | None = None, lang: str = "zh"
     ) -> EvaluationService:
         """The service over a database that holds a town: its list and calendar are read there."""
-        ref = load_reference(engine)
-        return cls(engine, ref.matters, ref.calendar, town_weights, lang=lang)
+        with engine.connect() as conn:  # the list and the calendar only: no layer is needed
+            matters, calendar = read_matters(conn), read_calendar(conn)
+        return cls(engine, matters, calendar, town_weights, lang=lang)
 
     def evaluate(self, query: EvaluationQuery) -> Evaluation:
         """The period's table per ``query.by`` (see gridsvc.core.evaluation for the rules)."""

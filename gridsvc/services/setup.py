@@ -332,6 +332,18 @@ def _event(
     }
 
 
+def read_matters(conn: Any) -> ResponsibilityList:
+    """The published responsibility list (without loading any layer)."""
+    return ResponsibilityList.from_records(
+        [r["record"] for r in reference.read_table(conn, "matters")]
+    )
+
+
+def read_calendar(conn: Any) -> WorkCalendar:
+    """The working calendar with the town's holidays."""
+    return WorkCalendar(reference.holiday_days(conn))
+
+
 def load_reference(engine: Engine) -> Reference:
     """The published layers, the responsibility list and the calendar, as the service needs them."""
     with engine.connect() as conn:
@@ -339,10 +351,8 @@ def load_reference(engine: Engine) -> Reference:
         if LayerKind.GRIDS not in versions:
             raise NotFound("the database holds no published grid layer; run `gridsvc demo load`")
         layers = {kind: reference.load_layer(conn, kind, vid) for kind, vid in versions.items()}
-        matters = ResponsibilityList.from_records(
-            [r["record"] for r in reference.read_table(conn, "matters")]
-        )
-        calendar = WorkCalendar(reference.holiday_days(conn))
+        matters = read_matters(conn)
+        calendar = read_calendar(conn)
         departments = {r["code"]: r for r in reference.read_table(conn, "departments")}
         list_version = matter_lists.active_version(conn)
     return Reference(Town(layers), versions, matters, calendar, departments, list_version)
