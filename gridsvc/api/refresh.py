@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from fastapi import FastAPI
 
-from gridsvc.services.setup import LIST_KIND, load_reference
-from gridsvc.store import matter_lists, reference
+from gridsvc.services.setup import active_version_ids, load_reference
 
 log = logging.getLogger("gridsvc.api")
 
@@ -31,15 +29,6 @@ def refresh_matching(app: FastAPI) -> None:
     app.state.cases.layer_versions = ref.version_ids()
     app.state.evaluation.matters = ref.matters
     app.state.maps.matters = ref.matters
-
-
-def active_version_ids(conn: Any) -> dict[str, int]:
-    """The active layer versions and the published responsibility list, as cases record them."""
-    ids = {k.value: v for k, v in reference.active_versions(conn).items()}
-    list_version = matter_lists.active_version(conn)
-    if list_version is not None:
-        ids[LIST_KIND] = list_version
-    return ids
 
 
 class VersionWatcher:

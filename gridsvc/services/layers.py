@@ -7,14 +7,38 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound
-from gridsvc.core.layers import LayerKind
+from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.matching import Matcher
 from gridsvc.layerio import write_layer
 from gridsvc.store import reference
 from gridsvc.town import Town
+
+LOADED_VERSIONS = 12  # layer versions kept in memory (a district's grids are ~20 MB each)
+
+
+class StoredLayers:
+    """Stored layer versions, each read once: a version's features never change once stored.
+
+    The last :data:`LOADED_VERSIONS` read are kept (oldest read dropped first).
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, Layer] = {}
+
+    def get(self, conn: Connection, kind: LayerKind, version_id: int) -> Layer:
+        if version_id not in self._loaded:
+            if len(self._loaded) >= LOADED_VERSIONS:
+                self._loaded.pop(next(iter(self._loaded)))
+            self._loaded[version_id] = reference.load_layer(conn, kind, version_id)
+        return self._loaded[version_id]
+
+    def active(self, conn: Connection) -> tuple[dict[LayerKind, int], dict[LayerKind, Layer]]:
+        """The published version of every kind, and those layers."""
+        versions = reference.active_versions(conn)
+        return versions, {k: self.get(conn, k, v) for k, v in versions.items()}
 
 
 class MatcherCache:

@@ -29,6 +29,7 @@ from gridsvc.maps.coverage import CoverageOptions, coverage_map
 from gridsvc.maps.hotspots import HotspotOptions, hotspot_map
 from gridsvc.maps.impact import ImpactOptions, impact_map
 from gridsvc.maps.labels import check_lang, text
+from gridsvc.services.layers import StoredLayers
 from gridsvc.services.planning import Planning
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
@@ -143,7 +144,7 @@ class MapService:
     def __init__(self, engine: Engine, matters: ResponsibilityList) -> None:
         self.engine = engine
         self.matters = matters
-        self._versions: dict[int, Layer] = {}  # published versions never change: read once
+        self._stored_layers = StoredLayers()
         self._locators: dict[int, PolygonLocator] = {}
 
     # ---- the three maps ------------------------------------------------------------------
@@ -152,7 +153,7 @@ class MapService:
         lang = check_lang(look.lang)
         basemap = parse_basemap(look.basemap, look.tiles)
         with self.engine.connect() as conn:
-            layers = self._layers(conn)
+            _, layers = self._layers(conn)
             teams = reference.read_table(conn, "teams")
             open_cases = case_store.open_counts_by_grid(conn)
         names = {
@@ -165,8 +166,7 @@ class MapService:
         lang = check_lang(look.lang)
         basemap = parse_basemap(look.basemap, look.tiles)
         with self.engine.connect() as conn:
-            versions = reference.active_versions(conn)
-            layers = self._layers(conn)
+            versions, layers = self._layers(conn)
             columns = case_store.case_points(conn, self._stored(wanted))
         cases = pd.DataFrame(columns)
         cells = layers.get(LayerKind.CELLS)
@@ -200,14 +200,12 @@ class MapService:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _layers(self, conn: Any) -> dict[LayerKind, Layer]:
-        versions = reference.active_versions(conn)
+    def _layers(self, conn: Any) -> tuple[dict[LayerKind, int], dict[LayerKind, Layer]]:
+        """The published versions and their layers; refused before any grid is published."""
+        versions, layers = self._stored_layers.active(conn)
         if LayerKind.GRIDS not in versions:
             raise NotFound("no grid layer is published; run `gridsvc demo load` or publish one")
-        for vid in set(versions.values()) - set(self._versions):
-            kind = next(k for k, v in versions.items() if v == vid)
-            self._versions[vid] = reference.load_layer(conn, kind, vid)
-        return {kind: self._versions[vid] for kind, vid in versions.items()}
+        return versions, layers
 
     def _stored(self, wanted: MapFilter) -> dict[str, Any]:
         """The filter as store filters; a field becomes the list of its categories."""

@@ -37,6 +37,7 @@ from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
 from gridsvc.core.validation import SLIVER_M2, validate_layer
 from gridsvc.layerio import read_layer
+from gridsvc.services.layers import StoredLayers
 from gridsvc.services.matching import cell
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
@@ -117,7 +118,7 @@ class Planning:
     def __init__(self, engine: Engine, sliver_m2: float = SLIVER_M2) -> None:
         self.engine = engine
         self.sliver_m2 = sliver_m2  # gaps and overlaps under this are slivers (close_slivers)
-        self._loaded: dict[int, Layer] = {}
+        self._stored = StoredLayers()
 
     def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
         """Store a draft (repaired only as asked) and answer with its validation report."""
@@ -143,18 +144,10 @@ class Planning:
             raise NotFound(f"the {kind.value} layer has no draft {draft_id}")
         if row["status"] != "draft":
             raise Conflict(f"version {draft_id} is {row['status']}, not a draft")
-        return self._load(conn, kind, draft_id)
+        return self._stored.get(conn, kind, draft_id)
 
     def _active(self, conn: Connection) -> dict[LayerKind, Layer]:
-        return {k: self._load(conn, k, v) for k, v in reference.active_versions(conn).items()}
-
-    def _load(self, conn: Connection, kind: LayerKind, version_id: int) -> Layer:
-        """A stored version, read once: a version's features never change after it is stored."""
-        if version_id not in self._loaded:
-            if len(self._loaded) >= LOADED_VERSIONS:
-                self._loaded.pop(next(iter(self._loaded)))
-            self._loaded[version_id] = reference.load_layer(conn, kind, version_id)
-        return self._loaded[version_id]
+        return self._stored.active(conn)[1]
 
     def layers(self, kind: LayerKind, draft_id: int) -> tuple[Layer | None, Layer]:
         """The active layer of ``kind`` (None before the first publish) and the draft."""
@@ -244,7 +237,6 @@ class _Shown:
         return self.data
 
 
-LOADED_VERSIONS = 12  # layer versions kept in memory (a district's grids are ~20 MB each)
 PLACE = ("grid_code", "unit_code", "committee_code", "team")
 CASE_COLUMNS = ("id", "number", "status", "lon", "lat", *PLACE)
 

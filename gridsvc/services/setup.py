@@ -54,10 +54,20 @@ class Reference:
 
     def version_ids(self) -> dict[str, int]:
         """What a case records it was matched and routed under: layer kinds and the list."""
-        ids = {k.value: v for k, v in self.versions.items()}
-        if self.list_version is not None:
-            ids[LIST_KIND] = self.list_version
-        return ids
+        return version_ids(self.versions, self.list_version)
+
+
+def version_ids(layers: dict[LayerKind, int], list_version: int | None) -> dict[str, int]:
+    """Layer versions by kind name, plus the responsibility list's under LIST_KIND."""
+    ids = {k.value: v for k, v in layers.items()}
+    if list_version is not None:
+        ids[LIST_KIND] = list_version
+    return ids
+
+
+def active_version_ids(conn: Any) -> dict[str, int]:
+    """The versions in force now, as cases record them (cheap: no layer is loaded)."""
+    return version_ids(reference.active_versions(conn), matter_lists.active_version(conn))
 
 
 LIST_KIND = "responsibility_list"  # the key of the list's version among a case's versions

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -48,6 +48,7 @@ class GroupCommitter:
         self.engine = engine
         self.max_batch = max_batch
         self._lock_path = _lock_path(engine)
+        self._lock_file: BinaryIO | None = None  # opened once, by the writer thread
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="gridsvc-writer", daemon=True)
         self._thread.start()
@@ -61,6 +62,8 @@ class GroupCommitter:
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join(timeout=10)
+        if self._lock_file is not None:
+            self._lock_file.close()
 
     def _run(self) -> None:
         while True:
@@ -85,12 +88,13 @@ class GroupCommitter:
         if self._lock_path is None:
             yield
             return
-        with open(self._lock_path, "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        if self._lock_file is None:
+            self._lock_file = open(self._lock_path, "a+b")  # noqa: SIM115 - kept for every turn
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
         try:
