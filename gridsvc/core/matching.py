@@ -22,6 +22,7 @@ Rules, documented once here and applied everywhere:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +169,7 @@ class Matcher:
             self._jurisdiction_m = shapely.union_all(np.asarray(jur.geometry.array))
             shapely.prepare(self._jurisdiction_m)
         self._swap_box = _grown_bounds(jurisdiction or grids, SWAP_MARGIN_DEG)
+        self._to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
         self._attrs = self._attribute_arrays()
 
     def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
@@ -299,8 +301,7 @@ class Matcher:
         """Nearest street for valid points; boundary distance and nearest grid for outside ones."""
         if valid.size == 0:
             return
-        to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
-        mx, my = to_work.transform(table.lon[valid], table.lat[valid])
+        mx, my = self._to_work.transform(table.lon[valid], table.lat[valid])
         if self._streets is not None:
             table.street[valid], table.street_distance_m[valid] = self._streets.nearest(mx, my)
         where = is_outside[valid]
@@ -356,12 +357,49 @@ class Matcher:
     def match_point(self, lon: float, lat: float, crs: InputCRS = WGS84) -> Match:
         """Match one report's point; invalid coordinates raise a precise error.
 
-        The same code as :meth:`match_points`, on an array of one.
+        A point inside a grid and the jurisdiction, nearly every report, is read
+        from the same tables with plain arithmetic (numpy's overhead on arrays of
+        one cost more than the lookups). Anything else (outside, a gap, invalid,
+        swapped) goes through :meth:`match_points` on an array of one, so those
+        rules live in one place. A property test holds the two to one answer.
         """
+        inside = self._match_inside(lon, lat, crs)
+        if inside is not None:
+            return inside
         table = self.match_points([lon], [lat], crs)
         if table.status[0] == INVALID:
             raise _invalid_error(table.reason[0], lon, lat)
         return Match(lon=float(table.lon[0]), lat=float(table.lat[0]), **self._row(table, 0))
+
+    def _match_inside(self, lon: float, lat: float, crs: InputCRS) -> Match | None:
+        """The match of a point inside a grid and the jurisdiction, else None."""
+        x, y = float(lon), float(lat)
+        if crs.kind != "geographic":
+            gx, gy = self._geographic(np.array([x]), np.array([y]), crs)
+            x, y = float(gx[0]), float(gy[0])
+        if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= 180 and abs(y) <= 90):
+            return None
+        grid = self.grids.locator.locate_one(x, y)
+        if grid < 0:
+            return None
+        if self.jurisdiction is not None and self.jurisdiction.locator.locate_one(x, y) < 0:
+            return None
+        found = {"grid": grid, "team": grid, "unit": -1, "committee": -1, "street": -1}
+        if self.units is not None:
+            found["unit"] = self.units.locator.locate_one(x, y)
+        if self.committees is not None:
+            found["committee"] = self.committees.locator.locate_one(x, y)
+        street_m = None
+        if self._streets is not None:
+            mx, my = self._to_work.transform(x, y)
+            found["street"], distance = self._streets.nearest_one(mx, my)
+            street_m = None if math.isnan(distance) else round(distance, 2)
+        row: dict[str, Any] = {c: None for c in COLUMNS}
+        for name, values in self._attrs.items():
+            j = found[name.split("_")[0]]
+            row[name] = values[j] if j >= 0 else None
+        row["street_distance_m"], row["status"] = street_m, MATCHED
+        return Match(lon=x, lat=y, **row)
 
     def _row(self, table: MatchTable, i: int) -> dict[str, Any]:
         """Row ``i`` of :meth:`frame` as plain Python values, without building a DataFrame."""

@@ -14,6 +14,9 @@ distance) go to the street with the lowest rank, i.e. the lowest code.
 
 from __future__ import annotations
 
+import math
+from itertools import repeat
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
@@ -99,8 +102,6 @@ class StreetIndex:
         c, r = self._cell(xs, ys)
         inside = (c >= 0) & (c < self.ncols) & (r >= 0) & (r < self.nrows)
         key = np.where(inside, r * self.ncols + c, -1)
-        if xs.size == 1:  # one report: nothing to sort or chunk
-            return self._nearest_sorted(xs, ys, key) if key[0] >= 0 else (best, dist)
         order = np.argsort(key, kind="stable")
         order = order[key[order] >= 0]
         for i in range(0, order.size, _POINT_CHUNK):
@@ -108,6 +109,42 @@ class StreetIndex:
             street, d = self._nearest_sorted(xs[chunk], ys[chunk], key[chunk])
             best[chunk], dist[chunk] = street, d
         return best, dist
+
+    def nearest_one(self, x: float, y: float) -> tuple[int, float]:
+        """:meth:`nearest` for one point in plain arithmetic: (street or -1, metres or NaN).
+
+        One report measures a few dozen pieces; numpy's per-call overhead would
+        cost more than the arithmetic. The operations are those of
+        :func:`_squared_distance` in the same order, so the answer is bit for bit
+        the same (a property test holds it to that).
+        """
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return -1, math.nan
+        c = math.floor((x - self.x0) / self.radius)
+        r = math.floor((y - self.y0) / self.radius)
+        if not (0 <= c < self.ncols and 0 <= r < self.nrows):
+            return -1, math.nan
+        key = r * self.ncols + c
+        pieces = self.members[self.offsets[key] : self.offsets[key + 1]]
+        best_d2, best_rank = math.inf, -1
+        for d2, rank in zip(
+            map(
+                _squared_distance_one,
+                repeat(x),
+                repeat(y),
+                self.ax[pieces].tolist(),
+                self.ay[pieces].tolist(),
+                self.bx[pieces].tolist(),
+                self.by[pieces].tolist(),
+            ),
+            self.rank[self.owner[pieces]].tolist(),
+            strict=True,
+        ):
+            if d2 < best_d2 or (d2 == best_d2 and rank < best_rank):
+                best_d2, best_rank = d2, rank
+        if best_rank < 0 or best_d2 > self.radius * self.radius:
+            return -1, math.nan
+        return int(self.by_rank[best_rank]), math.sqrt(best_d2)
 
     def _nearest_sorted(self, xs: Floats, ys: Floats, key: Ints) -> tuple[Ints, Floats]:
         """:meth:`nearest` for points already in hash-cell order, all inside the grid."""
@@ -145,6 +182,23 @@ def _pieces(lines: NDArray[np.object_]) -> tuple[Floats, Floats, Ints]:
     a, b = coords[:-1], coords[1:]
     keep = (idx[1:] == idx[:-1]) & np.any(a != b, axis=1)
     return a[keep], b[keep], owner[idx[:-1][keep]]
+
+
+def _squared_distance_one(
+    px: float, py: float, ax: float, ay: float, bx: float, by: float
+) -> float:
+    """:func:`_squared_distance` for one pair, in the same operations and order."""
+    vx, vy = bx - ax, by - ay
+    wx, wy = px - ax, py - ay
+    t = wx * vx
+    t += wy * vy
+    length2 = vx * vx
+    length2 += vy * vy
+    t /= length2
+    t = min(max(t, 0.0), 1.0)
+    wx -= vx * t
+    wy -= vy * t
+    return wx * wx + wy * wy
 
 
 def _squared_distance(

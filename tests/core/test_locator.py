@@ -61,7 +61,7 @@ def assert_exact(locator: PolygonLocator, polygons, x, y, rank=None) -> None:
     np.testing.assert_array_equal(locator.locate_exact(x, y), expected)
     # one point at a time (a report) takes the scalar path over the same tables
     for i in range(min(x.size, 60)):
-        assert locator.locate(x[i : i + 1], y[i : i + 1])[0] == expected[i], (x[i], y[i])
+        assert locator.locate_one(float(x[i]), float(y[i])) == expected[i], (x[i], y[i])
 
 
 # ---- coverages ---------------------------------------------------------------------------

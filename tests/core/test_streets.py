@@ -44,11 +44,11 @@ def assert_brute_force(index: StreetIndex, lines, x, y, rank=None) -> None:
     bad = np.flatnonzero(got != expected)
     assert bad.size == 0, [(x[i], y[i], got[i], expected[i], d[i], d_expected[i]) for i in bad[:5]]
     np.testing.assert_allclose(d, d_expected, rtol=0, atol=1e-6)  # NaN where none
-    # one point at a time (a report) skips sorting and chunks; points from the whole sample
-    for i in np.unique(np.linspace(0, len(x) - 1, 40).astype(int)) if len(x) else []:
-        one, d_one = index.nearest(x[i : i + 1], y[i : i + 1])
-        assert one[0] == expected[i], (x[i], y[i])
-        np.testing.assert_allclose(d_one[0], d_expected[i], rtol=0, atol=1e-6)
+    # one point at a time (a report) takes the scalar path: the same answer, bit for bit
+    for i in range(len(x)):
+        one, d_one = index.nearest_one(float(x[i]), float(y[i]))
+        assert one == got[i], (x[i], y[i])
+        assert d_one == d[i] or (math.isnan(d_one) and math.isnan(d[i])), (x[i], y[i])
 
 
 def _random_lines(rng: np.random.Generator, n: int) -> list[shapely.Geometry]:
@@ -124,6 +124,7 @@ def test_equidistant_streets_go_to_the_lowest_rank(lines, x, y, distance, rank) 
     street, got = index.nearest([x], [y])
     assert street[0] == int(np.argmin(rank))
     assert got[0] == pytest.approx(distance, abs=1e-9)
+    assert index.nearest_one(x, y) == (street[0], got[0])
 
 
 # ---- the radius --------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_nothing_beyond_the_radius(offset: float, expected: int) -> None:
     ]:
         assert bool(shapely.dwithin(line, shapely.Point(x, y), 50.0)) == (expected == 0)
         street, d = index.nearest([x], [y])
-        assert street[0] == expected
+        assert street[0] == expected == index.nearest_one(x, y)[0]
         if expected < 0:
             assert math.isnan(d[0])
         else:
@@ -163,11 +164,13 @@ def test_far_and_non_finite_points_find_nothing() -> None:
     y = [N0, math.nan, N0, N0, N0, 0.0, N0 + 1]
     street, d = index.nearest(x, y)
     assert street.tolist() == [-1, -1, -1, -1, -1, -1, 0]
+    assert [index.nearest_one(a, b)[0] for a, b in zip(x, y, strict=True)] == street.tolist()
     assert np.isnan(d[:-1]).all() and d[-1] == pytest.approx(1.0)
 
 
 def test_no_streets_at_all() -> None:
     index = StreetIndex(np.array([], dtype=object), 50.0)
+    assert index.nearest_one(E0, N0)[0] == -1
     street, d = index.nearest([E0, 0.0], [N0, 0.0])
     assert street.tolist() == [-1, -1] and np.isnan(d).all()
 
@@ -197,3 +200,4 @@ def test_points_in_the_last_hash_cell_are_found(radius, line, point) -> None:
     expected, d = brute_force(lines, radius, [point[0]], [point[1]])
     assert expected[0] == 0  # it is within the radius
     assert StreetIndex(lines, radius).nearest([point[0]], [point[1]])[0][0] == 0
+    assert StreetIndex(lines, radius).nearest_one(*point)[0] == 0
