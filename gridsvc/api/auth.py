@@ -38,12 +38,17 @@ def caller(request: Request, authorization: str | None, api_key: str | None) -> 
 
 def require(*roles: Role) -> Callable[..., Any]:
     """A dependency admitting only ``roles`` (admin always)."""
-    allowed = set(roles) | {Role.ADMIN}
 
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise Forbidden(f"role {who.role.value} may not do this; allowed: {names}")
-        return who
+        return admit(who, *roles)
 
     return check
+
+
+def admit(who: Principal, *roles: Role) -> Principal:
+    """``who`` if their role is one of ``roles`` (admin always), else Forbidden."""
+    allowed = {*roles, Role.ADMIN}
+    if who.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise Forbidden(f"role {who.role.value} may not do this; allowed: {names}")
+    return who

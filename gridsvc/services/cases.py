@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import shapely
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.crs import parse_crs
+from gridsvc.core.duplicates import nearest
 from gridsvc.core.errors import (
     Conflict,
     Forbidden,
@@ -46,6 +46,7 @@ from gridsvc.core.workflow import (
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
+from gridsvc.services.intake import NewCases
 from gridsvc.store import cases as store
 from gridsvc.store.writer import GroupCommitter
 
@@ -53,7 +54,6 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 IN_FLIGHT_EXPIRY = timedelta(
     seconds=60
 )  # an in-flight idempotency claim older than this was abandoned
-_M_PER_DEG = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,14 @@ class Report:
         """A hash of the body, so the same Idempotency-Key with another body is caught."""
         body = json.dumps(self.__dict__, default=str, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Intake:
+    """A report that passed every check: its write, and what to answer if its key clashed."""
+
+    write: Callable[[Connection], Answer]
+    clashed: Callable[[IntegrityError], Answer]
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,6 @@ class CaseFilter:
         return self.overdue is None or supervision["overdue"] == self.overdue
 
 
-MAX_DUPLICATES = 10  # possible duplicates shown with a case, nearest first
 SEARCH_BATCH = 500  # rows read per round while filling a page
 
 
@@ -164,56 +171,67 @@ class CaseService:
         self.duplicate_radius_m = duplicate_radius_m
         self.duplicate_window = duplicate_window
         self.clock = clock
-        self.writer = GroupCommitter(engine)
+        self.new_cases = NewCases(duplicate_radius_m, duplicate_window, self._now)
+        self.writer = GroupCommitter(engine, hooks=self.new_cases)
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
 
     # ---- intake -----------------------------------------------------------------------
 
-    def submit(self, report: Report, who: Principal, idempotency_key: str | None = None) -> Answer:
+    async def submit(
+        self, report: Report, who: Principal, idempotency_key: str | None = None
+    ) -> Answer:
         """Match, route and open a case; with a key, a retry answers the original again.
 
         Everything that can refuse the report (category, coordinates, the
         jurisdiction, the key) is checked before anything is written; the case,
         its first event and the key's answer then commit together, in the
-        writer's next group commit.
+        writer's next group commit. ``async`` because intake is the busiest
+        route: a request waits for its commit without holding a thread.
         """
+        with self._key_in_flight(who, idempotency_key):
+            intake = self._intake(report, who, idempotency_key)
+            if isinstance(intake, Answer):
+                return intake
+            try:
+                return await self.writer.run_async(intake.write)
+            except IntegrityError as exc:
+                return intake.clashed(exc)
+
+    def _intake(self, report: Report, who: Principal, key: str | None) -> Answer | _Intake:
+        """Everything intake decides before writing: a replayed answer, or the write to do."""
         matter = self.matters.get(report.category)
         match = self.matcher.match_point(report.lon, report.lat, parse_crs(report.crs))
         grid_code, team = self._responsible_grid(match, matter)
         now = self.clock()
-        fingerprint = report.fingerprint() if idempotency_key else ""
-        with self._key_in_flight(who, idempotency_key):
-            if idempotency_key:
-                replay = self._replay(who, idempotency_key, fingerprint, now)
-                if replay is not None:
-                    return replay
-            values = self._case_values(report, matter, match, grid_code, team, who, now)
-            event = self._report_event(report, match, who, now)
-            with self.engine.connect() as conn:
-                duplicates = self._duplicates(conn, {**values, "id": None})
-
-            def write(conn: Connection) -> Answer:
-                case_id, number = store.insert_case(conn, now.astimezone(LOCAL_TZ).year, values)
-                store.add_event(conn, case_id, seq=1, **event)
-                case = {**values, "id": case_id, "number": number}
-                answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
-                if idempotency_key:
-                    store.record_idempotency_key(
-                        conn, _principal(who), idempotency_key, fingerprint, now, 201, answer.body
-                    )
-                return answer
-
-            try:
-                return self.writer.run(write)
-            except IntegrityError:
-                if not idempotency_key:
-                    raise
-                # another process committed the same key first: answer as a retry would be
-                replay = self._replay(who, idempotency_key, fingerprint, now)
-                if replay is None:
-                    raise
+        fingerprint = report.fingerprint() if key else ""
+        if key:
+            replay = self._replay(who, key, fingerprint, now)
+            if replay is not None:
                 return replay
+        values = self._case_values(report, matter, match, grid_code, team, who, now)
+        event = self._report_event(report, match, who, now)
+
+        def write(conn: Connection) -> Answer:
+            duplicates = self.new_cases.duplicates(conn, values)
+            year = now.astimezone(LOCAL_TZ).year
+            case_id, number = self.new_cases.add(values, event, year)  # inserted at the flush
+            case = {**values, "id": case_id, "number": number}
+            answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
+            if key:
+                store.record_idempotency_key(
+                    conn, _principal(who), key, fingerprint, now, 201, answer.body
+                )
+            return answer
+
+        def clashed(exc: IntegrityError) -> Answer:
+            """Another process committed the same key first: answer as a retry would be."""
+            replay = self._replay(who, key, fingerprint, now) if key else None
+            if replay is None:
+                raise exc
+            return replay
+
+        return _Intake(write, clashed)
 
     @contextmanager
     def _key_in_flight(self, who: Principal, key: str | None) -> Iterator[None]:
@@ -505,20 +523,17 @@ class CaseService:
         return view
 
     def _duplicates(self, conn: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
-        """Open cases of the same category within the radius and time window."""
-        r = self.duplicate_radius_m
-        dlat = r / _M_PER_DEG
-        dlon = r / (_M_PER_DEG * max(np.cos(np.radians(case["lat"])), 0.01))
-        cells = store.cells_around(case["lon"], case["lat"], dlon, dlat)
+        """Open cases of the same category within the radius and time window (a stored case)."""
         since = case["created_at"] - self.duplicate_window
-        near = []
-        for row in store.open_cases_near(conn, case["category"], cells, since):
-            if row["id"] == case["id"]:
-                continue
-            d = _metres(case["lon"], case["lat"], row["lon"], row["lat"])
-            if d <= r:
-                near.append({"id": row["id"], "number": row["number"], "distance_m": round(d, 1)})
-        return sorted(near, key=lambda x: x["distance_m"])[:MAX_DUPLICATES]
+        candidates = store.open_cases_near(
+            conn, case["category"], case["lon"], case["lat"], self.duplicate_radius_m, since
+        )
+        others = [c for c in candidates if c.id != case["id"]]
+        return nearest(case["lon"], case["lat"], others, self.duplicate_radius_m)
+
+    def _now(self) -> datetime:
+        """The clock read at call time (tests and the evaluation replay set ``clock``)."""
+        return self.clock()
 
 
 def clock_for(level: str, calendar: WorkCalendar, natural_time: WorkCalendar) -> WorkCalendar:
@@ -578,11 +593,6 @@ def _check_department(case: dict[str, Any], who: Principal) -> None:
 
 def _principal(who: Principal) -> str:
     return f"key:{who.key_id}"
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    kx = _M_PER_DEG * np.cos(np.radians((lat1 + lat2) / 2))
-    return float(np.hypot((lon2 - lon1) * kx, (lat2 - lat1) * _M_PER_DEG))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert
 
+from gridsvc.core.duplicates import cell_of
 from gridsvc.core.errors import NotFound
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.matching import MATCHED, OUTSIDE, Matcher
@@ -30,7 +31,6 @@ from gridsvc.services.cases import placement, routed
 from gridsvc.services.matching import cell, match_table
 from gridsvc.store import matter_lists, reference
 from gridsvc.store import schema as s
-from gridsvc.store.cases import cell_of
 from gridsvc.town import Town, load_town_file
 
 # reports.csv timestamps → the status each one reached

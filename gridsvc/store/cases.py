@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
+from gridsvc.core.duplicates import Reported, cell_of, cells_around
 from gridsvc.store import schema as s
 
 OPEN_EXCLUDED = ("closed", "duplicate", "cancelled")
@@ -15,11 +15,6 @@ OPEN_EXCLUDED = ("closed", "duplicate", "cancelled")
 
 # Statements built once: a statement made per call costs more to cache-key than to run.
 _INSERT_CASE = s.cases.insert()
-_SET_NUMBER = (
-    s.cases.update()
-    .where(s.cases.c.id == bindparam("case_id"))
-    .values(number=bindparam("new_number"))
-)
 _INSERT_EVENT = s.case_events.insert()
 _NEXT_SEQ = select(func.coalesce(func.max(s.case_events.c.seq), 0) + 1).where(
     s.case_events.c.case_id == bindparam("case_id")
@@ -27,13 +22,16 @@ _NEXT_SEQ = select(func.coalesce(func.max(s.case_events.c.seq), 0) + 1).where(
 _INSERT_IDEMPOTENCY = s.idempotency_keys.insert()
 
 
-def insert_case(conn: Connection, year: int, values: dict[str, Any]) -> tuple[int, str]:
-    """Insert a case and give it its human-readable number (year + id); returns both."""
-    row = {**values, "number": f"new-{id(values)}", "cell": cell_of(values["lon"], values["lat"])}
-    case_id = int(conn.execute(_INSERT_CASE, row).inserted_primary_key[0])
-    number = f"{year}-{case_id:07d}"
-    conn.execute(_SET_NUMBER, {"case_id": case_id, "new_number": number})
-    return case_id, number
+def insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new cases, ids and numbers given (one statement for a whole group commit)."""
+    if rows:
+        conn.execute(_INSERT_CASE, [{**r, "cell": cell_of(r["lon"], r["lat"])} for r in rows])
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append events whose ``case_id`` and ``seq`` are given (one statement for many)."""
+    if rows:
+        conn.execute(_INSERT_EVENT, rows)
 
 
 def add_event(conn: Connection, case_id: int, seq: int | None = None, **values: Any) -> int:
@@ -150,19 +148,18 @@ def reassign_cases(
     return updated
 
 
-CELL_DEG = 0.001  # about 100 m: duplicates are searched in the few cells around a report
+NEAR_CANDIDATES = 200  # newest candidates read per duplicate search: a hotspot costs no more
 
-NEAR_CANDIDATES = 200  # newest candidates read per duplicate search
-
+_REPORTED = (
+    s.cases.c.id,
+    s.cases.c.number,
+    s.cases.c.category,
+    s.cases.c.lon,
+    s.cases.c.lat,
+    s.cases.c.created_at,
+)
 _NEAR = (
-    select(
-        s.cases.c.id,
-        s.cases.c.number,
-        s.cases.c.lon,
-        s.cases.c.lat,
-        s.cases.c.created_at,
-        s.cases.c.status,
-    )
+    select(*_REPORTED)
     .where(
         s.cases.c.category == bindparam("category"),
         s.cases.c.cell.in_(bindparam("cells", expanding=True)),
@@ -171,31 +168,43 @@ _NEAR = (
     )
     .order_by(s.cases.c.id.desc())
     .limit(NEAR_CANDIDATES)
-)  # a hotspot must not cost more than this
-
-
-def cell_of(lon: float, lat: float) -> int:
-    """The duplicate-search cell of a point (stored with every case, indexed with its category)."""
-    return int(math.floor(lat / CELL_DEG)) * 1_000_000 + int(math.floor(lon / CELL_DEG)) + 180_000
-
-
-def cells_around(lon: float, lat: float, dlon: float, dlat: float) -> list[int]:
-    """Every cell that a box of ± (dlon, dlat) degrees around the point touches."""
-    lons = range(
-        int(math.floor((lon - dlon) / CELL_DEG)), int(math.floor((lon + dlon) / CELL_DEG)) + 1
-    )
-    lats = range(
-        int(math.floor((lat - dlat) / CELL_DEG)), int(math.floor((lat + dlat) / CELL_DEG)) + 1
-    )
-    return [j * 1_000_000 + i + 180_000 for j in lats for i in lons]
+)
+_REPORTED_SINCE = select(*_REPORTED).where(s.cases.c.created_at >= bindparam("since"))
+_REPORTED_AFTER = select(*_REPORTED).where(s.cases.c.id > bindparam("after")).order_by(s.cases.c.id)
+_MAX_ID = select(func.max(s.cases.c.id))
+_STILL_OPEN = select(s.cases.c.id).where(
+    s.cases.c.id.in_(bindparam("ids", expanding=True)), s.cases.c.status.not_in(OPEN_EXCLUDED)
+)
 
 
 def open_cases_near(
-    conn: Connection, category: str, cells: list[int], since: datetime
-) -> list[dict[str, Any]]:
-    """Open cases of a category in the given cells reported since a time (duplicate candidates)."""
+    conn: Connection, category: str, lon: float, lat: float, radius_m: float, since: datetime
+) -> list[Reported]:
+    """Open cases of a category in the cells around a point reported since a time."""
+    cells = cells_around(lon, lat, radius_m)
     rows = conn.execute(_NEAR, {"category": category, "cells": cells, "since": since})
-    return [dict(r._mapping) for r in rows]
+    return [Reported(*r) for r in rows]
+
+
+def reported_after(
+    conn: Connection, after_id: int | None, since: datetime
+) -> tuple[list[Reported], int]:
+    """Cases stored after ``after_id`` (all reported since ``since`` when None), and the top id.
+
+    Keeps an in-memory index of recent cases in step with the table: the first
+    call reads the window by time, later ones only the rows added since.
+    """
+    if after_id is None:
+        rows = conn.execute(_REPORTED_SINCE, {"since": since})
+        reported = [Reported(*r) for r in rows]
+        return reported, int(conn.execute(_MAX_ID).scalar_one() or 0)
+    reported = [Reported(*r) for r in conn.execute(_REPORTED_AFTER, {"after": after_id})]
+    return reported, (reported[-1].id if reported else after_id)
+
+
+def still_open(conn: Connection, ids: list[int]) -> set[int]:
+    """Which of these cases are still open."""
+    return set(conn.scalars(_STILL_OPEN, {"ids": ids}))
 
 
 # ---- idempotency ---------------------------------------------------------------------------

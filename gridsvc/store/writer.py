@@ -21,6 +21,7 @@ latency.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -29,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -41,12 +42,32 @@ Work = Callable[[Connection], Any]
 _STOP = object()
 
 
+class TransactionHooks(Protocol):
+    """State kept beside the tables by whoever writes through the writer.
+
+    ``begin`` runs first in every transaction (in this process's turn, so it
+    sees everything other processes committed), ``flush`` after the batch's
+    work and before the commit (rows the work queued, written in one
+    statement each), and ``end`` after the commit or the rollback.
+    """
+
+    def begin(self, conn: Connection) -> None: ...
+
+    def flush(self, conn: Connection) -> None: ...
+
+    def end(self, committed: bool) -> None: ...
+
+
 class GroupCommitter:
     """Runs writes from many threads in shared transactions on one thread."""
 
-    def __init__(self, engine: Engine, max_batch: int = 128) -> None:
+    def __init__(
+        self, engine: Engine, max_batch: int = 128, hooks: TransactionHooks | None = None
+    ) -> None:
+        """``hooks`` take part in every transaction (see :class:`TransactionHooks`)."""
         self.engine = engine
         self.max_batch = max_batch
+        self.hooks = hooks
         self._lock_path = _lock_path(engine)
         self._lock_file: BinaryIO | None = None  # opened once, by the writer thread
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -55,9 +76,16 @@ class GroupCommitter:
 
     def run(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
         """Run ``work`` in a write transaction; return its result once committed."""
+        return self._enqueue(work).result(timeout=timeout)
+
+    async def run_async(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
+        """``run`` for the event loop: the request waits without holding a thread."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._enqueue(work)), timeout)
+
+    def _enqueue(self, work: Callable[[Connection], T]) -> Future[T]:
         future: Future[T] = Future()
         self._queue.put((work, future))
-        return future.result(timeout=timeout)
+        return future
 
     def close(self) -> None:
         self._queue.put(_STOP)
@@ -96,9 +124,25 @@ class GroupCommitter:
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
-    def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One transaction in this process's turn, with the hooks around it."""
+        committed = False
         try:
             with self._turn(), self.engine.begin() as conn:
+                if self.hooks is not None:
+                    self.hooks.begin(conn)
+                yield conn
+                if self.hooks is not None:
+                    self.hooks.flush(conn)
+            committed = True
+        finally:
+            if self.hooks is not None:
+                self.hooks.end(committed)
+
+    def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
+        try:
+            with self._transaction() as conn:
                 results = [work(conn) for work, _ in batch]
         except Exception:  # noqa: BLE001 - every failure is retried alone below
             if len(batch) == 1:
@@ -113,7 +157,7 @@ class GroupCommitter:
     def _alone(self, item: tuple[Work, Future[Any]]) -> None:
         work, future = item
         try:
-            with self._turn(), self.engine.begin() as conn:
+            with self._transaction() as conn:
                 result = work(conn)
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request
             future.set_exception(exc)

@@ -14,69 +14,14 @@ from __future__ import annotations
 import collections
 import threading
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+from case_kit import DISPATCHER, INSIDE, PATROL, SH, Clock, service, submit
 from sqlalchemy import Engine, text
 
-from gridsvc.config import DEMO_DIR
 from gridsvc.core.errors import Conflict, StaleVersion
-from gridsvc.core.workflow import Role
-from gridsvc.services.cases import CaseService, Principal, Report
-from gridsvc.services.setup import load_demo, load_reference
-from gridsvc.store.engine import make_engine, upgrade
-
-SH = ZoneInfo("Asia/Shanghai")
-PATROL = Principal(1, "patrol-1", Role.PATROL)
-DISPATCHER = Principal(2, "dispatcher-1", Role.DISPATCHER)
-INSIDE = (121.442747, 31.339568)
-
-
-class Clock:
-    """A settable clock; times are given as Shanghai wall-clock strings."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2025, 6, 9, 9, 0, tzinfo=SH)
-
-    def set(self, wall: str) -> None:
-        self.now = datetime.fromisoformat(wall).replace(tzinfo=SH)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('cases-service')) / 'g.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    load_demo(engine, DEMO_DIR, history=False, say=lambda _: None)
-    return engine
-
-
-def service(engine: Engine, clock: Clock) -> CaseService:
-    """Built the way api/app.py builds it, with our clock."""
-    ref = load_reference(engine)
-    return CaseService(
-        engine,
-        ref.town.matcher(50.0, 2.5),
-        ref.matters,
-        ref.calendar,
-        {k.value: v for k, v in ref.versions.items()},
-        clock=clock,
-    )
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def svc(engine: Engine, clock: Clock) -> CaseService:
-    return service(engine, clock)
+from gridsvc.services.cases import CaseService, Report
 
 
 def report(category: str = "CG01", **fields: Any) -> Report:
@@ -97,7 +42,7 @@ def test_case_left_in_reported_turns_overdue_and_climbs_without_any_job(
 ) -> None:
     """Grid level (small loop): the street team works in shifts, so natural time runs."""
     clock.set("2025-06-09T09:00")  # a Monday
-    case = svc.submit(report("CG01"), PATROL).body
+    case = submit(svc, report("CG01"), PATROL).body
     assert case["level"] == "grid"
     assert case["supervision"]["colour"] == "yellow"
     assert case["supervision"]["deadline"] == deadline("2025-06-09T09:30")
@@ -131,7 +76,7 @@ def test_case_left_in_reported_turns_overdue_and_climbs_without_any_job(
 
 def test_town_level_case_counts_working_hours_only(svc: CaseService, clock: Clock) -> None:
     clock.set("2025-06-09T11:30")
-    case = svc.submit(report("CG12"), PATROL).body  # unlicensed business, dispatch 1 h
+    case = submit(svc, report("CG12"), PATROL).body  # unlicensed business, dispatch 1 h
     assert case["level"] == "town"
     assert case["supervision"]["deadline"] == deadline("2025-06-09T13:30")  # lunch skipped
     s = supervision_at(svc, clock, case["id"], "2025-06-09T12:50")
@@ -147,7 +92,7 @@ def test_an_urgent_matter_starts_red_with_a_quarter_of_the_time(
     svc: CaseService, clock: Clock
 ) -> None:
     clock.set("2025-06-09T10:00")
-    case = svc.submit(report("CG26"), PATROL).body  # missing manhole cover, severity 3
+    case = submit(svc, report("CG26"), PATROL).body  # missing manhole cover, severity 3
     assert case["supervision"]["colour"] == "red"
     assert case["supervision"]["deadline"] == deadline("2025-06-09T10:03:45")  # 0.25 h x 1/4
     s = supervision_at(svc, clock, case["id"], "2025-06-09T10:05")
@@ -156,7 +101,7 @@ def test_an_urgent_matter_starts_red_with_a_quarter_of_the_time(
 
 def test_severity_given_by_the_patrol_sets_the_colour(svc: CaseService, clock: Clock) -> None:
     clock.set("2025-06-09T14:00")
-    case = svc.submit(report("CG01", severity=2), PATROL).body
+    case = submit(svc, report("CG01", severity=2), PATROL).body
     assert case["supervision"]["colour"] == "orange"
     assert case["supervision"]["deadline"] == deadline("2025-06-09T14:15")  # 0.5 h x 1/2
 
@@ -177,7 +122,7 @@ def test_deadlines_count_working_hours_of_the_holiday_calendar(
     svc: CaseService, clock: Clock, reported: str, due: str, quiet: str, late: str
 ) -> None:
     clock.set(reported)
-    case = svc.submit(report("CG12"), PATROL).body  # town level: dispatch 1 working hour
+    case = submit(svc, report("CG12"), PATROL).body  # town level: dispatch 1 working hour
     assert case["supervision"]["deadline"] == deadline(due)
     s = supervision_at(svc, clock, case["id"], quiet)
     assert (s["colour"], s["overdue"]) == ("yellow", False)
@@ -213,7 +158,7 @@ def test_concurrent_dispatches_of_one_version_have_one_winner(
     svc: CaseService, clock: Clock, engine: Engine
 ) -> None:
     clock.set("2025-06-09T09:00")
-    case_id = svc.submit(report("CG02"), PATROL).body["id"]
+    case_id = submit(svc, report("CG02"), PATROL).body["id"]
 
     def dispatch() -> str:
         svc.act(case_id, "dispatch", DISPATCHER, 1, {})
@@ -235,11 +180,11 @@ def test_simultaneous_retries_with_one_key_create_one_case_and_no_error(
     for round_ in range(6):
         key, ids = f"race-{round_}", set[int]()
 
-        def submit(key: str = key, ids: set[int] = ids) -> str:
-            answer = svc.submit(report("CG04", description=key), PATROL, key)
+        def retry(key: str = key, ids: set[int] = ids) -> str:
+            answer = submit(svc, report("CG04", description=key), PATROL, key)
             ids.add(answer.body["id"])
             return str(answer.status_code)
 
-        outcomes = _race(12, submit)
+        outcomes = _race(12, retry)
         assert set(outcomes) <= {"201", Conflict.__name__}, outcomes
         assert outcomes["201"] >= 1 and len(ids) == 1

@@ -84,7 +84,7 @@ def service_definition(code: str, fmt: Fmt, service: Cases) -> Response:
 
 
 @router.post("/requests.{fmt}", status_code=201)
-def post_request(
+async def post_request(
     fmt: Fmt,
     request: Request,
     service: Cases,
@@ -115,7 +115,7 @@ def post_request(
         source="open311",
         media_url=media_url,
     )
-    answer = service.submit(report, who, idempotency_key)
+    answer = await service.submit(report, who, idempotency_key)
     body = [
         {
             "service_request_id": answer.body["number"],
