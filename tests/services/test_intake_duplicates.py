@@ -14,11 +14,14 @@ import random
 from typing import Any
 
 import pytest
+import shapely
 from case_kit import DISPATCHER, PATROL, Clock, run, service, submit
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from gridsvc.core.duplicates import metres
-from gridsvc.services.cases import Answer, CaseService, Report
+from gridsvc.services.cases import Answer, CaseService, Report, point_wkb
 
 SPOT = (121.4405, 31.3380)  # inside the demo town, in CGCS2000
 
@@ -102,3 +105,10 @@ def test_a_report_rolled_back_is_never_listed(svc: CaseService) -> None:
     assert after["possible_duplicates"] == []
     third = submit(svc, at("CG13", 0.0, -0.002), PATROL).body
     assert ids(third) == [after["id"]]  # once, and no phantom beside it
+
+
+@given(st.floats(-180, 180), st.floats(-90, 90))
+def test_the_stored_point_is_the_wkb_shapely_writes(lon: float, lat: float) -> None:
+    wkb = point_wkb(lon, lat)
+    assert wkb == shapely.to_wkb(shapely.Point(lon, lat))
+    assert shapely.from_wkb(wkb).equals(shapely.Point(lon, lat))
