@@ -40,7 +40,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # SQLite copies the log into the database (a checkpoint, with an fsync of the file)
+    # inside the commit that finds the log past this many pages, and every report of that
+    # batch waits for it: 130-490 ms measured at 500 reports/s. Pages rewritten between
+    # checkpoints are copied once, so 10,000 pages (a 40 MB log) stall about as long as
+    # 1,000 but ten times less often (max latency 52-129 ms against 58-495 ms).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.close()
+
+
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def alembic_config(url: str) -> Config:
