@@ -209,6 +209,22 @@ def test_openapi_lists_the_match_route(client: TestClient) -> None:
     assert {p["name"] for p in operation["parameters"]} >= {"lon", "lat", "crs"}
 
 
+def test_openapi_documents_the_report_body_and_headers(client: TestClient) -> None:
+    """The intake route reads its body itself; its schema is declared by hand, and must
+    still tell a client what to send."""
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/reports"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"lon", "lat", "category"}
+    assert {"crs", "description", "severity", "reporter", "client_time"} <= set(
+        schema["properties"]
+    )
+    assert {p["name"].lower() for p in operation["parameters"]} == {
+        "authorization",
+        "idempotency-key",
+    }
+    assert "201" in operation["responses"]
+
+
 @pytest.mark.parametrize(
     "error",
     [RuntimeError("db password hunter2 at /srv/secret"), StorageUnavailable("db hunter2 down")],

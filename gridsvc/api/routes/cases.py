@@ -86,14 +86,20 @@ _REPORT_OPENAPI = {
     },
     "parameters": [
         {
+            "name": "authorization",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Bearer <API key> (a patrol's or a dispatcher's)",
+        },
+        {
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
             "schema": {"type": "string", "maxLength": 200},
             "description": "the same key and body on a retry answer the original case",
-        }
+        },
     ],
-    "security": [{"bearer": []}],
 }
 
 
