@@ -179,7 +179,7 @@ cases = Table(
     Column("duplicate_of", Integer, ForeignKey("cases.id")),
     Column("reopen_count", Integer, nullable=False, default=0),
     Column("layer_versions", JSON, nullable=False, default=dict),  # kind → version id matched under
-    Column("cell", BigInteger),  # duplicate search: a ~100 m lon/lat cell, see core.duplicates.cell_of
+    Column("cell", BigInteger),  # duplicate search: ~100 m cell, core.duplicates.cell_of
     Index("ix_cases_status", "status"),
     Index("ix_cases_category_cell_created", "category", "cell", "created_at"),
     Index("ix_cases_grid", "grid_code"),
