@@ -89,14 +89,6 @@ class Report:
 
 
 @dataclass(frozen=True)
-class _Intake:
-    """A report that passed every check: its write, and what to answer if its key clashed."""
-
-    write: Callable[[Connection], Answer]
-    clashed: Callable[[IntegrityError], Answer]
-
-
-@dataclass(frozen=True)
 class Answer:
     """What the intake answers: a status code and the case view (replayed on retries)."""
 
@@ -189,49 +181,41 @@ class CaseService:
         writer's next group commit. ``async`` because intake is the busiest
         route: a request waits for its commit without holding a thread.
         """
-        with self._key_in_flight(who, idempotency_key):
-            intake = self._intake(report, who, idempotency_key)
-            if isinstance(intake, Answer):
-                return intake
-            try:
-                return await self.writer.run_async(intake.write)
-            except IntegrityError as exc:
-                return intake.clashed(exc)
-
-    def _intake(self, report: Report, who: Principal, key: str | None) -> Answer | _Intake:
-        """Everything intake decides before writing: a replayed answer, or the write to do."""
         matter = self.matters.get(report.category)
         match = self.matcher.match_point(report.lon, report.lat, parse_crs(report.crs))
         grid_code, team = self._responsible_grid(match, matter)
         now = self.clock()
-        fingerprint = report.fingerprint() if key else ""
-        if key:
-            replay = self._replay(who, key, fingerprint, now)
-            if replay is not None:
+        fingerprint = report.fingerprint() if idempotency_key else ""
+        with self._key_in_flight(who, idempotency_key):
+            if idempotency_key:
+                replay = self._replay(who, idempotency_key, fingerprint, now)
+                if replay is not None:
+                    return replay
+            values = self._case_values(report, matter, match, grid_code, team, who, now)
+            event = self._report_event(report, match, who, now)
+
+            def write(conn: Connection) -> Answer:
+                duplicates = self.new_cases.duplicates(conn, values)
+                year = now.astimezone(LOCAL_TZ).year
+                case_id, number = self.new_cases.add(values, event, year)  # inserted at the flush
+                case = {**values, "id": case_id, "number": number}
+                answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
+                if idempotency_key:
+                    store.record_idempotency_key(
+                        conn, _principal(who), idempotency_key, fingerprint, now, 201, answer.body
+                    )
+                return answer
+
+            try:
+                return await self.writer.run_async(write)
+            except IntegrityError:
+                if not idempotency_key:
+                    raise
+                # another process committed the same key first: answer as a retry would be
+                replay = self._replay(who, idempotency_key, fingerprint, now)
+                if replay is None:
+                    raise
                 return replay
-        values = self._case_values(report, matter, match, grid_code, team, who, now)
-        event = self._report_event(report, match, who, now)
-
-        def write(conn: Connection) -> Answer:
-            duplicates = self.new_cases.duplicates(conn, values)
-            year = now.astimezone(LOCAL_TZ).year
-            case_id, number = self.new_cases.add(values, event, year)  # inserted at the flush
-            case = {**values, "id": case_id, "number": number}
-            answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
-            if key:
-                store.record_idempotency_key(
-                    conn, _principal(who), key, fingerprint, now, 201, answer.body
-                )
-            return answer
-
-        def clashed(exc: IntegrityError) -> Answer:
-            """Another process committed the same key first: answer as a retry would be."""
-            replay = self._replay(who, key, fingerprint, now) if key else None
-            if replay is None:
-                raise exc
-            return replay
-
-        return _Intake(write, clashed)
 
     @contextmanager
     def _key_in_flight(self, who: Principal, key: str | None) -> Iterator[None]:
