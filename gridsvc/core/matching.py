@@ -23,6 +23,7 @@ Rules, documented once here and applied everywhere:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -394,19 +395,22 @@ class Matcher:
             mx, my = self._to_work.transform(x, y)
             found["street"], distance = self._streets.nearest_one(mx, my)
             street_m = None if math.isnan(distance) else round(distance, 2)
-        row: dict[str, Any] = {c: None for c in COLUMNS}
-        for name, values in self._attrs.items():
-            j = found[name.split("_")[0]]
-            row[name] = values[j] if j >= 0 else None
+        row = self._named(lambda name: found[name.split("_")[0]])
         row["street_distance_m"], row["status"] = street_m, MATCHED
         return Match(lon=x, lat=y, **row)
 
-    def _row(self, table: MatchTable, i: int) -> dict[str, Any]:
-        """Row ``i`` of :meth:`frame` as plain Python values, without building a DataFrame."""
+    def _named(self, index_of: Callable[[str], int]) -> dict[str, Any]:
+        """A result row with the codes and names filled in; ``index_of(attribute)`` is the
+        index of the feature it comes from, -1 for none."""
         row: dict[str, Any] = {c: None for c in COLUMNS}
         for name, values in self._attrs.items():
-            j = int(self._index_for(name, table)[i])
+            j = index_of(name)
             row[name] = values[j] if j >= 0 else None
+        return row
+
+    def _row(self, table: MatchTable, i: int) -> dict[str, Any]:
+        """Row ``i`` of :meth:`frame` as plain Python values, without building a DataFrame."""
+        row = self._named(lambda name: int(self._index_for(name, table)[i]))
         for name in ("street_distance_m", "boundary_distance_m"):
             value = float(getattr(table, name)[i])
             row[name] = None if np.isnan(value) else round(value, 2)
