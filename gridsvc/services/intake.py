@@ -38,8 +38,6 @@ class NewCases:
     """Ids, duplicates and batched inserts of the cases intake opens."""
 
     def __init__(self, radius_m: float, window: timedelta, clock: Callable[[], datetime]) -> None:
-        self.radius_m = radius_m
-        self.window = window
         self.clock = clock
         self._recent = RecentCases(radius_m, window)
         self._top: int | None = None  # the highest case id committed, as of this turn
@@ -52,7 +50,7 @@ class NewCases:
 
     def begin(self, conn: Connection) -> None:
         """Add the cases committed since the last turn (by any process) to the index."""
-        since = self.clock() - self.window
+        since = self.clock() - self._recent.window
         added, self._top = store.reported_after(conn, self._top, since)
         for case in added:
             self._recent.add(case)
@@ -60,8 +58,7 @@ class NewCases:
 
     def flush(self, conn: Connection) -> None:
         store.insert_cases(conn, self._cases)
-        store.insert_events(conn, self._events)
-        self._cases, self._events = [], []
+        store.insert_events(conn, self._events)  # both lists are emptied by end()
 
     def end(self, committed: bool) -> None:
         if committed and self._pending:
@@ -80,7 +77,7 @@ class NewCases:
         each other. Closed cases are weeded out by one status query, made only
         when something is near.
         """
-        lon, lat, r = case["lon"], case["lat"], self.radius_m
+        lon, lat, r = case["lon"], case["lat"], self._recent.radius_m
         near = [
             c
             for c in self._recent.candidates(case["category"], lon, lat, case["created_at"])
