@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.crs import parse_crs
 from gridsvc.core.duplicates import nearest
@@ -46,7 +45,14 @@ from gridsvc.core.workflow import (
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
-from gridsvc.services.intake import NewCases
+from gridsvc.services.intake import (
+    Intake,
+    IntakeWriter,
+    KeyRecord,
+    LocalIntake,
+    NewCases,
+    WriteConflict,
+)
 from gridsvc.store import cases as store
 from gridsvc.store.writer import GroupCommitter
 
@@ -152,7 +158,9 @@ class CaseService:
         duplicate_radius_m: float = 50.0,
         duplicate_window: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        intake: IntakeWriter | None = None,
     ) -> None:
+        """``intake``: a writer process's client; by default this process writes reports."""
         self.engine = engine
         self.matcher = matcher
         self.matters = matters
@@ -163,8 +171,13 @@ class CaseService:
         self.duplicate_radius_m = duplicate_radius_m
         self.duplicate_window = duplicate_window
         self.clock = clock
-        self.new_cases = NewCases(duplicate_radius_m, duplicate_window, self._now)
-        self.writer = GroupCommitter(engine, hooks=self.new_cases)
+        if intake is None:
+            new_cases = NewCases(duplicate_radius_m, duplicate_window, self._now)
+            self.writer = GroupCommitter(engine, hooks=new_cases)
+            intake = LocalIntake(self.writer, new_cases)
+        else:  # the closed loop's actions still commit here, taking turns with the writer
+            self.writer = GroupCommitter(engine)
+        self.intake = intake
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
 
@@ -193,22 +206,21 @@ class CaseService:
                     return replay
             values = self._case_values(report, matter, match, grid_code, team, who, now)
             event = self._report_event(report, match, who, now)
-
-            def write(conn: Connection) -> Answer:
-                duplicates = self.new_cases.duplicates(conn, values)
-                year = now.astimezone(LOCAL_TZ).year
-                case_id, number = self.new_cases.add(values, event, year)  # inserted at the flush
-                case = {**values, "id": case_id, "number": number}
-                answer = Answer(201, self._fresh_view(case, [{**event, "seq": 1}], now, duplicates))
-                if idempotency_key:
-                    store.record_idempotency_key(
-                        conn, _principal(who), idempotency_key, fingerprint, now, 201, answer.body
-                    )
-                return answer
-
+            # the answer is rendered here, outside the writer's turn; the turn fills in
+            # the id, the number and the possible duplicates
+            unnumbered = {**values, "id": None, "number": None}
+            intake = Intake(
+                values,
+                event,
+                now.astimezone(LOCAL_TZ).year,
+                self._fresh_view(unnumbered, [{**event, "seq": 1}], now, []),
+                KeyRecord(_principal(who), idempotency_key, fingerprint, now)
+                if idempotency_key
+                else None,
+            )
             try:
-                return await self.writer.run_async(write)
-            except IntegrityError:
+                return Answer(201, await self.intake.write(intake))
+            except WriteConflict:
                 if not idempotency_key:
                     raise
                 # another process committed the same key first: answer as a retry would be

@@ -20,18 +20,52 @@ the ids that turn gives. Everything here runs on the writer's thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.duplicates import RecentCases, Reported, metres, nearest
 from gridsvc.store import cases as store
+from gridsvc.store.writer import GroupCommitter
 
 
 def case_number(year: int, case_id: int) -> str:
     """The human-readable number a patrol reads out: year and id, ``2026-0001234``."""
     return f"{year}-{case_id:07d}"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An Idempotency-Key to store with the answer, in the case's own transaction."""
+
+    principal: str
+    key: str
+    fingerprint: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One report, matched, routed and rendered, waiting for the writer's turn.
+
+    Everything is decided before the turn except what only the turn can know:
+    the id (and so the number) and the possible duplicates, which ``answer``
+    (the case view) gets filled in with. Plain data, so the work can be handed
+    to a writer in another process as well as to this process's thread.
+    """
+
+    case: dict[str, Any]  # the row, without id and number
+    event: dict[str, Any]  # its first event, without case_id and seq
+    year: int  # of the number (local time)
+    answer: dict[str, Any]  # the case view; id, number and possible_duplicates filled in
+    key: KeyRecord | None = None
+
+
+class WriteConflict(Exception):
+    """A unique key clashed in the writer: another request stored the same key first."""
 
 
 class NewCases:
@@ -90,6 +124,17 @@ class NewCases:
         open_ids = (store.still_open(conn, committed) if committed else set()) | self._pending
         return nearest(lon, lat, [c for c in near if c.id in open_ids], r)
 
+    def write(self, conn: Connection, intake: Intake) -> dict[str, Any]:
+        """Open one case in the writer's transaction; the answer, with its id and duplicates."""
+        duplicates = self.duplicates(conn, intake.case)
+        case_id, number = self.add(intake.case, intake.event, intake.year)  # inserted at flush
+        answer = {**intake.answer, "id": case_id, "number": number}
+        answer["possible_duplicates"] = duplicates
+        if intake.key is not None:
+            k = intake.key
+            store.record_idempotency_key(conn, k.principal, k.key, k.fingerprint, k.at, 201, answer)
+        return answer
+
     def add(self, case: dict[str, Any], event: dict[str, Any], year: int) -> tuple[int, str]:
         """Give a case its id and number and queue it (and its first event) for the flush."""
         case_id, self._next_id = self._next_id, self._next_id + 1
@@ -103,3 +148,26 @@ class NewCases:
         )
         self._pending.add(case_id)
         return case_id, number
+
+
+class IntakeWriter(Protocol):
+    """Where a worker hands its reports to be written: this process or the intake writer's."""
+
+    async def write(self, intake: Intake) -> dict[str, Any]:
+        """The answer once the case is committed; :class:`WriteConflict` on a key clash."""
+        ...
+
+
+class LocalIntake:
+    """Reports written by this process's own group-commit writer thread."""
+
+    def __init__(self, writer: GroupCommitter, new_cases: NewCases) -> None:
+        """``writer`` must have ``new_cases`` as its hooks."""
+        self.writer = writer
+        self.new_cases = new_cases
+
+    async def write(self, intake: Intake) -> dict[str, Any]:
+        try:
+            return await self.writer.run_async(lambda conn: self.new_cases.write(conn, intake))
+        except IntegrityError as exc:
+            raise WriteConflict(str(exc.orig)) from exc

@@ -96,7 +96,7 @@ def test_a_report_rolled_back_is_never_listed(svc: CaseService, clock: Clock) ->
     case = {"category": "CG13", "lon": spot.lon, "lat": spot.lat, "created_at": clock()}
 
     def write_then_fail(conn: Any) -> None:
-        svc.new_cases.add(case, {}, 2025)  # queued and indexed, as intake's write does
+        svc.intake.new_cases.add(case, {}, 2025)  # queued and indexed, as intake's write does
         raise RuntimeError("the disk is full")
 
     with pytest.raises(RuntimeError):
