@@ -49,7 +49,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-WAL_CHECKPOINT_PAGES = int(__import__("os").environ.get("XCKPT", "10000"))
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 def alembic_config(url: str) -> Config:
