@@ -93,23 +93,16 @@ def prepare(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def start(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    cmd = [
-        str(BIN / "python"),
-        "-m",
-        "uvicorn",
-        "--factory",
-        "gridsvc.api.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+def start(env: dict[str, str], port: int, workers: int, writer: str) -> subprocess.Popen[bytes]:
+    """``gridsvc serve`` (its intake writer process), or with ``writer="thread"`` uvicorn
+    alone, each server process writing its own reports (the set-up before the writer
+    process, kept for comparison)."""
+    if writer == "process":
+        cmd = [str(BIN / "gridsvc"), "serve", "--no-access-log"]
+    else:
+        cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "gridsvc.api.app:create_app"]
+        cmd += ["--log-level", "warning", "--no-access-log"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(
         cmd, env=env, start_new_session=True
     )  # its own group: kill takes the workers
@@ -268,6 +261,13 @@ def main() -> None:
         default=1,
         help="uvicorn worker processes (>1 is killed as a process group)",
     )
+    parser.add_argument(
+        "--writer",
+        choices=["process", "thread"],
+        default="process",
+        help="who writes reports: the intake writer process (gridsvc serve) or a thread in "
+        "each server process (uvicorn alone)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
@@ -301,12 +301,13 @@ def main() -> None:
             lon, lat = points[i % len(points)]
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
-        proc = start(env, port, args.workers)
+        proc = start(env, port, args.workers, args.writer)
         if args.workers > 1:
             time.sleep(10)  # the first worker answers; the others are still loading the town
         try:
             print(
-                f"[api] {args.workers} worker(s), SQLite WAL + synchronous=FULL, "
+                f"[api] {args.workers} worker(s), reports written by a {args.writer}, "
+                "SQLite WAL + synchronous=FULL, "
                 f"{args.seconds:.0f} s per load"
             )
             # warm up (first statements compiled, caches filled), as a running service is

@@ -8,6 +8,7 @@ them all.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -269,36 +270,68 @@ def serve(
             min=1,
             max=64,
             help="server processes: 2 on a 2-core machine take the most reports and matches "
-            "per second (the processes' writers take turns on the SQLite file)",
+            "per second (one intake writer process writes the reports of all of them)",
         ),
     ] = 1,
+    access_log: Annotated[bool, Opt(help="log every request (uvicorn's access log)")] = True,
 ) -> None:
-    """Run the HTTP service (OpenAPI at /docs)."""
+    """Run the HTTP service (OpenAPI at /docs) and its intake writer process."""
     import os
 
     import uvicorn
 
     from gridsvc.api.app import create_app
+    from gridsvc.services.intake_process import writer_process
 
     settings = Settings()
     settings = settings.model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v}
     )
-    if workers > 1:  # each process builds its own app from the environment
-        os.environ.update(GRIDSVC_HOST=settings.host, GRIDSVC_PORT=str(settings.port))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    upgrade(settings.database_url)  # before the writer and the workers open the database
+    with writer_process() as intake_socket:
+        settings = settings.model_copy(update={"intake_socket": intake_socket})
+        server = {"log_level": "info", "access_log": access_log}
+        if workers > 1:  # each process builds its own app from the environment
+            os.environ.update(
+                GRIDSVC_HOST=settings.host,
+                GRIDSVC_PORT=str(settings.port),
+                GRIDSVC_INTAKE_SOCKET=str(intake_socket),
+            )
+            _serve_banner(settings)
+            uvicorn.run(
+                "gridsvc.api.app:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                **server,
+            )
+            return
+        application = create_app(settings)
         _serve_banner(settings)
-        uvicorn.run(
-            "gridsvc.api.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level="info",
-        )
-        return
-    application = create_app(settings)
-    _serve_banner(settings)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(application, host=settings.host, port=settings.port, **server)
+
+
+@app.command("intake-writer", hidden=True)
+def intake_writer(
+    socket: Annotated[Path, Opt(help="the Unix socket to answer on")],
+    parent_pid: Annotated[int | None, Opt(help="exit when this process is gone")] = None,
+) -> None:
+    """The process that writes every server process's reports (started by `serve`)."""
+    from datetime import timedelta
+
+    from gridsvc.services.intake_process import run_server
+
+    settings = Settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    run_server(
+        make_engine(settings.database_url, checkpoint_pages=0),  # it checkpoints on its own
+        socket,
+        settings.duplicate_radius_m,
+        timedelta(hours=settings.duplicate_window_h),
+        parent_pid,
+    )
 
 
 def _serve_banner(settings: Settings) -> None:

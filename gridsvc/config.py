@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     duplicate_window_h: float = Field(
         default=72.0, gt=0, description="possible duplicates: hours back"
     )
+    intake_socket: Path | None = Field(
+        default=None,
+        description="the intake writer's Unix socket, set by `gridsvc serve` for its workers; "
+        "unset, a process writes its reports itself",
+    )
     max_body_bytes: int = Field(default=64 * 1024, gt=0, description="largest JSON body accepted")
     max_attachment_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="largest photo accepted"

@@ -33,6 +33,7 @@ from gridsvc.maps.assets import STATIC_DIR
 from gridsvc.maps.basemaps import TileOptions
 from gridsvc.services.cases import CaseService
 from gridsvc.services.evaluation import EvaluationService
+from gridsvc.services.intake_process import RemoteIntake
 from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
 from gridsvc.services.maps import MapService
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         departments=ref.departments,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
+        intake=RemoteIntake(settings.intake_socket) if settings.intake_socket else None,
     )
     app.state.planning = Planning(engine, settings.sliver_m2)
     app.state.evaluation = EvaluationService(

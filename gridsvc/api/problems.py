@@ -89,9 +89,12 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if status >= 500:
         log.error("%s failed", request.url.path, exc_info=exc)
-        return problem(
-            status, exc.code, exc.title, "the server could not complete the request", request
-        )
+        # the message may name the database; a 503 says when to try again instead
+        retry = {"Retry-After": "1"} if status == 503 else None
+        detail = "the server could not complete the request"
+        if status == 503:
+            detail += "; retry shortly (with the same Idempotency-Key, if one was sent)"
+        return problem(status, exc.code, exc.title, detail, request, headers=retry)
     extra: dict[str, Any] = dict(exc.extra)
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     if isinstance(exc, errors.Unauthenticated):

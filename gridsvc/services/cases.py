@@ -52,6 +52,7 @@ from gridsvc.services.intake import (
     LocalIntake,
     NewCases,
     WriteConflict,
+    numbered,
 )
 from gridsvc.store import cases as store
 from gridsvc.store.writer import GroupCommitter
@@ -209,17 +210,15 @@ class CaseService:
             # the answer is rendered here, outside the writer's turn; the turn fills in
             # the id, the number and the possible duplicates
             unnumbered = {**values, "id": None, "number": None}
-            intake = Intake(
-                values,
-                event,
-                now.astimezone(LOCAL_TZ).year,
-                self._fresh_view(unnumbered, [{**event, "seq": 1}], now, []),
-                KeyRecord(_principal(who), idempotency_key, fingerprint, now)
-                if idempotency_key
-                else None,
-            )
+            view = self._fresh_view(unnumbered, [{**event, "seq": 1}], now, [])
+            year = now.astimezone(LOCAL_TZ).year
+            if idempotency_key:
+                key = KeyRecord(_principal(who), idempotency_key, fingerprint, now)
+                intake = Intake(values, event, year, key, view)
+            else:
+                intake = Intake(values, event, year)
             try:
-                return Answer(201, await self.intake.write(intake))
+                return Answer(201, numbered(view, await self.intake.write(intake)))
             except WriteConflict:
                 if not idempotency_key:
                     raise

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -52,16 +52,32 @@ class Intake:
     """One report, matched, routed and rendered, waiting for the writer's turn.
 
     Everything is decided before the turn except what only the turn can know:
-    the id (and so the number) and the possible duplicates, which ``answer``
-    (the case view) gets filled in with. Plain data, so the work can be handed
-    to a writer in another process as well as to this process's thread.
+    the id (and so the number) and the possible duplicates. Plain data, so the
+    work can be handed to a writer in another process as well as to this
+    process's thread. ``answer`` (the case view, to be :func:`numbered`) goes
+    along only with a key, whose record stores it.
     """
 
     case: dict[str, Any]  # the row, without id and number
     event: dict[str, Any]  # its first event, without case_id and seq
     year: int  # of the number (local time)
-    answer: dict[str, Any]  # the case view; id, number and possible_duplicates filled in
     key: KeyRecord | None = None
+    answer: dict[str, Any] | None = None  # with a key: the view the key's record stores
+
+
+class Written(NamedTuple):
+    """What the writer's turn decided for one report."""
+
+    id: int
+    number: str
+    duplicates: list[dict[str, Any]]
+
+
+def numbered(view: dict[str, Any], written: Written) -> dict[str, Any]:
+    """The case view rendered before the turn, with what the turn decided."""
+    answer = {**view, "id": written.id, "number": written.number}
+    answer["possible_duplicates"] = written.duplicates
+    return answer
 
 
 class WriteConflict(Exception):
@@ -124,16 +140,15 @@ class NewCases:
         open_ids = (store.still_open(conn, committed) if committed else set()) | self._pending
         return nearest(lon, lat, [c for c in near if c.id in open_ids], r)
 
-    def write(self, conn: Connection, intake: Intake) -> dict[str, Any]:
-        """Open one case in the writer's transaction; the answer, with its id and duplicates."""
+    def write(self, conn: Connection, intake: Intake) -> Written:
+        """Open one case in the writer's transaction: its id, number and duplicates."""
         duplicates = self.duplicates(conn, intake.case)
         case_id, number = self.add(intake.case, intake.event, intake.year)  # inserted at flush
-        answer = {**intake.answer, "id": case_id, "number": number}
-        answer["possible_duplicates"] = duplicates
+        written = Written(case_id, number, duplicates)
         if intake.key is not None:
-            k = intake.key
+            k, answer = intake.key, numbered(intake.answer or {}, written)
             store.record_idempotency_key(conn, k.principal, k.key, k.fingerprint, k.at, 201, answer)
-        return answer
+        return written
 
     def add(self, case: dict[str, Any], event: dict[str, Any], year: int) -> tuple[int, str]:
         """Give a case its id and number and queue it (and its first event) for the flush."""
@@ -153,8 +168,8 @@ class NewCases:
 class IntakeWriter(Protocol):
     """Where a worker hands its reports to be written: this process or the intake writer's."""
 
-    async def write(self, intake: Intake) -> dict[str, Any]:
-        """The answer once the case is committed; :class:`WriteConflict` on a key clash."""
+    async def write(self, intake: Intake) -> Written:
+        """Once the case is committed; :class:`WriteConflict` on a key clash."""
         ...
 
 
@@ -166,7 +181,7 @@ class LocalIntake:
         self.writer = writer
         self.new_cases = new_cases
 
-    async def write(self, intake: Intake) -> dict[str, Any]:
+    async def write(self, intake: Intake) -> Written:
         try:
             return await self.writer.run_async(lambda conn: self.new_cases.write(conn, intake))
         except IntegrityError as exc:

@@ -17,8 +17,13 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets its durability and concurrency pragmas."""
+def make_engine(url: str, checkpoint_pages: int | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets its durability and concurrency pragmas.
+
+    ``checkpoint_pages``: SQLite's ``wal_autocheckpoint`` (default
+    :data:`WAL_CHECKPOINT_PAGES`); 0 for a process that checkpoints on its own
+    (see ``store/checkpoints.py``).
+    """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # one connection per server thread stays open: opening one costs more than a query
@@ -28,14 +33,15 @@ def make_engine(url: str) -> Engine:
             pool_size=64,
             max_overflow=64,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        pages = WAL_CHECKPOINT_PAGES if checkpoint_pages is None else checkpoint_pages
+        event.listen(engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, pages))
         with engine.connect() as conn:  # WAL is a property of the file: set it once
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, checkpoint_pages: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -45,7 +51,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # batch waits for it: 130-490 ms measured at 500 reports/s. Pages rewritten between
     # checkpoints are copied once, so 10,000 pages (a 40 MB log) stall about as long as
     # 1,000 but ten times less often (max latency 52-129 ms against 58-495 ms).
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
     cursor.close()
 
 

@@ -58,57 +58,44 @@ class TransactionHooks(Protocol):
     def end(self, committed: bool) -> None: ...
 
 
-class GroupCommitter:
-    """Runs writes from many threads in shared transactions on one thread."""
+Outcome = tuple[bool, Any]  # (True, what the work returned) or (False, the exception it raised)
 
-    def __init__(
-        self, engine: Engine, max_batch: int = 128, hooks: TransactionHooks | None = None
-    ) -> None:
+
+class BatchWriter:
+    """Runs a batch of writes in one transaction, in this process's turn on the file.
+
+    If the batch fails, it is rolled back as a whole and each piece of work is
+    retried in a transaction of its own, so one bad request never costs the
+    others their write, and never leaves half of itself.
+    """
+
+    def __init__(self, engine: Engine, hooks: TransactionHooks | None = None) -> None:
         """``hooks`` take part in every transaction (see :class:`TransactionHooks`)."""
         self.engine = engine
-        self.max_batch = max_batch
         self.hooks = hooks
         self._lock_path = _lock_path(engine)
-        self._lock_file: BinaryIO | None = None  # opened once, by the writer thread
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="gridsvc-writer", daemon=True)
-        self._thread.start()
+        self._lock_file: BinaryIO | None = None  # opened once, on first use
 
-    def run(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
-        """Run ``work`` in a write transaction; return its result once committed."""
-        return self._enqueue(work).result(timeout=timeout)
-
-    async def run_async(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
-        """``run`` for the event loop: the request waits without holding a thread."""
-        return await asyncio.wait_for(asyncio.wrap_future(self._enqueue(work)), timeout)
-
-    def _enqueue(self, work: Callable[[Connection], T]) -> Future[T]:
-        future: Future[T] = Future()
-        self._queue.put((work, future))
-        return future
+    def commit(self, works: list[Work]) -> list[Outcome]:
+        """Every work's outcome, once its transaction committed (or failed)."""
+        try:
+            with self._transaction() as conn:
+                return [(True, work(conn)) for work in works]
+        except Exception as exc:  # noqa: BLE001 - every failure is retried alone below
+            if len(works) == 1:
+                return [(False, exc)]
+        return [self._alone(work) for work in works]
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout=10)
         if self._lock_file is not None:
             self._lock_file.close()
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                batch.append(item)
-            self._commit(batch)
+    def _alone(self, work: Work) -> Outcome:
+        try:
+            with self._transaction() as conn:
+                return (True, work(conn))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits for it
+            return (False, exc)
 
     @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:
@@ -140,29 +127,60 @@ class GroupCommitter:
             if self.hooks is not None:
                 self.hooks.end(committed)
 
-    def _commit(self, batch: list[tuple[Work, Future[Any]]]) -> None:
-        try:
-            with self._transaction() as conn:
-                results = [work(conn) for work, _ in batch]
-        except Exception:  # noqa: BLE001 - every failure is retried alone below
-            if len(batch) == 1:
-                self._alone(batch[0])
-                return
-            for item in batch:
-                self._alone(item)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
 
-    def _alone(self, item: tuple[Work, Future[Any]]) -> None:
-        work, future = item
-        try:
-            with self._transaction() as conn:
-                result = work(conn)
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-            future.set_exception(exc)
-            return
-        future.set_result(result)
+class GroupCommitter:
+    """Runs writes from many threads in shared transactions on one thread."""
+
+    def __init__(
+        self, engine: Engine, max_batch: int = 128, hooks: TransactionHooks | None = None
+    ) -> None:
+        """``hooks`` take part in every transaction (see :class:`TransactionHooks`)."""
+        self.engine = engine
+        self.max_batch = max_batch
+        self.batches = BatchWriter(engine, hooks)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="gridsvc-writer", daemon=True)
+        self._thread.start()
+
+    def run(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
+        """Run ``work`` in a write transaction; return its result once committed."""
+        return self._enqueue(work).result(timeout=timeout)
+
+    async def run_async(self, work: Callable[[Connection], T], timeout: float = 30.0) -> T:
+        """``run`` for the event loop: the request waits without holding a thread."""
+        return await asyncio.wait_for(asyncio.wrap_future(self._enqueue(work)), timeout)
+
+    def _enqueue(self, work: Callable[[Connection], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put((work, future))
+        return future
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=10)
+        self.batches.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._queue.put(_STOP)
+                    break
+                batch.append(item)
+            outcomes = self.batches.commit([work for work, _ in batch])
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
 
 def _lock_path(engine: Engine) -> Path | None:

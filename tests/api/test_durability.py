@@ -1,7 +1,8 @@
 """A report that got its 201 survives the process being killed (kill -9, no shutdown).
 
-The real service runs as a subprocess (uvicorn, the app factory) on a fresh
-SQLite file. Patrols submit reports from a few concurrent clients; once 30
+The real service runs as a subprocess on a fresh SQLite file: uvicorn with
+the app factory (one process writing its own reports), and ``gridsvc serve``
+with two server processes and the intake writer process. Patrols submit reports from a few concurrent clients; once 30
 are acknowledged the process is killed with SIGKILL while others are still in
 flight. After a restart every acknowledged case must be there with the same
 fields and history, and an acknowledged Idempotency-Key must still replay.
@@ -9,6 +10,7 @@ fields and history, and an acknowledged Idempotency-Key must still replay.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,24 +45,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Service:
-    """``uvicorn --factory gridsvc.api.app:create_app`` on a port, logging to a file."""
+#: how the service is run: one uvicorn process writing its own reports, or ``gridsvc
+#: serve`` with two server processes and the intake writer process writing for both
+COMMANDS = {
+    "uvicorn": [sys.executable, "-m", "uvicorn", "--factory", "gridsvc.api.app:create_app",
+                "--log-level", "warning"],
+    "serve --workers 2": [sys.executable, "-m", "gridsvc", "serve", "--workers", "2",
+                          "--no-access-log"],
+}  # fmt: skip
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+
+class Service:
+    """The service on a port, in a process group of its own, logging to a file."""
+
+    def __init__(self, env: dict[str, str], log: Path, how: str = "uvicorn") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable, "-m", "uvicorn", "--factory", "gridsvc.api.app:create_app",
-                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                ],
+                [*COMMANDS[how], "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                start_new_session=True,  # kill takes the workers and the writer with it
+            )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -77,8 +87,8 @@ class Service:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no flush, no goodbye."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def tail(self) -> str:
@@ -103,9 +113,7 @@ def services(tmp_path: Path) -> Iterator[tuple[list[Service], dict[str, str], st
         yield started, env, key
     finally:
         for service in started:
-            if service.proc.poll() is None:
-                service.proc.kill()
-                service.proc.wait(timeout=10)
+            service.kill()
 
 
 def report_body(i: int) -> dict[str, Any]:
@@ -130,12 +138,13 @@ def stable(view: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if k not in COMPUTED_ON_READ}
 
 
+@pytest.mark.parametrize("how", list(COMMANDS))
 def test_every_acknowledged_report_survives_kill_9(
-    services: tuple[list[Service], dict[str, str], str], tmp_path: Path
+    services: tuple[list[Service], dict[str, str], str], tmp_path: Path, how: str
 ) -> None:
     started, env, key = services
     log = tmp_path / "service.log"
-    first = Service(env, log)
+    first = Service(env, log, how)
     started.append(first)
     first.wait_ready()
 
@@ -169,7 +178,7 @@ def test_every_acknowledged_report_survives_kill_9(
         first.kill()  # while the other workers may still be sending
     assert len(acked) >= ACKNOWLEDGED
 
-    second = Service(env, log)
+    second = Service(env, log, how)
     started.append(second)
     second.wait_ready()
     with httpx.Client(base_url=second.url, headers=auth, timeout=10) as client:

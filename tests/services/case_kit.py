@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Answer, CaseService, Principal, Report
+from gridsvc.services.intake import IntakeWriter
 from gridsvc.services.setup import load_reference
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -36,8 +37,8 @@ class Clock:
         return self.now
 
 
-def service(engine: Engine, clock: Clock) -> CaseService:
-    """Built the way api/app.py builds it, with our clock."""
+def service(engine: Engine, clock: Clock, intake: IntakeWriter | None = None) -> CaseService:
+    """Built the way api/app.py builds it, with our clock (and a writer process's client)."""
     ref = load_reference(engine)
     return CaseService(
         engine,
@@ -46,6 +47,7 @@ def service(engine: Engine, clock: Clock) -> CaseService:
         ref.calendar,
         {k.value: v for k, v in ref.versions.items()},
         clock=clock,
+        intake=intake,
     )
 
 
