@@ -1,9 +1,10 @@
 """Intake benchmark: durable reports/s and latency of the real service on SQLite.
 
 Run with ``make bench`` (or ``python benchmarks/bench_api.py [--seconds 15]
-[--rate 500] [--clients 16] [--workers 1]``). It migrates a fresh SQLite
-database, loads the demo town, creates a patrol key and starts ``uvicorn`` as
-a subprocess. Two loads, each for a fixed time:
+[--rate 500] [--clients 16] [--workers 2] [--writer process|thread]``). It
+migrates a fresh SQLite database, loads the demo town, creates a patrol key
+and starts ``gridsvc serve`` (its server processes and its intake writer
+process) as a subprocess. Two loads, each for a fixed time:
 
 * **at the target rate** (open loop): reports arrive at ``--rate`` per second
   as a Poisson stream, the way independent patrols send them, over a pool of
@@ -258,7 +259,7 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
+        default=2,
         help="uvicorn worker processes (>1 is killed as a process group)",
     )
     parser.add_argument(
