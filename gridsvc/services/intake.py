@@ -1,7 +1,10 @@
-"""The cases this process is adding: their ids, the duplicate index, one INSERT per batch.
+"""Writing the cases intake opens: their ids, the duplicate index, one INSERT per batch.
 
-Intake writes through the group-commit writer, and this class takes part in
-each of its transactions (it is the writer's :class:`TransactionHooks`):
+A server process matches, routes and renders a report, and hands the rest
+to a writer as an :class:`Intake`: its own writer thread (:class:`LocalIntake`)
+or the intake writer process (``services/intake_process.py``). Either way
+:class:`NewCases` takes part in each of the writer's transactions (it is the
+writer's :class:`TransactionHooks`):
 
 * ``begin``: bring the in-memory index of recent cases up to date with what
   other processes committed, and learn the highest case id;
@@ -14,7 +17,7 @@ Allocating ids here, not by the database, lets a report's number be known
 before its row is written: one INSERT per batch instead of an INSERT and an
 UPDATE per report, which is most of what the writer's thread did. Writers take
 turns (the writer's file lock), so every id committed before a turn is below
-the ids that turn gives. Everything here runs on the writer's thread.
+the ids that turn gives. NewCases runs on the writer's thread only.
 """
 
 from __future__ import annotations
