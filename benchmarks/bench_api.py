@@ -34,6 +34,7 @@ import gc
 import json
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -94,7 +95,9 @@ def prepare(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def start(env: dict[str, str], port: int, workers: int, writer: str) -> subprocess.Popen[bytes]:
+def start(
+    env: dict[str, str], port: int, workers: int, writer: str, log: Path
+) -> subprocess.Popen[bytes]:
     """``gridsvc serve`` (its intake writer process), or with ``writer="thread"`` uvicorn
     alone, each server process writing its own reports (the set-up before the writer
     process, kept for comparison)."""
@@ -104,9 +107,10 @@ def start(env: dict[str, str], port: int, workers: int, writer: str) -> subproce
         cmd = [str(BIN / "python"), "-m", "uvicorn", "--factory", "gridsvc.api.app:create_app"]
         cmd += ["--log-level", "warning", "--no-access-log"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(
-        cmd, env=env, start_new_session=True
-    )  # its own group: kill takes the workers
+    with open(log, "ab") as out:  # its own group: kill takes the workers and the writer
+        proc = subprocess.Popen(
+            cmd, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -120,7 +124,15 @@ def start(env: dict[str, str], port: int, workers: int, writer: str) -> subproce
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("the service did not start within 60 s")
+    raise SystemExit(f"the service did not start within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def slow_commits(log: Path) -> str:
+    """What the writer process logged about commits over 100 ms (its own measure of stalls)."""
+    took = [int(m) for m in re.findall(r"a commit of \d+ reports took (\d+) ms", log.read_text())]
+    if not took:
+        return "no commit over 100 ms"
+    return f"{len(took)} commits over 100 ms, longest {max(took)} ms (over the whole run)"
 
 
 class Connection:
@@ -302,7 +314,8 @@ def main() -> None:
             lon, lat = points[i % len(points)]
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
-        proc = start(env, port, args.workers, args.writer)
+        server_log = Path(tmp) / "server.log"
+        proc = start(env, port, args.workers, args.writer, server_log)
         if args.workers > 1:
             time.sleep(10)  # the first worker answers; the others are still loading the town
         try:
@@ -332,6 +345,8 @@ def main() -> None:
             f"  durable: {stored:,} cases in the database after kill -9, {acknowledged:,} "
             f"acknowledged ({'all there' if stored == acknowledged else 'MISMATCH'})"
         )
+        if args.writer == "process":
+            print(f"  intake writer: {slow_commits(server_log)}")
         rate, p99 = ok / args.seconds, float(np.percentile(np.array(lat) * 1000, 99))
         met = rate >= 500 and p99 < 20.0 and failed == 0 and stored == acknowledged
         print(

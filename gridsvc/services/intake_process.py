@@ -67,6 +67,8 @@ log = logging.getLogger("gridsvc.intake")
 _HEADER = struct.Struct("!I")
 OK, CONFLICT, FAILED = "ok", "conflict", "failed"
 SOCKET_NAME = "intake.sock"
+#: a commit slower than this is logged: reports waited for the disk (or the CPU) that long
+SLOW_COMMIT_S = 0.1
 _RECEIVE_BYTES = 64 * 1024  # a read; more waits for the next round (a report is ~2-4 kB)
 
 
@@ -155,7 +157,14 @@ class IntakeServer:
 
     def _write(self, batch: list[_Request]) -> None:
         works = [functools.partial(self.new_cases.write, intake=r.intake) for r in batch]
-        for request, (ok, value) in zip(batch, self.batches.commit(works), strict=True):
+        started = time.perf_counter()
+        outcomes = self.batches.commit(works)
+        took = time.perf_counter() - started
+        if took > SLOW_COMMIT_S:  # every report of the batch waited this long
+            log.warning(
+                "intake writer: a commit of %d reports took %.0f ms", len(batch), took * 1000
+            )
+        for request, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 reply = (request.id, OK, value)
             elif isinstance(value, IntegrityError):

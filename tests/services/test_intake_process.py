@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -233,3 +234,25 @@ def submit_ok(svc: CaseService) -> bool:
         return submit(svc, at("CG17"), PATROL).status_code == 201
     except StorageUnavailable:
         return False
+
+
+def test_a_slow_commit_is_logged_with_its_size_and_time(
+    engine: Engine,
+    clock: Clock,
+    writer: Writer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An operator (and bench_api) learns from the log that reports waited for the disk."""
+    import gridsvc.services.intake_process as intake_process
+
+    one = worker(engine, clock, writer)
+    with caplog.at_level("WARNING", logger="gridsvc.intake"):
+        submit(one, at("CG22"), PATROL)
+        assert not [r for r in caplog.records if "commit of" in r.getMessage()]
+        monkeypatch.setattr(intake_process, "SLOW_COMMIT_S", 0.0)  # every commit is "slow"
+        submit(one, at("CG22"), PATROL)
+    slow = [r.getMessage() for r in caplog.records if "commit of" in r.getMessage()]
+    assert len(slow) == 1 and re.fullmatch(
+        r"intake writer: a commit of 1 reports took \d+ ms", slow[0]
+    )
