@@ -287,7 +287,7 @@ def serve(
     settings = settings.model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v}
     )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    _log_to_stderr()
     upgrade(settings.database_url)  # before the writer and the workers open the database
     with writer_process() as intake_socket:
         settings = settings.model_copy(update={"intake_socket": intake_socket})
@@ -324,7 +324,7 @@ def intake_writer(
     from gridsvc.services.intake_process import run_server
 
     settings = Settings()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    _log_to_stderr()
     run_server(
         make_engine(settings.database_url, checkpoint_pages=0),  # it checkpoints on its own
         socket,
@@ -332,6 +332,11 @@ def intake_writer(
         timedelta(hours=settings.duplicate_window_h),
         parent_pid,
     )
+
+
+def _log_to_stderr() -> None:
+    """gridsvc's own log lines (the intake writer's), shaped like uvicorn's beside them."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
 
 
 def _serve_banner(settings: Settings) -> None:

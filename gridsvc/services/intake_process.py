@@ -60,6 +60,7 @@ from sqlalchemy.exc import IntegrityError
 from gridsvc.core.errors import StorageUnavailable
 from gridsvc.services.intake import Intake, NewCases, WriteConflict, Written
 from gridsvc.store.checkpoints import Checkpointer
+from gridsvc.store.engine import sqlite_file
 from gridsvc.store.writer import BatchWriter
 
 log = logging.getLogger("gridsvc.intake")
@@ -104,8 +105,8 @@ class IntakeServer:
         self.new_cases = NewCases(duplicate_radius_m, duplicate_window, _utc_now)
         self.batches = BatchWriter(engine, hooks=self.new_cases)
         self.max_batch = max_batch
-        sqlite = engine.url.get_backend_name() == "sqlite"
-        self.checkpointer = Checkpointer(engine) if sqlite else None
+        database = sqlite_file(engine)
+        self.checkpointer = Checkpointer(database) if database is not None else None
         self._selector = selectors.DefaultSelector()
 
     def serve(self, path: Path, stop: threading.Event) -> None:
@@ -354,7 +355,7 @@ class _Link:
                 if answer is not None and not answer.done():
                     answer.set_result((status, payload))
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            pass
+            pass  # the writer closed the link or died: below, every waiting report is told
         finally:
             self.closed = True
             self.writer.close()

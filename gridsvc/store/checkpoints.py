@@ -21,8 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-
-from sqlalchemy import Engine
+from pathlib import Path
 
 log = logging.getLogger("gridsvc.store")
 
@@ -30,8 +29,8 @@ log = logging.getLogger("gridsvc.store")
 class Checkpointer:
     """A thread taking a PASSIVE checkpoint of a SQLite file every ``interval`` seconds."""
 
-    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
-        self.database = engine.url.database or ""
+    def __init__(self, database: Path, interval: float = 1.0) -> None:
+        self.database = database
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gridsvc-checkpoints", daemon=True)

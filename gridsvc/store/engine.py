@@ -41,6 +41,14 @@ def make_engine(url: str, checkpoint_pages: int | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file behind ``engine``; None for other databases and in-memory SQLite."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, checkpoint_pages: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=FULL")

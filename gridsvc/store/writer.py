@@ -34,6 +34,8 @@ from typing import Any, BinaryIO, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from gridsvc.store.engine import sqlite_file
+
 log = logging.getLogger("gridsvc.store")
 
 T = TypeVar("T")
@@ -135,7 +137,6 @@ class GroupCommitter:
         self, engine: Engine, max_batch: int = 128, hooks: TransactionHooks | None = None
     ) -> None:
         """``hooks`` take part in every transaction (see :class:`TransactionHooks`)."""
-        self.engine = engine
         self.max_batch = max_batch
         self.batches = BatchWriter(engine, hooks)
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -185,7 +186,5 @@ class GroupCommitter:
 
 def _lock_path(engine: Engine) -> Path | None:
     """``<database>.writer-lock`` for a SQLite file, None for anything else."""
-    database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    return Path(database).with_name(Path(database).name + ".writer-lock")
+    database = sqlite_file(engine)
+    return None if database is None else database.with_name(database.name + ".writer-lock")
