@@ -79,6 +79,8 @@ def _with_etag(response: Response, view: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+MAX_KEY_LENGTH = 200  # the idempotency_keys.key column
+
 _REPORT_OPENAPI = {
     "requestBody": {
         "required": True,
@@ -96,7 +98,7 @@ _REPORT_OPENAPI = {
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
             "description": "the same key and body on a retry answer the original case",
         },
     ],
@@ -122,8 +124,8 @@ async def submit_report(request: Request) -> Response:
         Role.DISPATCHER,
     )
     key = headers.get("idempotency-key")
-    if key is not None and len(key) > 200:
-        raise InvalidInput("Idempotency-Key is longer than 200 characters")
+    if key is not None and len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
     report = _parse_report(await request.body())
     answer = await request.app.state.cases.submit(report, who, key)
     return Response(
