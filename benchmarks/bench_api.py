@@ -128,11 +128,16 @@ def start(
 
 
 def slow_commits(log: Path) -> str:
-    """What the writer process logged about commits over 100 ms (its own measure of stalls)."""
-    took = [int(m) for m in re.findall(r"a commit of \d+ reports took (\d+) ms", log.read_text())]
-    if not took:
-        return "no commit over 100 ms"
-    return f"{len(took)} commits over 100 ms, longest {max(took)} ms (over the whole run)"
+    """What the writer process logged about stalls over 100 ms (commits, checkpoint catch-ups)."""
+    text = log.read_text()
+    took = [int(m) for m in re.findall(r"a commit of \d+ reports took (\d+) ms", text)]
+    caught = [int(m) for m in re.findall(r"catching up with a checkpoint took (\d+) ms", text)]
+    said = [
+        f"{len(found)} {what} over 100 ms, longest {max(found)} ms"
+        for what, found in (("commits", took), ("checkpoint catch-ups", caught))
+        if found
+    ]
+    return "; ".join(said) + " (over the whole run)" if said else "no commit over 100 ms"
 
 
 class Connection:
@@ -281,6 +286,11 @@ def main() -> None:
         help="who writes reports: the intake writer process (gridsvc serve) or a thread in "
         "each server process (uvicorn alone)",
     )
+    parser.add_argument(
+        "--server-log",
+        type=Path,
+        help="keep the service's output in this file (by default it goes with the database)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
@@ -314,7 +324,7 @@ def main() -> None:
             lon, lat = points[i % len(points)]
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
-        server_log = Path(tmp) / "server.log"
+        server_log = args.server_log or Path(tmp) / "server.log"
         proc = start(env, port, args.workers, args.writer, server_log)
         if args.workers > 1:
             time.sleep(10)  # the first worker answers; the others are still loading the town

@@ -123,6 +123,8 @@ class IntakeServer:
                 waiting = self._receive(listener, timeout=0.5)
                 for first in range(0, len(waiting), self.max_batch):
                     self._write(waiting[first : first + self.max_batch])
+                if self.checkpointer is not None:
+                    self._catch_up(self.checkpointer)
         finally:
             for key in list(self._selector.get_map().values()):
                 key.fileobj.close()  # type: ignore[union-attr]
@@ -176,6 +178,12 @@ class IntakeServer:
             request.link.outbox += _frame(reply)
         for link in {request.link for request in batch}:
             self._flush(link)
+
+    def _catch_up(self, checkpointer: Checkpointer) -> None:
+        """Copy the frames of the last checkpoint's pass, so that the next commit restarts the log."""
+        took = checkpointer.catch_up()
+        if took is not None and took > SLOW_COMMIT_S:  # reports arriving meanwhile waited
+            log.warning("intake writer: catching up with a checkpoint took %.0f ms", took * 1000)
 
     def _flush(self, link: _WorkerLink) -> None:
         """Send what the link holds; what the socket cannot take now goes when it can."""

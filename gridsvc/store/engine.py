@@ -60,10 +60,14 @@ def _sqlite_pragmas(dbapi_connection: Any, checkpoint_pages: int) -> None:
     # checkpoints are copied once, so 10,000 pages (a 40 MB log) stall about as long as
     # 1,000 but ten times less often (max latency 52-129 ms against 58-495 ms).
     cursor.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
+    # once a checkpoint has copied the whole log, the next commit starts it over and cuts
+    # the file back to this size: a burst's log does not keep its disk space for good
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     cursor.close()
 
 
 WAL_CHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def alembic_config(url: str) -> Config:
