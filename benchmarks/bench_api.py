@@ -23,6 +23,10 @@ same two loads for comparison. Two seconds of reports at the target rate warm
 the service up first (counted for durability, not in the figures). Client and
 server share this machine's two cores, so the figures are a lower bound for a
 server with the machine to itself.
+
+Under each load of reports, a line says what an fsync probe beside the
+service saw on the same file system (:class:`DiskProbe`): a long p99 with a
+stalled probe is the disk; with a quiet probe it is the service.
 """
 
 from __future__ import annotations
@@ -259,6 +263,61 @@ def quiet_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
+# A process of its own (not a thread of this client, whose event loop it would hold up):
+# 8 KB rewritten in place and fdatasync'ed, as a commit to a reused log is, 20 times a
+# second; every call's start and duration go to a file.
+PROBE = """
+import os, sys, time
+path, out, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
+fd = os.open(path, os.O_RDWR | os.O_CREAT)
+os.write(fd, bytes(1 << 20))
+os.fsync(fd)
+with open(out, "w") as log:
+    for i in iter(int, 1):
+        os.pwrite(fd, os.urandom(8192), (i % 128) * 8192)
+        t = time.time()
+        os.fdatasync(fd)
+        log.write(f"{t} {time.time() - t}\\n")
+        log.flush()
+        time.sleep(pause)
+"""
+
+
+class DiskProbe:
+    """fsyncs of a file of its own beside the service's database, timed.
+
+    A report's 201 waits for an fsync, so a disk that stalls shows in p99
+    however the service is built. The probe tells the two apart: when the
+    reports' p99 is long and the probe's fsyncs stalled at the same time, it
+    was the disk (on this VM, 100-500 ms stalls came and went by the minute).
+    """
+
+    def __init__(self, folder: Path, pause: float = 0.05) -> None:
+        self.log = folder / "disk-probe.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", PROBE, str(folder / "disk-probe.bin"), str(self.log), str(pause)]
+        )
+
+    def during(self, start: float, end: float) -> str:
+        """What the probe saw between two moments (``time.time()``)."""
+        took = [
+            float(d) * 1000
+            for t, d in (line.split() for line in self.log.read_text().splitlines())
+            if start <= float(t) < end
+        ]
+        if not took:
+            return "no probe finished"
+        slow = sum(d > 30 for d in took)
+        return (
+            f"fsync p99 {np.percentile(took, 99):.1f} ms, max {max(took):.0f} ms, "
+            f"{slow} over 30 ms ({len(took)} probes)"
+        )
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
 def report_line(name: str, ok: int, latencies: list[float], failed: int, seconds: float) -> None:
     ms = np.array(latencies) * 1000
     print(
@@ -325,6 +384,7 @@ def main() -> None:
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
         server_log = args.server_log or Path(tmp) / "server.log"
+        probe = DiskProbe(Path(tmp))
         proc = start(env, port, args.workers, args.writer, server_log)
         if args.workers > 1:
             time.sleep(10)  # the first worker answers; the others are still loading the town
@@ -336,12 +396,17 @@ def main() -> None:
             )
             # warm up (first statements compiled, caches filled), as a running service is
             warm = asyncio.run(paced(port, post, args.rate, 2.0, seed=3))
+            began = time.time()
             ok, lat, failed = asyncio.run(paced(port, post, args.rate, args.seconds))
+            open_phase = (began, time.time())
             name = f"POST /api/v1/reports at {args.rate:.0f}/s (open)"
             report_line(name, ok, lat, failed, args.seconds)
+            print(f"  {'':<44} the disk beside it: {probe.during(*open_phase)}")
+            began = time.time()
             cap = asyncio.run(load(port, post, args.clients, args.seconds))
             name = f"POST /api/v1/reports, {args.clients} clients (closed)"
             report_line(name, *cap, args.seconds)
+            print(f"  {'':<44} the disk beside it: {probe.during(began, time.time())}")
             at_rate = asyncio.run(paced(port, match, args.rate, args.seconds))
             report_line(f"GET /api/v1/match at {args.rate:.0f}/s (open)", *at_rate, args.seconds)
             m_cap = asyncio.run(load(port, match, args.clients, args.seconds))
@@ -349,6 +414,7 @@ def main() -> None:
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # kill -9 the server and every worker
             proc.wait(timeout=30)
+            probe.close()
         acknowledged = warm[0] + ok + cap[0]
         stored = sqlite3.connect(db).execute("select count(*) from cases").fetchone()[0]
         print(
