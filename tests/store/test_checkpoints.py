@@ -46,7 +46,7 @@ def test_a_writer_that_catches_up_keeps_its_log_small(tmp_path: Path) -> None:
     commits, largest = 0, 0
     try:
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline or checkpointer.catch_up() is None:
+        while time.monotonic() < deadline:
             commit_one(engine)  # back to back: the background pass never finds the log idle
             commits += 1
             checkpointer.catch_up()
