@@ -306,16 +306,6 @@ class DiskProbe:
             if start <= float(t) < end
         ]
 
-    def during(self, start: float, end: float) -> str:
-        """What the probe saw between two moments, in words."""
-        took = self.fsyncs(start, end)
-        if not took:
-            return "no probe finished"
-        return (
-            f"fsync p99 {np.percentile(took, 99):.1f} ms, max {max(took):.0f} ms, "
-            f"{stalls(took)} over {STALL_MS} ms ({len(took)} probes)"
-        )
-
     def close(self) -> None:
         self.proc.kill()
         self.proc.wait(timeout=10)
@@ -326,6 +316,16 @@ STALL_MS = 30  # a probe's fsync this long is the disk stalling: it writes 8 KB 
 
 def stalls(fsyncs: list[float]) -> int:
     return sum(d > STALL_MS for d in fsyncs)
+
+
+def disk_line(fsyncs: list[float]) -> str:
+    """What the probe saw under a load, in words."""
+    if not fsyncs:
+        return "no probe finished"
+    return (
+        f"fsync p99 {np.percentile(fsyncs, 99):.1f} ms, max {max(fsyncs):.0f} ms, "
+        f"{stalls(fsyncs)} over {STALL_MS} ms ({len(fsyncs)} probes)"
+    )
 
 
 def verdict(met: bool, disk_stalls: int) -> str:
@@ -417,15 +417,15 @@ def main() -> None:
             warm = asyncio.run(paced(port, post, args.rate, 2.0, seed=3))
             began = time.time()
             ok, lat, failed = asyncio.run(paced(port, post, args.rate, args.seconds))
-            open_phase = (began, time.time())
+            open_fsyncs = probe.fsyncs(began, time.time())  # read once: its line and the verdict
             name = f"POST /api/v1/reports at {args.rate:.0f}/s (open)"
             report_line(name, ok, lat, failed, args.seconds)
-            print(f"  {'':<44} the disk beside it: {probe.during(*open_phase)}")
+            print(f"  {'':<44} the disk beside it: {disk_line(open_fsyncs)}")
             began = time.time()
             cap = asyncio.run(load(port, post, args.clients, args.seconds))
             name = f"POST /api/v1/reports, {args.clients} clients (closed)"
             report_line(name, *cap, args.seconds)
-            print(f"  {'':<44} the disk beside it: {probe.during(began, time.time())}")
+            print(f"  {'':<44} the disk beside it: {disk_line(probe.fsyncs(began, time.time()))}")
             at_rate = asyncio.run(paced(port, match, args.rate, args.seconds))
             report_line(f"GET /api/v1/match at {args.rate:.0f}/s (open)", *at_rate, args.seconds)
             m_cap = asyncio.run(load(port, match, args.clients, args.seconds))
@@ -446,7 +446,7 @@ def main() -> None:
         met = rate >= 500 and p99 < 20.0 and failed == 0 and stored == acknowledged
         print(
             f"target: ≥ 500 durable reports/s with p99 < 20 ms: "
-            f"{verdict(met, stalls(probe.fsyncs(*open_phase)))} "
+            f"{verdict(met, stalls(open_fsyncs))} "
             f"({rate:,.0f}/s acknowledged, p99 {p99:.1f} ms, {failed} failed; "
             f"capacity {cap[0] / args.seconds:,.0f}/s)"
         )
