@@ -8,7 +8,6 @@ them all.
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.repair import parse_repairs
 from gridsvc.core.validation import validate_layer
 from gridsvc.core.workflow import Role
+from gridsvc.intake_writer import log_to_stderr
 from gridsvc.layerio import read_layer
 from gridsvc.maps.basemaps import TileOptions
 from gridsvc.pointfiles import PointTable, read_points, write_points
@@ -269,8 +269,9 @@ def serve(
         Opt(
             min=1,
             max=64,
-            help="server processes: 2 on a 2-core machine take the most reports and matches "
-            "per second (one intake writer process writes the reports of all of them)",
+            help="server processes: on a 2-core machine 2 answer the most matches per second, "
+            "1 answers reports at 500/s with the shorter tail (one intake writer process "
+            "writes the reports of all of them)",
         ),
     ] = 1,
     access_log: Annotated[bool, Opt(help="log every request (uvicorn's access log)")] = True,
@@ -287,7 +288,7 @@ def serve(
     settings = settings.model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v}
     )
-    _log_to_stderr()
+    log_to_stderr()
     upgrade(settings.database_url)  # before the writer and the workers open the database
     with writer_process() as intake_socket:
         settings = settings.model_copy(update={"intake_socket": intake_socket})
@@ -311,32 +312,6 @@ def serve(
         application = create_app(settings)
         _serve_banner(settings)
         uvicorn.run(application, host=settings.host, port=settings.port, **server)
-
-
-@app.command("intake-writer", hidden=True)
-def intake_writer(
-    socket: Annotated[Path, Opt(help="the Unix socket to answer on")],
-    parent_pid: Annotated[int | None, Opt(help="exit when this process is gone")] = None,
-) -> None:
-    """The process that writes every server process's reports (started by `serve`)."""
-    from datetime import timedelta
-
-    from gridsvc.services.intake_process import run_server
-
-    settings = Settings()
-    _log_to_stderr()
-    run_server(
-        make_engine(settings.database_url, checkpoint_pages=0),  # it checkpoints on its own
-        socket,
-        settings.duplicate_radius_m,
-        timedelta(hours=settings.duplicate_window_h),
-        parent_pid,
-    )
-
-
-def _log_to_stderr() -> None:
-    """gridsvc's own log lines (the intake writer's), shaped like uvicorn's beside them."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
 
 
 def _serve_banner(settings: Settings) -> None:

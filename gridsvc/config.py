@@ -1,7 +1,7 @@
 """Settings, read from ``GRIDSVC_*`` environment variables (pydantic-settings).
 
-Only the composition roots (``api/app.py`` and ``cli.py``) read Settings;
-everything else receives what it needs as arguments.
+Only the composition roots (``api/app.py``, ``cli.py`` and ``intake_writer.py``) read
+Settings; everything else receives what it needs as arguments.
 """
 
 from __future__ import annotations

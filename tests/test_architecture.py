@@ -28,7 +28,7 @@ CORE_FORBIDDEN = {
     "folium",
     "pydantic_settings",
 }
-CONFIG_READERS = {"gridsvc.api.app", "gridsvc.cli"}
+CONFIG_READERS = {"gridsvc.api.app", "gridsvc.cli", "gridsvc.intake_writer"}
 BANNED_NAMES = {"utils", "util", "helpers", "helper", "common", "misc"}
 
 

@@ -5,7 +5,7 @@ the HTTP thread, and the two share one interpreter lock: every SQLite call
 of the writer gives the lock up and then waits to get it back behind the
 requests. With two server processes, their writers also took turns on the
 file, each turn catching up with what the other had written. ``gridsvc
-serve`` therefore starts one writer process (``gridsvc intake-writer``),
+serve`` therefore starts one writer process (``python -m gridsvc.intake_writer``),
 and each server process hands it the reports it has matched, routed and
 rendered (an :class:`~gridsvc.services.intake.Intake`). The writer process
 writes the reports of all of them in shared transactions, one fsync each,
@@ -381,7 +381,8 @@ class _Link:
 
 
 class WriterProcess:
-    """Starts ``gridsvc intake-writer`` on a private socket and restarts it if it dies."""
+    """Starts the intake writer (``gridsvc/intake_writer.py``) on a private socket, and again
+    whenever it dies."""
 
     def __init__(self, ready_timeout: float = 60.0) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="gridsvc-intake-"))  # 0700
@@ -393,7 +394,7 @@ class WriterProcess:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "gridsvc", "intake-writer",
+            sys.executable, "-m", "gridsvc.intake_writer",
             "--socket", str(self.path), "--parent-pid", str(os.getpid()),
         ]  # fmt: skip
 

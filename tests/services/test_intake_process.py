@@ -191,7 +191,7 @@ def test_the_writer_exits_with_the_serve_process_that_started_it(engine: Engine)
         [
             sys.executable, "-c",
             "import os, subprocess, sys, time\n"
-            "w = subprocess.Popen([sys.executable, '-m', 'gridsvc', 'intake-writer', '--socket',"
+            "w = subprocess.Popen([sys.executable, '-m', 'gridsvc.intake_writer', '--socket',"
             f" {str(folder / SOCKET_NAME)!r}, '--parent-pid', str(os.getpid())])\n"
             "print(w.pid, flush=True)\n"
             "time.sleep(600)\n",
