@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import itertools
 import logging
 import os
@@ -262,6 +263,10 @@ def run_server(
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
     server = IntakeServer(engine, duplicate_radius_m, duplicate_window)
+    # What the imports left (some 300,000 objects, as in the server processes) lives as
+    # long as the process; a full collection walked it all while every report waited:
+    # 85 ms once in a 15 s load at 500/s. Frozen, it is left out of collections.
+    gc.freeze()
     log.info("intake writer listening on %s", path)
     server.serve(path, stop)
 
