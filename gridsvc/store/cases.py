@@ -202,6 +202,22 @@ def reported_after(
     return reported, (reported[-1].id if reported else after_id)
 
 
+def others_version(conn: Connection) -> int | None:
+    """A number that changes when another connection commits to the database; None if unknown.
+
+    SQLite's ``PRAGMA data_version``: read on the same connection, it is unchanged
+    when nobody else wrote in between, so a writer can skip catching up with them.
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    # straight to the driver: through SQLAlchemy's execution it cost as much as the query
+    # it saves
+    sqlite = conn.connection.driver_connection
+    assert sqlite is not None
+    ((version,),) = sqlite.execute("PRAGMA data_version").fetchall()  # stepped to its end
+    return int(version)
+
+
 def still_open(conn: Connection, ids: list[int]) -> set[int]:
     """Which of these cases are still open."""
     return set(conn.scalars(_STILL_OPEN, {"ids": ids}))

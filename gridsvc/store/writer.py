@@ -77,6 +77,9 @@ class BatchWriter:
         self.hooks = hooks
         self._lock_path = _lock_path(engine)
         self._lock_file: BinaryIO | None = None  # opened once, on first use
+        # one connection for every batch: checking one out of the pool and back costs more
+        # than a statement, and hooks can ask it what others committed since its last turn
+        self._conn: Connection | None = None
 
     def commit(self, works: list[Work]) -> list[Outcome]:
         """Every work's outcome, once its transaction committed (or failed)."""
@@ -91,6 +94,19 @@ class BatchWriter:
     def close(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()
+        self._drop_connection()
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._drop_connection()
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # a broken one may fail to close: it goes anyway
+                self._conn.close()
+            self._conn = None
 
     def _alone(self, work: Work) -> Outcome:
         try:
@@ -118,13 +134,17 @@ class BatchWriter:
         """One transaction in this process's turn, with the hooks around it."""
         committed = False
         try:
-            with self._turn(), self.engine.begin() as conn:
+            conn = self._connection()
+            with self._turn(), conn.begin():
                 if self.hooks is not None:
                     self.hooks.begin(conn)
                 yield conn
                 if self.hooks is not None:
                     self.hooks.flush(conn)
             committed = True
+        except Exception:
+            self._drop_connection()  # the next batch starts on a fresh one
+            raise
         finally:
             if self.hooks is not None:
                 self.hooks.end(committed)
