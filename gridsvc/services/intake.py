@@ -127,6 +127,9 @@ class NewCases:
             self._top = max(self._pending)
         elif not committed:
             self._recent.drop_newest(self._pending)
+            # the writer opens a new connection after a failed transaction, and a version
+            # read on another connection says nothing: the next turn catches up in full
+            self._others = None
         self._cases, self._events, self._pending = [], [], set()
 
     # ---- one report ------------------------------------------------------------------------
