@@ -97,8 +97,8 @@ class BatchWriter:
         self._drop_connection()
 
     def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._drop_connection()
+        """The writer's connection; a new one after a failed transaction dropped the last."""
+        if self._conn is None:
             self._conn = self.engine.connect()
         return self._conn
 
