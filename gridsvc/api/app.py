@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from gridsvc.api import problems
+from gridsvc.api.direct import GZIP_MINIMUM, DirectRoutes
 from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
@@ -104,12 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tiles = tile_options(settings)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
+    # the last added is the outermost: body limits, then the direct routes, then gzip
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM)  # maps on a slow intranet
+    app.add_middleware(DirectRoutes, routes={("POST", "/api/v1/reports"): cases.submit_report})
     app.add_middleware(
         BodyLimits,
         json_bytes=settings.max_body_bytes,
         upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
     )
-    app.add_middleware(GZipMiddleware, minimum_size=2048)  # maps on a slow intranet
     problems.install(app)
     app.include_router(match.router)
     app.include_router(cases.router)

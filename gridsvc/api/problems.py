@@ -10,6 +10,7 @@ failed on our side.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -129,9 +130,26 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+_HANDLERS: tuple[
+    tuple[type[Exception], Callable[[Request, Exception], Awaitable[Response]]], ...
+] = (
+    (errors.GridsvcError, _domain_error),
+    (RequestValidationError, _validation_error),
+    (StarletteHTTPException, _http_error),
+)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
-    app.add_exception_handler(errors.GridsvcError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for cls, handler in _HANDLERS:
+        app.add_exception_handler(cls, handler)
+    app.add_exception_handler(Exception, _unexpected)  # Starlette's ServerErrorMiddleware
+
+
+async def handled(request: Request, exc: Exception) -> Response:
+    """The answer the app's handlers give ``exc``, for routes answered ahead of FastAPI's
+    (``api/direct.py``); anything else is raised again, for ``_unexpected``."""
+    for cls, handler in _HANDLERS:
+        if isinstance(exc, cls):
+            return await handler(request, exc)
+    raise exc

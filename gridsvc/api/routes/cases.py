@@ -112,10 +112,12 @@ async def submit_report(request: Request) -> Response:
     Send an `Idempotency-Key` header: a retry with the same key and body
     answers the original case again and creates nothing; the same key with
     another body is 422; a retry while the first is still processed is 409.
-
+    \f
     The busiest route reads its request itself (key, body, headers) instead of
     through FastAPI's dependency and body machinery, which cost more CPU per
     report than matching and writing it; the checks and errors are the same.
+    The app answers it ahead of FastAPI's middleware and routing
+    (``api/direct.py``); this declaration is what OpenAPI documents.
     """
     headers = request.headers
     who = admit(
