@@ -62,6 +62,23 @@ from gridsvc.layerio import read_layer  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
+def reference_loop_ms() -> float:
+    """How fast this host runs Python now: the best of 3 runs of a fixed loop, in ms.
+
+    The host's speed is not fixed: on 2026-12-02 the same loop took 1.6 times as long
+    in one hour as in the next, and every figure below moves with it. Printed beside
+    the figures so runs from different hours and days can be told apart.
+    """
+
+    def once() -> float:
+        start, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        return time.perf_counter() - start
+
+    return min(once() for _ in range(3)) * 1000
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -402,6 +419,7 @@ def main() -> None:
             lon, lat = points[i % len(points)]
             return http_request("GET", f"/api/v1/match?lon={lon}&lat={lat}", {})
 
+        speed = reference_loop_ms()  # before the service starts: the machine to itself
         server_log = args.server_log or Path(tmp) / "server.log"
         probe = DiskProbe(Path(tmp))
         proc = start(env, port, args.workers, args.writer, server_log)
@@ -411,7 +429,8 @@ def main() -> None:
             print(
                 f"[api] {args.workers} worker(s), reports written by a {args.writer}, "
                 "SQLite WAL + synchronous=FULL, "
-                f"{args.seconds:.0f} s per load"
+                f"{args.seconds:.0f} s per load; host: reference loop {speed:.0f} ms "
+                "(lower is faster)"
             )
             # warm up (first statements compiled, caches filled), as a running service is
             warm = asyncio.run(paced(port, post, args.rate, 2.0, seed=3))
