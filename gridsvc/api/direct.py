@@ -12,7 +12,8 @@ through the app as before.
 What a direct route keeps: the body limits (it sits inside them), the same
 error answers (:func:`gridsvc.api.problems.handled`, the one mapping),
 ``ServerErrorMiddleware`` for anything unexpected, gzip for a client that asks
-for it, and the route's FastAPI declaration, which is what OpenAPI documents.
+for it, and the route's FastAPI declaration, which is what OpenAPI documents
+and what answers whenever the direct match does not (a ``root_path`` prefix, say).
 """
 
 from __future__ import annotations
