@@ -3,11 +3,13 @@
 Every request through FastAPI passes some ten layers before its handler:
 error, telemetry and exit-stack middleware, gzip, the exception handlers,
 the router's scan of every included router, the dependency solver, and the
-same layers again on the way out. For ``POST /api/v1/reports`` that was
-about a quarter of a server process's CPU per report, more than matching it.
-A :class:`DirectRoutes` layer sits just inside the body limits and hands the
+same layers again on the way out. For ``POST /api/v1/reports``, skipping
+them cut a server process's CPU per report by about a sixth (1.26-1.34 ms ->
+1.05-1.12 ms at 500 reports/s, interleaved runs on 2026-12-02). A
+:class:`DirectRoutes` layer sits just inside the body limits and hands the
 routes it holds straight to their endpoint; every other request goes on
-through the app as before.
+through the app as before. Placed further out, ahead of FastAPI's own outer
+middleware, it saved 2 % more (4 interleaved pairs, within the noise): left.
 
 What a direct route keeps: the body limits (it sits inside them), the same
 error answers (:func:`gridsvc.api.problems.handled`, the one mapping),
