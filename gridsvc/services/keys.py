@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -43,13 +45,19 @@ class KeyRing:
     """Looks keys up, remembering answers for ``ttl`` seconds (a revocation takes that long).
 
     Every request needs its caller; without the cache each one would cost a
-    database round trip on the hot intake path.
+    database round trip on the hot intake path. Unknown keys are remembered too
+    (a client retrying a revoked key costs no query), so the cache holds at most
+    ``max_entries`` keys, the least recently looked up going first: requests
+    with made-up keys come before any rate limit (that is per key), and would
+    otherwise grow it without end.
     """
 
-    def __init__(self, engine: Engine, ttl: float = 30.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 30.0, max_entries: int = 10_000) -> None:
         self.engine = engine
         self.ttl = ttl
-        self._seen: dict[str, tuple[float, Principal | None]] = {}
+        self.max_entries = max_entries
+        self._seen: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def authenticate(self, key: str | None) -> Principal:
         """The principal behind a key, or Unauthenticated."""
@@ -60,10 +68,17 @@ class KeyRing:
         hit = self._seen.get(digest)
         if hit is None or now - hit[0] > self.ttl:
             hit = (now, self._lookup(digest))
-            self._seen[digest] = hit
+            self._remember(digest, hit)
         if hit[1] is None:
             raise Unauthenticated("unknown or revoked API key")
         return hit[1]
+
+    def _remember(self, digest: str, hit: tuple[float, Principal | None]) -> None:
+        with self._lock:  # sync routes authenticate on the thread pool
+            self._seen[digest] = hit
+            self._seen.move_to_end(digest)
+            while len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)
 
     def _lookup(self, digest: str) -> Principal | None:
         with self.engine.connect() as conn:
