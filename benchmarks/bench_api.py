@@ -27,6 +27,15 @@ server with the machine to itself.
 Under each load of reports, a line says what an fsync probe beside the
 service saw on the same file system (:class:`DiskProbe`): a long p99 with a
 stalled probe is the disk; with a quiet probe it is the service.
+
+**Headroom** (``--headroom 2,3``): the same open loop at multiples of the
+target rate. This host's speed is not fixed (the reference loop below took
+45-49 ms on 2026-12-05 and 77-141 ms on 2026-12-02), and a report's cost is CPU
+in three processes sharing two cores, so a host k times slower at k times
+fewer reports is about the same load. A p99 under 20 ms at 3x the rate says
+the target would still be met on a host about three times slower; met only
+at 1x, it is met by a hair. The disk does not scale that way: its stalls are
+the probe's to show.
 """
 
 from __future__ import annotations
@@ -354,6 +363,59 @@ def verdict(met: bool, disk_stalls: int) -> str:
     return "NOT met, with the disk quiet"
 
 
+def multiples(text: str) -> list[float]:
+    """``"2,3"`` -> [2.0, 3.0]; the empty string -> no headroom loads."""
+    try:
+        found = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers") from None
+    if any(k <= 0 for k in found):
+        raise argparse.ArgumentTypeError(f"multiples must be positive: {text!r}")
+    return found
+
+
+def headroom(  # type: ignore[no-untyped-def]
+    port: int,
+    post,
+    probe: DiskProbe,
+    rate: float,
+    factors: list[float],
+    seconds: float,
+    met: bool,
+) -> list[int]:
+    """The open loop at ``factors`` times the rate, a line each; the reports each acknowledged.
+
+    ``met``: whether the target rate's own load (run before) kept the bound. Ends
+    with the highest multiple up to which every load kept p99 under 20 ms with
+    none failed: roughly how much slower a host could be and still meet the
+    target, the disk aside (see the module's docstring).
+    """
+    acknowledged, held, unbroken = [], 1.0, met
+    for k in sorted(factors):
+        began = time.time()
+        ok, lat, failed = asyncio.run(paced(port, post, rate * k, seconds, seed=11 + int(k * 10)))
+        fsyncs = probe.fsyncs(began, time.time())
+        name = f"POST /api/v1/reports at {rate * k:.0f}/s (open, {k:g}x)"
+        report_line(name, ok, lat, failed, seconds)
+        print(f"  {'':<44} the disk beside it: {disk_line(fsyncs)}")
+        acknowledged.append(ok)
+        unbroken = unbroken and within_target(lat, failed)
+        if unbroken:
+            held = k
+    if factors and met:
+        print(
+            f"  headroom: p99 < 20 ms held up to {held:g}x the target rate ({rate * held:,.0f}/s)"
+        )
+    elif factors:
+        print("  headroom: none, the target rate itself missed the bound")
+    return acknowledged
+
+
+def within_target(latencies: list[float], failed: int) -> bool:
+    """p99 under 20 ms with no report failed: the bound the target sets on latency."""
+    return failed == 0 and float(np.percentile(np.array(latencies) * 1000, 99)) < 20.0
+
+
 def report_line(name: str, ok: int, latencies: list[float], failed: int, seconds: float) -> None:
     ms = np.array(latencies) * 1000
     print(
@@ -380,6 +442,12 @@ def main() -> None:
         default="process",
         help="who writes reports: the intake writer process (gridsvc serve) or a thread in "
         "each server process (uvicorn alone)",
+    )
+    parser.add_argument(
+        "--headroom",
+        type=multiples,
+        default=multiples("2,3"),
+        help="also run the open loop at these multiples of --rate (comma-separated; '' for none)",
     )
     parser.add_argument(
         "--server-log",
@@ -440,6 +508,15 @@ def main() -> None:
             name = f"POST /api/v1/reports at {args.rate:.0f}/s (open)"
             report_line(name, ok, lat, failed, args.seconds)
             print(f"  {'':<44} the disk beside it: {disk_line(open_fsyncs)}")
+            spare = headroom(
+                port,
+                post,
+                probe,
+                args.rate,
+                args.headroom,
+                args.seconds,
+                within_target(lat, failed),
+            )
             began = time.time()
             cap = asyncio.run(load(port, post, args.clients, args.seconds))
             name = f"POST /api/v1/reports, {args.clients} clients (closed)"
@@ -453,7 +530,7 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGKILL)  # kill -9 the server and every worker
             proc.wait(timeout=30)
             probe.close()
-        acknowledged = warm[0] + ok + cap[0]
+        acknowledged = warm[0] + ok + cap[0] + sum(spare)
         stored = sqlite3.connect(db).execute("select count(*) from cases").fetchone()[0]
         print(
             f"  durable: {stored:,} cases in the database after kill -9, {acknowledged:,} "
@@ -462,7 +539,7 @@ def main() -> None:
         if args.writer == "process":
             print(f"  intake writer: {slow_commits(server_log)}")
         rate, p99 = ok / args.seconds, float(np.percentile(np.array(lat) * 1000, 99))
-        met = rate >= 500 and p99 < 20.0 and failed == 0 and stored == acknowledged
+        met = rate >= 500 and within_target(lat, failed) and stored == acknowledged
         print(
             f"target: ≥ 500 durable reports/s with p99 < 20 ms: "
             f"{verdict(met, stalls(open_fsyncs))} "
