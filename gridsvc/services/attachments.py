@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from gridsvc.core.errors import InvalidInput, NotFound
-from gridsvc.services.cases import Principal
+from gridsvc.services.cases import Principal, check_department
 from gridsvc.store import cases as store
 from gridsvc.store import schema as s
 
@@ -43,7 +43,11 @@ def path_for(root: Path, sha256: str) -> Path:
 def add_photo(
     engine: Engine, root: Path, case_id: int, data: bytes, filename: str, who: Principal
 ) -> dict[str, Any]:
-    """Store a photo for a case and append an ``attach`` event."""
+    """Store a photo for a case and append an ``attach`` event.
+
+    Everything that can refuse the photo (its content, the case, a handler of
+    another department) is checked before the file is written.
+    """
     kind = sniff(data)
     if kind is None:
         raise InvalidInput(
@@ -51,8 +55,10 @@ def add_photo(
         )
     digest = hashlib.sha256(data).hexdigest()
     with engine.connect() as conn:
-        if store.get_case(conn, case_id) is None:
-            raise NotFound(f"no case with id {case_id}")
+        found = store.get_case(conn, case_id)
+    if found is None:
+        raise NotFound(f"no case with id {case_id}")
+    check_department(found, who)
     _write_once(path_for(root, digest), data)
     now = datetime.now(UTC)
     with engine.begin() as conn:

@@ -340,7 +340,7 @@ class CaseService:
                 )
             current = Status(case["status"])
             target = next_status(current, action, who.role, fields)
-            _check_department(case, who)
+            check_department(case, who)
             self._check_targets(conn, case, action, fields)
             if not store.update_case(
                 conn, case_id, if_match, self._effects(case, action, target, fields, now)
@@ -588,8 +588,9 @@ def routed(matter: Matter, team: str | None) -> dict[str, Any]:
     }
 
 
-def _check_department(case: dict[str, Any], who: Principal) -> None:
-    """A department handler acts only on cases held by (or routed to) their department."""
+def check_department(case: dict[str, Any], who: Principal) -> None:
+    """A department handler acts only on cases held by (or routed to) their department:
+    the closed loop's actions and the photos added to a case alike."""
     if who.role != Role.HANDLER:
         return
     if who.department not in (case["assignee"], case["department"], *case["cooperating"]):
