@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from gridsvc.core.duplicates import Reported, cell_of, cells_around
 from gridsvc.store import schema as s
@@ -321,7 +321,7 @@ def search_cases(
     where = _conditions(filters)
     if before_id is not None:
         where.append(c.id < before_id)
-    query = select(s.cases).where(and_(*where)).order_by(c.id.desc()).limit(limit)
+    query = select(s.cases).where(*where).order_by(c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
@@ -426,7 +426,7 @@ def cases_page(
     if end:
         where.append(c.created_at <= end)
     matched = conn.execute(
-        select(func.count()).select_from(s.cases).where(and_(*where))
+        select(func.count()).select_from(s.cases).where(*where)
     ).scalar_one()
     columns = (
         c.id,
@@ -446,6 +446,6 @@ def cases_page(
         c.lat,
     )
     rows = conn.execute(
-        select(*columns).where(and_(*where)).order_by(c.id).limit(limit).offset(offset)
+        select(*columns).where(*where).order_by(c.id).limit(limit).offset(offset)
     )
     return [dict(r._mapping) for r in rows], int(matched)
