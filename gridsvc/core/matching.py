@@ -305,7 +305,15 @@ class Matcher:
         mx, my = self._to_work.transform(table.lon[valid], table.lat[valid])
         if self._streets is not None:
             table.street[valid], table.street_distance_m[valid] = self._streets.nearest(mx, my)
-        where = is_outside[valid]
+        # far enough from the zone's central meridian (some 90 degrees), the projection has
+        # no answer: such a point is outside, with no nearest grid or distance to give
+        measurable = np.isfinite(mx) & np.isfinite(my)
+        far = valid[is_outside[valid] & ~measurable]
+        table.reason[far] = (
+            "outside the jurisdiction, too far from it to measure "
+            f"(EPSG:{self.work_epsg} has no coordinates there)"
+        )
+        where = is_outside[valid] & measurable
         if not where.any():
             return
         outside = valid[where]

@@ -269,10 +269,14 @@ class CaseService:
         """The grid and team; outside points only for matters that allow them (nearest grid)."""
         if match.status != OUTSIDE:
             return match.grid_code, match.team
-        if not matter.allow_outside:
+        if not matter.allow_outside or match.nearest_grid_code is None:
+            must = (
+                f"matter {matter.code} must be reported inside it"
+                if not matter.allow_outside
+                else "no grid is near enough to take it"
+            )
             raise OutsideJurisdiction(
-                f"the point is outside the jurisdiction ({match.reason}); matter {matter.code} "
-                "must be reported inside it",
+                f"the point is outside the jurisdiction ({match.reason}); {must}",
                 nearest_grid_code=match.nearest_grid_code,
                 boundary_distance_m=match.boundary_distance_m,
             )

@@ -404,6 +404,14 @@ def test_outside_a_few_metres_is_accepted_for_a_matter_that_allows_it(d: Desk) -
     assert d.counts() == (before[0] + 1, before[1] + 1)
 
 
+def test_too_far_for_any_grid_is_refused_even_for_a_matter_that_allows_outside(d: Desk) -> None:
+    before = d.counts()
+    body = assert_problem(d.report(at=(25.0, 0.0), category="CG28"), 422, "outside-jurisdiction")
+    assert "no grid is near enough" in body["detail"]
+    assert body["nearest_grid_code"] is None
+    assert d.counts() == before
+
+
 def test_unknown_category_lists_valid_codes(d: Desk) -> None:
     before = d.counts()
     body = assert_problem(d.report(category="CG99"), 422, "unknown-category")

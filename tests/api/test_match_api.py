@@ -157,6 +157,16 @@ def test_gcj02_input_of_a_wgs84_point_matches_the_same_grid(
         assert body["lat"] == pytest.approx(point.y, abs=1e-7)
 
 
+def test_a_point_in_africa_is_outside_with_nothing_to_measure(client: TestClient) -> None:
+    """The town's Gauss-Krüger zone has no coordinates there: still an answer, not a 500."""
+    response = _get(client, lon=25.0, lat=0.0)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "outside" and body["grid_code"] is None
+    assert body["nearest_grid_code"] is None and body["boundary_distance_m"] is None
+    assert "too far" in body["reason"]
+
+
 def test_far_outside_point_is_outside_with_distance_and_nearest_grid(client: TestClient) -> None:
     response = _get(client, lon=121.6, lat=31.2)  # ~18 km south-east of the town
     assert response.status_code == 200

@@ -204,6 +204,47 @@ def test_outside_in_range_but_far_away(matcher: Matcher) -> None:
     assert 900_000 < m.boundary_distance_m < 1_200_000
 
 
+@pytest.mark.parametrize(("lon", "lat"), [(25.0, 0.0), (29.9, 0.0)])
+def test_the_far_side_of_the_world_is_outside_with_nothing_to_measure(
+    matcher: Matcher, lon: float, lat: float
+) -> None:
+    """On the equator some 90 degrees from the zone's meridian (Africa), EPSG:4549 has no
+    coordinates: outside, no nearest grid, no distance, a reason that says so; the rest of
+    a batch unharmed."""
+    m = matcher.match_point(lon, lat)
+    assert m.status == "outside" and m.grid_code is None
+    assert m.nearest_grid_code is None and m.boundary_distance_m is None
+    assert "too far" in m.reason
+    table = matcher.frame(matcher.match_points([lon, 121.4425, 116.404], [lat, 31.3275, 39.915]))
+    assert list(table["status"]) == ["outside", "matched", "outside"]
+    assert list(table["grid_code"])[1] == "310106113G03"
+    assert table["nearest_grid_code"].iloc[2] == "310106113G01"  # Beijing is still measured
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lon=st.floats(-180, 180, allow_nan=False),
+    lat=st.floats(-90, 90, allow_nan=False),
+)
+def test_any_point_on_earth_is_matched_outside_or_refused_as_swapped(
+    matcher: Matcher, lon: float, lat: float
+) -> None:
+    """Every coordinate in range has an answer, one point or many: never an exception
+    other than the swapped pair's, and the one-point and bulk paths agree."""
+    try:
+        one = matcher.match_point(lon, lat)
+    except SwappedCoordinates:
+        assert matcher.match_points([lon], [lat]).status[0] == "invalid"
+        return
+    assert one.status in ("matched", "outside")
+    bulk = matcher.frame(matcher.match_points([lon], [lat])).iloc[0]
+    assert (bulk["status"], bulk["grid_code"], bulk["nearest_grid_code"]) == (
+        one.status,
+        one.grid_code,
+        one.nearest_grid_code,
+    )
+
+
 def test_a_gap_between_the_grids_is_outside(match_layers) -> None:
     """A jurisdiction larger than the grids: a point in the difference is in no grid."""
     grown = match_layers["jurisdiction"].frame.copy()
