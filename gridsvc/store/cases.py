@@ -425,9 +425,7 @@ def cases_page(
         where.append(c.created_at >= start)
     if end:
         where.append(c.created_at <= end)
-    matched = conn.execute(
-        select(func.count()).select_from(s.cases).where(*where)
-    ).scalar_one()
+    matched = conn.execute(select(func.count()).select_from(s.cases).where(*where)).scalar_one()
     columns = (
         c.id,
         c.number,
@@ -445,7 +443,5 @@ def cases_page(
         c.lon,
         c.lat,
     )
-    rows = conn.execute(
-        select(*columns).where(*where).order_by(c.id).limit(limit).offset(offset)
-    )
+    rows = conn.execute(select(*columns).where(*where).order_by(c.id).limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows], int(matched)
