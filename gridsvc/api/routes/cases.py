@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from gridsvc.api.auth import admit, caller, principal, require
+from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role
@@ -64,7 +65,7 @@ class ActionIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
     department: str | None = Field(None, max_length=40)
     assignee: str | None = Field(None, max_length=40)
-    duplicate_of: int | None = None
+    duplicate_of: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 async def cases(request: Request) -> CaseService:
@@ -148,7 +149,7 @@ def _parse_report(body: bytes) -> Report:
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, response: Response, service: Cases, who: Reader) -> dict[str, Any]:
+def get_case(case_id: CaseId, response: Response, service: Cases, who: Reader) -> dict[str, Any]:
     """A case with its matching, routing, supervision (computed now) and full history."""
     return _with_etag(response, service.get(case_id))
 
@@ -233,7 +234,7 @@ def list_cases(
     service: Cases,
     who: Dispatcher,
     wanted: Filter,
-    cursor: int | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page:
     """The case queue: filter by status, grid, unit, team, department, category, colour,
@@ -303,7 +304,7 @@ Uploader = Annotated[Principal, Depends(require(Role.PATROL, Role.HANDLER, Role.
 
 @router.post("/cases/{case_id}/attachments", status_code=201)
 async def upload_attachment(
-    case_id: int, request: Request, who: Uploader, file: UploadFile
+    case_id: CaseId, request: Request, who: Uploader, file: UploadFile
 ) -> dict[str, Any]:
     """Attach a photo (JPEG, PNG or HEIC, checked by content; size-limited) to a case."""
     settings = request.app.state.settings
@@ -323,7 +324,7 @@ async def upload_attachment(
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=FileResponse)
 def download_attachment(
-    case_id: int, attachment_id: int, request: Request, who: Reader
+    case_id: CaseId, attachment_id: AttachmentId, request: Request, who: Reader
 ) -> FileResponse:
     """The stored photo."""
     path, kind = get_photo(
@@ -335,7 +336,7 @@ def download_attachment(
 # Registered last: the catch-all action path must not shadow the attachment routes.
 @router.post("/cases/{case_id}/{action}")
 def act_on_case(
-    case_id: int,
+    case_id: CaseId,
     action: str,
     response: Response,
     service: Cases,

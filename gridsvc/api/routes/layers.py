@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from gridsvc.api.auth import principal, require
+from gridsvc.api.params import DraftId, VersionId, draft_tags, version_tags
 from gridsvc.api.refresh import refresh_matching
 from gridsvc.core.errors import PreconditionRequired
 from gridsvc.core.layers import LayerKind
@@ -31,7 +32,7 @@ def versions(kind: LayerKind, request: Request, who: Reader) -> list[dict[str, A
 
 @router.get("/{kind}/versions/{version_id}.gpkg", response_class=FileResponse)
 async def export_version(
-    kind: LayerKind, version_id: int, request: Request, who: Reader
+    kind: LayerKind, version_id: VersionId, request: Request, who: Reader
 ) -> FileResponse:
     """A layer version as a GeoPackage (EPSG:4490), ready for QGIS."""
     path = await run_in_threadpool(layers.export, request.app.state.engine, kind, version_id)
@@ -85,14 +86,16 @@ async def upload_draft(
 
 @router.get("/{kind}/drafts/{draft_id}/validation")
 def draft_validation(
-    kind: LayerKind, draft_id: int, request: Request, who: Planner
+    kind: LayerKind, draft_id: DraftId, request: Request, who: Planner
 ) -> dict[str, Any]:
     """Every problem of the draft with codes, location and area; blocking ones stop publication."""
     return planning(request).validation(kind, draft_id)
 
 
 @router.get("/{kind}/drafts/{draft_id}/impact")
-def draft_impact(kind: LayerKind, draft_id: int, request: Request, who: Planner) -> dict[str, Any]:
+def draft_impact(
+    kind: LayerKind, draft_id: DraftId, request: Request, who: Planner
+) -> dict[str, Any]:
     """Features added, removed and changed; every open or recent case that would move; per-grid
     workload before and after."""
     return planning(request).impact(kind, draft_id)
@@ -101,33 +104,17 @@ def draft_impact(kind: LayerKind, draft_id: int, request: Request, who: Planner)
 @router.post("/{kind}/drafts/{draft_id}/publish")
 def publish_draft(
     kind: LayerKind,
-    draft_id: int,
+    draft_id: DraftId,
     request: Request,
     who: Planner,
     if_match: Annotated[str | None, Header(description='"draft-<id>", "active-<id>"')] = None,
 ) -> dict[str, Any]:
     """Publish a draft atomically; open cases it moves are reassigned with an event each.
     If-Match must name the draft and the active version you previewed against."""
-    tags = version_etags(if_match)
+    tags = draft_tags(if_match)
     result = planning(request).publish(kind, draft_id, tags.get("draft", -1), tags.get("active"))
     refresh_matching(request.app)
     return result
-
-
-def version_etags(header: str | None) -> dict[str, int]:
-    """The versions If-Match names: "draft-<id>", "active-<id>" (the ones a preview was of)."""
-    if not header:
-        raise PreconditionRequired(
-            'send If-Match: "draft-<id>", "active-<id>" (the versions you previewed)'
-        )
-    tags: dict[str, int] = {}
-    for part in header.split(","):
-        name, _, number = part.strip().strip('"').partition("-")
-        if name in ("draft", "active") and number.isdigit():
-            tags[name] = int(number)
-    if "draft" not in tags:
-        raise PreconditionRequired('If-Match must name the draft, e.g. "draft-12", "active-3"')
-    return tags
 
 
 @router.post("/{kind}/rollback")
@@ -142,11 +129,6 @@ def rollback(
         raise PreconditionRequired(
             'send If-Match: "active-<id>" with the version you mean to replace'
         )
-    tags = {
-        n: int(v)
-        for n, _, v in (p.strip().strip('"').partition("-") for p in if_match.split(","))
-        if v.isdigit()
-    }
-    result = planning(request).rollback(kind, tags.get("active"))
+    result = planning(request).rollback(kind, version_tags(if_match).get("active"))
     refresh_matching(request.app)
     return result

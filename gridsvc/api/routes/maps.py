@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from gridsvc.api.auth import require
+from gridsvc.api.params import DraftId
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
@@ -81,7 +82,7 @@ async def hotspots(
 
 @router.get("/maps/impact/{kind}/{draft_id}", response_class=HTMLResponse)
 async def impact(
-    kind: LayerKind, draft_id: int, request: Request, service: Maps, how: Looks, who: Planner
+    kind: LayerKind, draft_id: DraftId, request: Request, service: Maps, how: Looks, who: Planner
 ) -> HTMLResponse:
     """Current and redrawn boundaries with every case the draft would move."""
     planning = request.app.state.planning

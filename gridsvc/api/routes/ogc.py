@@ -19,6 +19,7 @@ import shapely
 from fastapi import APIRouter, Query, Request, Response
 
 from gridsvc.api.auth import caller
+from gridsvc.api.params import Offset
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
@@ -185,7 +186,7 @@ def case_items(
         str | None, Query(alias="datetime", description="an instant or start/end; .. is open")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     crs: str | None = None,
     api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
@@ -290,7 +291,7 @@ def items(
     request: Request,
     bbox: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     crs: str | None = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     version: Annotated[

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.auth import require
+from gridsvc.api.params import DraftId, draft_tags
 from gridsvc.api.refresh import refresh_matching
-from gridsvc.api.routes.layers import version_etags
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
 from gridsvc.services.responsibility import MAX_LIST_BYTES, ResponsibilityLists, read_list_csv
@@ -49,14 +49,14 @@ async def upload_draft(
 
 
 @router.get("/drafts/{draft_id}/changes")
-def draft_changes(draft_id: int, service: Lists, who: Planner) -> dict[str, Any]:
+def draft_changes(draft_id: DraftId, service: Lists, who: Planner) -> dict[str, Any]:
     """Matters added, removed and changed (with the fields) against the published list."""
     return service.changes(draft_id)
 
 
 @router.post("/drafts/{draft_id}/publish")
 def publish_draft(
-    draft_id: int,
+    draft_id: DraftId,
     request: Request,
     service: Lists,
     who: Planner,
@@ -64,7 +64,7 @@ def publish_draft(
 ) -> dict[str, Any]:
     """Publish the draft: reports from now on are routed by it and record its version.
     If-Match must name the draft and the published version you compared against."""
-    tags = version_etags(if_match)
+    tags = draft_tags(if_match)
     result = service.publish(draft_id, tags["draft"], tags.get("active"))
     refresh_matching(request.app)
     return result
