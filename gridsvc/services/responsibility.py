@@ -36,7 +36,13 @@ def read_list_csv(data: bytes) -> list[dict[str, str]]:
             continue
     else:
         raise InvalidInput("the list is neither UTF-8 nor GBK text; save it as CSV UTF-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted fields keep their newlines
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"the list is not a readable CSV (line {reader.line_num}: {exc})"
+        ) from None
     if not rows:
         raise InvalidInput("the list has no rows; the first line must name the columns")
     return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
