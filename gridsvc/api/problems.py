@@ -73,7 +73,9 @@ def problem(
     so paths under /open311 get that form with the same status.
     """
     if request.url.path.startswith("/open311/"):
-        return open311_errors(status, detail, request.url.path)
+        answer = open311_errors(status, detail, request.url.path)
+        answer.headers.update(headers or {})
+        return answer
     body = {k: v for k, v in (extra or {}).items() if k not in _STANDARD}
     body |= {
         "type": TYPE_BASE + code,
@@ -120,7 +122,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request)
+    # the exception's own headers go along: a 405's Allow (RFC 9110 requires it), say
+    return problem(
+        exc.status_code, code, str(exc.detail), str(exc.detail), request, headers=exc.headers
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

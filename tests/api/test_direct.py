@@ -60,3 +60,4 @@ def test_an_unexpected_failure_in_intake_is_a_500_problem_that_names_nothing_ins
 def test_other_methods_on_the_intake_path_still_go_through_the_app(d: Desk) -> None:
     response = d.client.get(REPORTS, headers=d.headers("patrol"))
     assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "POST"

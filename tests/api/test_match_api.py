@@ -208,6 +208,20 @@ def test_non_numeric_lon_names_the_field(client: TestClient) -> None:
     assert "lon" in body["detail"]
 
 
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "TRACE"])
+def test_a_method_the_path_does_not_take_is_405_naming_those_it_does(
+    client: TestClient, method: str
+) -> None:
+    """RFC 9110: a 405 carries Allow; in the problem form, and in Open311's own."""
+    response = client.request(method, "/api/v1/match", params={"lon": 121.45, "lat": 31.33})
+    _assert_problem(response, 405, "method-not-allowed")
+    assert "GET" in response.headers["allow"]
+    open311 = client.request(method, "/open311/v2/services.json")
+    assert open311.status_code == 405
+    assert open311.json() == [{"code": 405, "description": "Method Not Allowed"}]
+    assert "GET" in open311.headers["allow"]
+
+
 def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
     _assert_problem(client.get("/api/v1/nowhere"), 404, "not-found")
 
