@@ -145,10 +145,71 @@ _HANDLERS: tuple[
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers on an app."""
+    """Register the handlers on an app, and document what they answer in its OpenAPI."""
     for cls, handler in _HANDLERS:
         app.add_exception_handler(cls, handler)
     app.add_exception_handler(Exception, _unexpected)  # Starlette's ServerErrorMiddleware
+    generate = app.openapi  # FastAPI's: builds the schema once and keeps it
+
+    def openapi() -> dict[str, Any]:
+        return app.openapi_schema or document_errors(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. Members beyond the standard five carry the "
+    "specifics: `errors` (each invalid field), `nearest_grid_code`, `allowed`, `roles` …",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": f"{TYPE_BASE}<code>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "what was wrong and what to do"},
+        "instance": {"type": "string", "description": "the request's path"},
+    },
+    "required": ["type", "title", "status", "detail"],
+    "additionalProperties": True,
+}
+OPEN311_ERRORS_SCHEMA: dict[str, Any] = {
+    "title": "Open311Errors",
+    "description": "GeoReport v2 errors (XML under .xml paths)",
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``schema`` (changed in place) saying what errors really look like.
+
+    FastAPI documents a 422 as its own ``HTTPValidationError``; this service
+    answers every error, 422 included, as problem details (Open311's error
+    list under /open311). Each operation gets its 422 in that form and a
+    ``default`` response for the other errors (401, 403, 404, 409, 412, 428, 503 …),
+    so a client generated from the document reads them right.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    components["Open311Errors"] = OPEN311_ERRORS_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        open311 = path.startswith("/open311/")
+        form, media = (
+            ("Open311Errors", "application/json") if open311 else ("Problem", PROBLEM_JSON)
+        )
+        content = {media: {"schema": {"$ref": f"#/components/schemas/{form}"}}}
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid request", "content": content}
+            responses["default"] = {"description": "Any other error", "content": content}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
 
 
 async def handled(request: Request, exc: Exception) -> Response:

@@ -233,6 +233,31 @@ def test_openapi_lists_the_match_route(client: TestClient) -> None:
     assert {p["name"] for p in operation["parameters"]} >= {"lon", "lat", "crs"}
 
 
+def test_openapi_documents_errors_as_they_are_answered(client: TestClient) -> None:
+    """Every operation's errors are documented as problem details (Open311's list under
+    /open311), and a real 422 has every member the documented schema requires."""
+    document = client.get("/openapi.json").json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert "HTTPValidationError" not in str(document)
+    for path, operations in document["paths"].items():
+        media, form = (
+            ("application/json", "Open311Errors")
+            if path.startswith("/open311/")
+            else ("application/problem+json", "Problem")
+        )
+        for method, operation in operations.items():
+            for status in {"default", "422"} & set(operation["responses"]):
+                schema = operation["responses"][status]["content"][media]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/{form}"}, (method, path)
+            assert "default" in operation["responses"], (method, path)
+    answer = _get(client, lon="abc", lat=31.33)
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert set(problem["required"]) <= set(answer.json())
+    types = {"string": str, "integer": int}
+    for name, spec in problem["properties"].items():
+        assert isinstance(answer.json()[name], types[spec["type"]]), name
+
+
 def test_openapi_documents_the_report_body_and_headers(client: TestClient) -> None:
     """The intake route reads its body itself; its schema is declared by hand, and must
     still tell a client what to send."""

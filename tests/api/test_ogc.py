@@ -228,3 +228,18 @@ def test_cases_filtered_by_datetime(server: dict[str, object]) -> None:
     assert future["numberMatched"] == 0 and past["numberMatched"] == everything
     bad = httpx.get(url, headers=leader, params={"datetime": "yesterday"}, timeout=10)
     assert bad.status_code == 422
+
+
+def test_openapi_says_items_are_geojson_as_they_are_served(server: dict[str, object]) -> None:
+    """OGC API - Features clients pick the feature routes by their documented media type."""
+    base = str(server["base"])
+    paths = httpx.get(base.removesuffix("/ogc") + "/openapi.json", timeout=10).json()["paths"]
+    for path in (
+        "/ogc/collections/{collection_id}/items",
+        "/ogc/collections/{collection_id}/items/{fid}",
+        "/ogc/collections/cases/items",
+    ):
+        assert list(paths[path]["get"]["responses"]["200"]["content"]) == ["application/geo+json"]
+    served = httpx.get(f"{base}/collections/grids/items", params={"limit": 1}, timeout=10)
+    assert served.headers["content-type"].startswith("application/geo+json")
+    assert served.json()["type"] == "FeatureCollection"

@@ -54,6 +54,17 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
+class GeoJSONResponse(Response):
+    """What the items routes answer (RFC 7946), so their OpenAPI says so."""
+
+    media_type = GEOJSON
+
+
+GEOJSON_OK: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {"schema": {"type": "object", "description": "RFC 7946 GeoJSON"}}}}
+}
+
+
 def _json(
     content: Any, media_type: str = "application/json", headers: dict[str, str] | None = None
 ) -> Response:
@@ -178,7 +189,7 @@ def _kind(collection_id: str, request: Request) -> LayerKind:
     return kind
 
 
-@router.get("/collections/cases/items")
+@router.get("/collections/cases/items", response_class=GeoJSONResponse, responses=GEOJSON_OK)
 def case_items(
     request: Request,
     bbox: str | None = None,
@@ -285,7 +296,9 @@ def _bbox(value: str | None, crs: str) -> shapely.Polygon | None:
     return gpd.GeoSeries([box], crs=pyproj.CRS(crs)).to_crs(CGCS2000).iloc[0].envelope
 
 
-@router.get("/collections/{collection_id}/items")
+@router.get(
+    "/collections/{collection_id}/items", response_class=GeoJSONResponse, responses=GEOJSON_OK
+)
 def items(
     collection_id: str,
     request: Request,
@@ -352,7 +365,9 @@ def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/collections/{collection_id}/items/{fid}")
+@router.get(
+    "/collections/{collection_id}/items/{fid}", response_class=GeoJSONResponse, responses=GEOJSON_OK
+)
 def item(
     collection_id: str,
     fid: str,
