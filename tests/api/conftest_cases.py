@@ -176,6 +176,21 @@ def desk(app: FastAPI) -> Iterator[Desk]:
         yield Desk(app, client)
 
 
+def desk_fixtures(name: str) -> tuple[Any, Any]:
+    """The module-scoped fixtures most API test modules share, ``app`` (a database of its own
+    named ``name``) and ``d`` (its desk): ``app, d = desk_fixtures("cases-api")``."""
+
+    @pytest.fixture(scope="module", name="app")
+    def app_fixture(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+        return build_app(tmp_path_factory, name)
+
+    @pytest.fixture(scope="module", name="d")
+    def desk_fixture(app: FastAPI) -> Iterator[Desk]:
+        yield from desk(app)
+
+    return app_fixture, desk_fixture
+
+
 def assert_problem(response: httpx.Response, status: int, code: str | None) -> dict[str, Any]:
     """An RFC 9457 answer with this status and (when given) this problem type."""
     assert response.status_code == status, response.text

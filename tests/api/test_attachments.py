@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_cases import Desk, assert_problem, build_app, desk
-from fastapi import FastAPI
+from conftest_cases import Desk, assert_problem, desk, desk_fixtures
 from PIL import Image
 from sqlalchemy import text
 
@@ -33,14 +31,7 @@ def picture(kind: str, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "attachments")
-
-
-@pytest.fixture(scope="module")
-def d(app: FastAPI) -> Iterator[Desk]:
-    yield from desk(app)
+app, d = desk_fixtures("attachments")
 
 
 def upload(d: Desk, case_id: int, data: bytes, name: str, who: str | None = "patrol"):  # type: ignore[no-untyped-def]

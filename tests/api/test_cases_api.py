@@ -21,15 +21,13 @@ from conftest_cases import (
     REPORTS,
     Desk,
     assert_problem,
-    build_app,
     cooperating,
     departments,
-    desk,
+    desk_fixtures,
     grid_at,
     matters,
     nearest_grid,
 )
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from gridsvc.api.routes.cases import ReportIn
@@ -40,14 +38,7 @@ from gridsvc.store import cases as store
 GOOD = {"lon": INSIDE[0], "lat": INSIDE[1], "crs": "cgcs2000", "category": "CG01"}
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "cases-api")
-
-
-@pytest.fixture(scope="module")
-def d(app: FastAPI) -> Iterator[Desk]:
-    yield from desk(app)
+app, d = desk_fixtures("cases-api")
 
 
 def history(view: dict[str, Any]) -> list[tuple[str, str | None, str, str, str]]:

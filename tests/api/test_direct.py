@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest_cases import INSIDE, REPORTS, Desk, assert_problem, build_app, desk
+from conftest_cases import INSIDE, REPORTS, Desk, assert_problem, desk_fixtures
 from fastapi import FastAPI
 
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "direct")
-
-
-@pytest.fixture(scope="module")
-def d(app: FastAPI) -> Iterator[Desk]:
-    yield from desk(app)
+app, d = desk_fixtures("direct")
 
 
 def _raw(d: Desk, encoding: str, **fields: Any) -> tuple[dict[str, str], bytes]:

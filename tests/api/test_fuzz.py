@@ -17,25 +17,16 @@ tests/api/test_maps_api.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
-from conftest_cases import PROBLEM_JSON, Desk, build_app, desk
+from conftest_cases import PROBLEM_JSON, Desk, desk_fixtures
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
 EXAMPLES = 25  # per operation: about 50 operations, a minute on this machine
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "fuzz")
-
-
-@pytest.fixture(scope="module")
-def d(app: FastAPI) -> Iterator[Desk]:
-    yield from desk(app)
+app, d = desk_fixtures("fuzz")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,8 @@ the same requests are plain 404s or refusals of their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from conftest_cases import Desk, assert_problem, build_app, desk
-from fastapi import FastAPI
+from conftest_cases import Desk, assert_problem, desk_fixtures
 
 from gridsvc.api.params import MAX_ID
 
@@ -19,14 +16,7 @@ TOO_BIG = MAX_ID + 1  # 2**63: one past SQLite's largest INTEGER
 HUGE = 32185576957927354368  # what schemathesis sent
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "params")
-
-
-@pytest.fixture(scope="module")
-def d(app: FastAPI) -> Iterator[Desk]:
-    yield from desk(app)
+app, d = desk_fixtures("params")
 
 
 GETS = [
