@@ -427,7 +427,7 @@ class WriterProcess:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise StorageUnavailable(f"the intake writer exited with {proc.returncode}")
-            if _answers(self.path):
+            if answers(self.path):
                 return proc
             time.sleep(0.05)
         proc.kill()
@@ -447,7 +447,8 @@ class WriterProcess:
                 log.exception("the intake writer could not be started again")
 
 
-def _answers(path: Path) -> bool:
+def answers(path: Path) -> bool:
+    """Whether a writer listens on the socket at ``path`` (the file alone may be a dead one's)."""
     with socket.socket(socket.AF_UNIX) as probe, contextlib.suppress(OSError):
         probe.connect(str(path))
         return True

@@ -31,7 +31,13 @@ from sqlalchemy import Engine, text
 from gridsvc.config import ROOT
 from gridsvc.core.errors import StorageUnavailable
 from gridsvc.services.cases import CaseService, Report
-from gridsvc.services.intake_process import SOCKET_NAME, IntakeServer, RemoteIntake, WriterProcess
+from gridsvc.services.intake_process import (
+    SOCKET_NAME,
+    IntakeServer,
+    RemoteIntake,
+    WriterProcess,
+    answers,
+)
 
 #: read afresh on every GET: not part of what was answered at intake
 COMPUTED_ON_READ = {"supervision", "possible_duplicates"}
@@ -52,8 +58,10 @@ class Writer:
         server = IntakeServer(self.engine, 50.0, timedelta(hours=72))
         self.thread = threading.Thread(target=server.serve, args=(self.path, self.stop))
         self.thread.start()
+        # the socket's file is there before the server listens, and a halted server's stays:
+        # ready is when it takes a connection (a restart under load was refused otherwise)
         deadline = time.monotonic() + 10
-        while not self.path.exists() and time.monotonic() < deadline:
+        while not answers(self.path) and time.monotonic() < deadline:
             time.sleep(0.01)
         return self
 
