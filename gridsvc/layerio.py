@@ -138,7 +138,11 @@ def _read_frame(
         datasets = _datasets(source)
         chosen = _choose_layer(source, sorted(datasets), layer, kind)
         try:
-            frame = pyogrio.read_dataframe(datasets[chosen], layer=chosen, encoding=encoding)
+            # a geometry GEOS cannot build (a ring of one point, NaN coordinates) is read as
+            # none, which validation reports by feature; raised, it named no feature (a 500)
+            frame = pyogrio.read_dataframe(
+                datasets[chosen], layer=chosen, encoding=encoding, on_invalid="ignore"
+            )
         except _GDAL_ERRORS as exc:
             raise UnreadableFile(f"{source.name}: {_first_line(exc)}") from exc
         except (UnicodeDecodeError, LookupError) as exc:

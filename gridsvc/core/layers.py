@@ -8,6 +8,7 @@ use the jurisdiction's Gauss-Krüger zone (:func:`Layer.projected`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -81,4 +82,9 @@ class Layer:
     def work_epsg(self) -> int:
         """The CGCS2000 3-degree Gauss-Krüger zone nearest the layer's centre."""
         minx, _, maxx, _ = self.frame.total_bounds
+        if not math.isfinite(minx + maxx):  # every feature empty: nowhere to measure
+            raise InvalidLayer(
+                f"the {self.kind} layer has no feature with a geometry; there is nothing to "
+                "place, measure or compare"
+            )
         return gauss_kruger_epsg((minx + maxx) / 2.0)

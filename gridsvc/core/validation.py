@@ -196,7 +196,7 @@ def _problems(layer: Layer, parent: Layer | None) -> list[Problem]:
     _check_parent_kind(layer, parent)
     if layer.frame.crs is None:
         return [Problem(ProblemKind.MISSING_CRS, f"the {layer.kind} layer has no CRS")]
-    problems = _code_problems(layer) + _geometry_problems(layer)
+    problems = code_problems(layer) + _geometry_problems(layer)
     if layer.kind not in POLYGON_KINDS:
         return problems
     level = _prepare(layer)
@@ -255,7 +255,7 @@ def _label(code: str, i: int) -> str:
     return code or f"#{i + 1}"
 
 
-def _code_problems(layer: Layer) -> list[Problem]:
+def code_problems(layer: Layer) -> list[Problem]:
     """Codes identify features across versions and cases: each must exist and be unique."""
     codes = _codes(layer.frame["code"])
     noun = _NOUNS[layer.kind]

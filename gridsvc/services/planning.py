@@ -35,7 +35,7 @@ from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
 from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
-from gridsvc.core.validation import SLIVER_M2, validate_layer
+from gridsvc.core.validation import SLIVER_M2, code_problems, validate_layer
 from gridsvc.layerio import read_layer
 from gridsvc.services.layers import StoredLayers
 from gridsvc.services.matching import cell
@@ -121,7 +121,19 @@ class Planning:
         self._stored = StoredLayers()
 
     def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Store a draft (repaired only as asked) and answer with its validation report."""
+        """Store a draft (repaired only as asked) and answer with its validation report.
+
+        A draft is stored feature by code, so a layer with a missing or repeated
+        code is refused as a whole (422, each such code listed) before anything
+        is written; every other problem is stored with the draft and reported.
+        """
+        unstorable = code_problems(layer)
+        if unstorable:
+            raise InvalidLayer(
+                f"{len(unstorable)} code problem(s) in the {layer.kind} layer; every feature "
+                f"needs a code of its own before it can be a draft. First: {unstorable[0].message}",
+                problems=unstorable,
+            )
         parent = None
         if "close_slivers" in repairs and layer.kind in PARENT_KIND:
             with self.engine.connect() as conn:

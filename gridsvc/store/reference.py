@@ -73,7 +73,9 @@ def promote(conn: Connection, kind: LayerKind, draft_id: int, now: datetime) -> 
 def _feature_rows(layer: Layer, version_id: int) -> Iterable[dict[str, Any]]:
     frame = layer.frame
     extra = [c for c in frame.columns if c not in (*BASE_COLUMNS, frame.geometry.name)]
-    wkb = shapely.to_wkb(frame.geometry.array)
+    # a feature without geometry (validation's "has no geometry") is kept as an empty one
+    empty = shapely.to_wkb(shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"))
+    wkb = [w if w is not None else empty for w in shapely.to_wkb(frame.geometry.array)]
     for i, row in enumerate(frame.itertuples(index=False)):
         record = row._asdict()
         yield {
