@@ -191,7 +191,7 @@ def publish_grids(t: Town, who: str | None, draft: int) -> httpx.Response:
     return t.d.client.post(url, headers=t.auth(who) | {"If-Match": tags})
 
 
-def publish_then_rollback(t: Town) -> None:
+def a_published_redraw(t: Town) -> None:
     """A published redraw, so there is a previous version to go back to."""
     assert publish_grids(t, "planner", grid_draft(t)).status_code == 200
 
@@ -335,7 +335,7 @@ POLICY: dict[str, Call] = {
     "POST /api/v1/layers/{kind}/drafts/{draft_id}/publish": Call(
         PLANNER, publish_grids, prepare=grid_draft
     ),
-    "POST /api/v1/layers/{kind}/rollback": Call(PLANNER, rollback, prepare=publish_then_rollback),
+    "POST /api/v1/layers/{kind}/rollback": Call(PLANNER, rollback, prepare=a_published_redraw),
     "GET /maps/impact/{kind}/{draft_id}": Call(
         PLANNER, draft_page("/maps/impact/grids/{draft}"), prepare=grid_draft
     ),
