@@ -9,6 +9,7 @@ mistake.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +22,7 @@ import pytest
 import shapely
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine, text
 
 from gridsvc.api.app import create_app
@@ -169,6 +171,13 @@ class Desk:
             cases = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
             events = conn.execute(text("SELECT count(*) FROM case_events")).scalar_one()
         return int(cases), int(events)
+
+
+def picture(kind: str, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A real small image file written by Pillow (``PNG`` or ``JPEG``), as a photo upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), colour).save(buffer, format=kind)
+    return buffer.getvalue()
 
 
 def desk(app: FastAPI) -> Iterator[Desk]:

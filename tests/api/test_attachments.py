@@ -9,12 +9,10 @@ problem answer that leaves no row, no event and no file behind.
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import pytest
-from conftest_cases import Desk, assert_problem, desk, desk_fixtures
-from PIL import Image
+from conftest_cases import Desk, assert_problem, desk, desk_fixtures, picture
 from sqlalchemy import text
 
 from gridsvc.api.app import create_app
@@ -22,13 +20,6 @@ from gridsvc.config import Settings
 
 #: The first bytes of an HEIC file as iPhones write it: an ISO-BMFF ``ftyp`` box, brand heic.
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
-
-
-def picture(kind: str, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    """A real small image file written by Pillow (``PNG`` or ``JPEG``)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 12), colour).save(buffer, format=kind)
-    return buffer.getvalue()
 
 
 app, d = desk_fixtures("attachments")

@@ -18,7 +18,6 @@ A route added to the app without a line here fails the first test.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,9 +29,8 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import httpx
 import pytest
-from conftest_cases import INSIDE, PROBLEM_BASE, Desk, assert_problem, build_app, desk
+from conftest_cases import INSIDE, PROBLEM_BASE, Desk, assert_problem, build_app, desk, picture
 from fastapi import FastAPI
-from PIL import Image
 from sqlalchemy import inspect, text
 from starlette.routing import Route
 
@@ -115,12 +113,6 @@ def list_csv() -> bytes:
     return (DEMO_DIR / "responsibility_list.csv").read_bytes()
 
 
-def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 120, 200)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def report(t: Town, who: str | None, _: Any) -> httpx.Response:
     body = {"lon": INSIDE[0], "lat": INSIDE[1], "crs": "cgcs2000", "category": "CG01"}
     return t.d.client.post("/api/v1/reports", json=body, headers=t.auth(who))
@@ -135,7 +127,7 @@ def open311_report(t: Town, who: str | None, _: Any) -> httpx.Response:
 
 
 def attach(t: Town, who: str | None, _: Any) -> httpx.Response:
-    files = {"file": ("现场.png", png(), "image/png")}
+    files = {"file": ("现场.png", picture("PNG"), "image/png")}
     return t.d.client.post(
         f"/api/v1/cases/{t.case['id']}/attachments", headers=t.auth(who), files=files
     )
