@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how often a worker checks for new layers"
     )
     rate_per_minute: int = Field(default=600, gt=0, description="requests a minute per API key")
+    anonymous_rate_per_minute: int = Field(
+        default=120, gt=0, description="requests a minute per address without a key (Open311)"
+    )
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"
     )

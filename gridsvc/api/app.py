@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from gridsvc.api import problems
+from gridsvc.api import logredact, problems
+from gridsvc.api.anonymous import AddressLimiter
+from gridsvc.api.auth import PageRefused
 from gridsvc.api.direct import GZIP_MINIMUM, DirectRoutes
 from gridsvc.api.limits import BodyLimits, RateLimiter
 from gridsvc.api.refresh import VersionWatcher
@@ -27,6 +28,7 @@ from gridsvc.api.routes import (
     ogc,
     open311,
     responsibility,
+    session,
 )
 from gridsvc.config import Settings
 from gridsvc.core.evaluation import TownWeights
@@ -49,6 +51,7 @@ log = logging.getLogger("gridsvc.api")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Load the town, build its matcher and assemble the routers."""
     settings = settings or Settings()
+    logredact.install()  # whatever starts the app, no key reaches a log line
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tiles = tile_options(settings)
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
+    app.state.anonymous = AddressLimiter(settings.anonymous_rate_per_minute)
     # the last added is the outermost: body limits, then the direct routes, then gzip
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM)  # maps on a slow intranet
     app.add_middleware(DirectRoutes, routes={("POST", "/api/v1/reports"): cases.submit_report})
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
     )
     problems.install(app)
+    app.add_exception_handler(PageRefused, session.refused_page)  # a browser gets a sign-in page
     app.include_router(match.router)
     app.include_router(cases.router)
     app.include_router(open311.router)
@@ -123,11 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(maps.router)
     app.include_router(dashboard.router)
     app.include_router(responsibility.router)
+    app.include_router(session.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing() -> str:
-        return _LANDING
 
     return app
 
@@ -140,13 +142,3 @@ def tile_options(settings: Settings) -> TileOptions:
         intranet_attribution=settings.tile_attribution,
         offline=settings.maps_offline,
     )
-
-
-_LANDING = """<!doctype html><html lang="zh"><meta charset="utf-8"><title>gridsvc 网格化管理服务</title>
-<h1>gridsvc 网格化管理服务</h1>
-<ul>
-<li><a href="/docs">API 文档 (OpenAPI)</a></li>
-<li><a href="/dashboard">/dashboard</a> 领导驾驶舱 (需 api_key)</li>
-<li><a href="/maps/coverage">/maps/coverage</a> 网格覆盖图 · <a href="/maps/hotspots">/maps/hotspots</a> 案件热点图 (需 api_key)</li>
-<li><a href="/api/v1/match?lon=121.45&amp;lat=31.33">/api/v1/match?lon=121.45&amp;lat=31.33</a> 点位匹配 (grid / unit / street / team)</li>
-</ul></html>"""

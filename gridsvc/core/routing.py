@@ -60,6 +60,8 @@ class Matter:
     default_severity: int
     allow_outside: bool
     limits: StepLimits
+    #: strangers (Open311 without a key) may read its cases' description and address
+    public: bool = False
 
 
 class ResponsibilityList:
@@ -174,6 +176,7 @@ def _matter_from_row(row: Mapping[str, str], number: int) -> Matter:
             handle_h=_hours(row, "limit_handle_h", where),
             verify_h=_hours(row, "limit_verify_h", where),
         ),
+        public=_optional_flag(row, "public", where),
     )
 
 
@@ -227,6 +230,13 @@ def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
     if value not in {"0", "1"}:
         raise _bad(where, name, value, "0 or 1")
     return value == "1"
+
+
+def _optional_flag(row: Mapping[str, str], name: str, where: str) -> bool:
+    """A 0/1 column that may be left out or empty (then 0): lists written before it was added."""
+    if not (row.get(name) or "").strip():
+        return False
+    return _flag(row, name, where)
 
 
 def _hours(row: Mapping[str, str], name: str, where: str) -> float:

@@ -325,7 +325,11 @@ class CaseService:
             "role": who.role.value,
             "at": now,
             "note": report.description,
-            "data": {"match": {k: v for k, v in match.__dict__.items() if v is not None}, **extra},
+            "data": {
+                "match": {k: v for k, v in match.__dict__.items() if v is not None},
+                REPORTER_KEY: who.key_id,  # whose report it is: a patrol reads its own
+                **extra,
+            },
         }
 
     # ---- the closed loop ----------------------------------------------------------------
@@ -484,9 +488,20 @@ class CaseService:
     def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
         return clock_for(case["level"], self.calendar, self.natural_time)
 
-    def get(self, case_id: int) -> dict[str, Any]:
+    def get(self, case_id: int, who: Principal | None = None) -> dict[str, Any]:
+        """A case as ``who`` may see it; one they may not read is not found (no id probing)."""
         with self.engine.connect() as conn:
-            return self._view(conn, case_id, self.clock())
+            view = self._view(conn, case_id, self.clock())
+        if who is None:
+            return view
+        if not may_read(view, who):
+            raise NotFound(f"no case with id {case_id}")
+        return for_reader(view, who)
+
+    def readable(self, case_id: int, who: Principal) -> None:
+        """NotFound unless ``who`` may read the case (photos, actions: the same rule as ``get``)."""
+        if who.role == Role.PATROL:
+            self.get(case_id, who)
 
     def _case(self, conn: Any, case_id: int) -> dict[str, Any]:
         case = store.get_case(conn, case_id)
@@ -601,6 +616,42 @@ def check_department(case: dict[str, Any], who: Principal) -> None:
         raise Forbidden(
             f"case {case['number']} is held by {case['assignee']}, not by department {who.department}"
         )
+
+
+REPORTER_KEY = "reporter_key"  # in the report event's data: the id of the key that reported
+#: who sees the reporter's contact fields (name, phone in ``reporter``, the report's actor)
+CONTACT_READERS = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+def may_read(view: dict[str, Any], who: Principal) -> bool:
+    """Whether ``who`` may read a case: a patrol only its own reports, everyone else all.
+
+    Keys carry no grid, so "own" is the key the report came with (its report
+    event's ``reporter_key``); cases loaded as history have none.
+    """
+    if who.role != Role.PATROL:
+        return True
+    first = view["history"][0] if view.get("history") else {}
+    return bool(first.get("action") == "report" and first["data"].get(REPORTER_KEY) == who.key_id)
+
+
+def for_reader(view: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """The case view without the reporter's contact fields, unless ``who`` is a dispatcher
+    or admin: the ``reporter`` field goes, the report event's actor is blanked (the history
+    keeps its shape) and the reporting key's id goes."""
+    if who.role in CONTACT_READERS:
+        return view
+    shown = {k: v for k, v in view.items() if k != "reporter"}
+    if "history" in view:
+        shown["history"] = [_without_reporter(e) for e in view["history"]]
+    return shown
+
+
+def _without_reporter(event: dict[str, Any]) -> dict[str, Any]:
+    if event.get("action") != "report":
+        return event
+    data = {k: v for k, v in (event.get("data") or {}).items() if k != REPORTER_KEY}
+    return {**event, "actor": "", "data": data}
 
 
 def _principal(who: Principal) -> str:

@@ -47,7 +47,7 @@ def test_reports_wait_for_the_writer_process_and_a_missing_one_is_503(
             assert second.status_code == 201, second.text
             case = second.json()
             assert [c["id"] for c in case["possible_duplicates"]] == [first.json()["id"]]
-            stored = d.get(case["id"]).json()
+            stored = d.get(case["id"], "patrol").json()  # as the reporter sees it
             assert stored["number"] == case["number"] and stored["history"] == case["history"]
             assert d.counts() == (before[0] + 2, before[1] + 2)
         finally:

@@ -145,7 +145,8 @@ def test_the_dashboard_defaults_to_the_last_full_month_and_links_the_same_period
     page = office.client.get(f"/dashboard?api_key={key}").text
     assert f'value="{first.isoformat()}"' in page and f'value="{last.isoformat()}"' in page
     assert f"/maps/hotspots?from={first.isoformat()}&amp;to={last.isoformat()}" in page
-    assert f"api_key={key}&amp;format=xlsx" in page
+    assert f"/dashboard/evaluation.xlsx?from={first.isoformat()}" in page  # the page's own file
+    assert f"api_key={key}" in page  # the deprecated key is carried along, for this release
     assert "按期结案率" in page and "合计" in page
 
 

@@ -11,15 +11,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
 
+import geopandas as gpd
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from georeport import GeoReport
 from sqlalchemy import func, select
 
 from gridsvc.api.app import create_app
-from gridsvc.config import Settings
+from gridsvc.config import DEMO_DIR, Settings
+from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 from gridsvc.store import schema
@@ -30,12 +36,17 @@ INSIDE = (121.45, 31.33)  # lon, lat inside 示范镇
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     tmp = tmp_path_factory.mktemp("open311")
-    app = create_app(Settings(database_url=f"sqlite:///{tmp}/g.db", attachments_dir=tmp / "att"))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp}/g.db",
+        attachments_dir=tmp / "att",
+        anonymous_rate_per_minute=100_000,
+    )
+    app = create_app(settings)
     keys = {
         role: create_key(
             app.state.engine, role, f"{role.value}-1", "D01" if role == Role.HANDLER else None
         )
-        for role in (Role.PATROL, Role.HANDLER)
+        for role in (Role.PATROL, Role.HANDLER, Role.DISPATCHER, Role.LEADER)
     }
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,15 +106,17 @@ def test_post_creates_the_same_case_as_the_native_api(server: dict[str, object])
     assert response.status_code == 201
     [answer] = response.json()
     number = answer["service_request_id"]
-    client = GeoReport(str(server["root"]))
-    request = client.get_service_request(number)
+    request = _lookup(server, number, Role.DISPATCHER)[0]  # a dispatcher sees where it is
     assert request["service_code"] == "CG01"
     assert request["status"] == "open"
     assert request["lat"] == pytest.approx(INSIDE[1]) and request["long"] == pytest.approx(
         INSIDE[0]
     )
+    assert request["description"] == "路口乱设摊"
     assert request["agency_responsible"] == "WS06"  # the team of the grid at that point
-    assert "reporter" not in request  # public fields only
+    assert "reporter" not in request  # never the reporter
+    public = GeoReport(str(server["root"])).get_service_request(number)  # a stock client
+    assert public["service_code"] == "CG01" and public["agency_responsible"] == "WS06"
     native = httpx.get(
         f"{str(server['root']).removesuffix('/open311/v2')}/api/v1/cases",
         headers={"Authorization": f"Bearer {server['keys'][Role.HANDLER]}"},  # type: ignore[index]
@@ -191,3 +204,144 @@ def test_token_is_the_request_id(server: dict[str, object]) -> None:
     number = _post(server).json()[0]["service_request_id"]
     tokens = httpx.get(f"{server['root']}/tokens/{number}.json", timeout=10).json()
     assert tokens == [{"service_request_id": number, "token": number}]
+
+
+def _lookup(
+    server: dict[str, object], ids: str, role: Role | None = None, fmt: str = "json"
+) -> list[dict[str, object]]:
+    key = server["keys"][role] if role else None  # type: ignore[index]
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    response = httpx.get(
+        f"{server['root']}/requests.{fmt}",
+        params={"service_request_id": ids},
+        headers=headers,
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json() if fmt == "json" else [{"xml": response.text}]
+
+
+@cache
+def grid_points() -> dict[str, tuple[float, float]]:
+    """Each demo grid's point on surface, as geopandas computes it from the file."""
+    frame = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids")
+    surface = frame.geometry.representative_point()
+    return {str(c): (p.x, p.y) for c, p in zip(frame["code"], surface, strict=True)}
+
+
+def _anonymous_views(server: dict[str, object], number: str) -> list[dict[str, object]]:
+    """The same request read without a key in every way Open311 offers (both lookups, search)."""
+    root = server["root"]
+    one = httpx.get(f"{root}/requests/{number}.json", timeout=10).json()
+    search = httpx.get(f"{root}/requests.json", params={"service_code": "CG01"}, timeout=10)
+    listed = [r for r in search.json() if r["service_request_id"] == number]
+    return [*_lookup(server, number), *one, *listed]
+
+
+def test_strangers_see_the_grid_not_the_door_nor_the_words(server: dict[str, object]) -> None:
+    """Finding: a lookup by id without a key showed the description, address and exact point."""
+    number = _post(server, description="王阿姨家门口乱设摊", address_string="顺华路708号").json()[
+        0
+    ]["service_request_id"]
+    grid = "310106113G11"  # the grid at INSIDE (test_post_creates_the_same_case_...)
+    views = _anonymous_views(server, number)
+    assert len(views) == 3
+    for view in views:
+        assert view["description"] == "" and view["address"] == "" and view["status_notes"] == ""
+        assert (view["long"], view["lat"]) == pytest.approx(grid_points()[grid], abs=1e-6)
+        assert (view["long"], view["lat"]) != pytest.approx(INSIDE, abs=1e-4)
+    [xml] = _lookup(server, number, fmt="xml")
+    assert "王阿姨" not in str(xml["xml"]) and "顺华路708号" not in str(xml["xml"])
+    for role in (Role.PATROL, Role.LEADER):  # a key of another role shows no more
+        [keyed] = _lookup(server, number, role)
+        assert keyed["description"] == "" and keyed["address"] == ""
+    [full] = _lookup(server, number, Role.DISPATCHER)
+    assert full["description"] == "王阿姨家门口乱设摊" and full["address"] == "顺华路708号"
+
+
+def test_a_public_matter_shows_its_words_but_not_its_point(server: dict[str, object]) -> None:
+    app = server["app"]
+    service = app.state.cases  # type: ignore[attr-defined]
+    before = service.matters
+    service.matters = ResponsibilityList(
+        replace(m, public=m.code == "CG01")
+        for m in before  # as a list with public=1 reads
+    )
+    try:
+        number = _post(server, description="路灯不亮", address_string="静泰路").json()[0][
+            "service_request_id"
+        ]
+        [view] = _lookup(server, number)
+    finally:
+        service.matters = before
+    assert view["description"] == "路灯不亮" and view["address"] == "静泰路"
+    assert (view["long"], view["lat"]) == pytest.approx(grid_points()["310106113G11"], abs=1e-6)
+
+
+def test_a_lookup_takes_at_most_50_ids(server: dict[str, object]) -> None:
+    ids = ",".join(f"2026-{n:07d}" for n in range(1, 52))
+    response = httpx.get(
+        f"{server['root']}/requests.json", params={"service_request_id": ids}, timeout=10
+    )
+    assert response.status_code == 422
+    assert "at most 50" in response.json()[0]["description"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "needle"),
+    [
+        ({"Authorization": "Bearer gs_never-issued"}, "", "unknown"),
+        ({}, "?api_key=gs_never-issued", "not accepted"),
+    ],
+)
+def test_a_bad_key_on_a_read_is_refused(
+    server: dict[str, object], headers: dict[str, str], query: str, needle: str
+) -> None:
+    response = httpx.get(f"{server['root']}/requests.json{query}", headers=headers, timeout=10)
+    assert response.status_code == 401
+    assert needle in response.json()[0]["description"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/requests.json", "GET, OPTIONS, POST"),
+        ("/requests.xml", "GET, OPTIONS, POST"),
+        ("/requests/2026-0000001.json", "GET, OPTIONS"),
+        ("/services.json", "GET, OPTIONS"),
+        ("/services/CG01.xml", "GET, OPTIONS"),
+        ("/tokens/2026-0000001.json", "GET, OPTIONS"),
+    ],
+)
+def test_options_names_the_methods_of_the_path(
+    server: dict[str, object], path: str, allow: str
+) -> None:
+    """Finding: OPTIONS of requests.json was a 405 naming POST only."""
+    response = httpx.options(f"{server['root']}{path}", timeout=10)
+    assert response.status_code == 204
+    assert response.headers["allow"] == allow
+
+
+def test_strangers_are_rate_limited_by_address_each_id_counting(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/g.db",
+        attachments_dir=tmp_path / "att",
+        anonymous_rate_per_minute=1,  # a burst of 50, then one a minute
+    )
+    app = create_app(settings)
+    dispatcher = create_key(app.state.engine, Role.DISPATCHER, "调度")
+    with TestClient(app) as client:
+        ids = ",".join(f"2026-{n:07d}" for n in range(1, 50))  # 49 ids: 49 of the 50
+        assert (
+            client.get("/open311/v2/requests.json", params={"service_request_id": ids}).status_code
+            == 404
+        )
+        assert client.get("/open311/v2/services.json").status_code == 200  # not counted
+        assert client.get("/open311/v2/requests.json").status_code == 200  # the 50th
+        refused = client.get("/open311/v2/requests.json")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert "without an API key" in refused.json()[0]["description"]
+        keyed = client.get(
+            "/open311/v2/requests.json", headers={"Authorization": f"Bearer {dispatcher}"}
+        )
+        assert keyed.status_code == 200

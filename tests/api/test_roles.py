@@ -41,6 +41,7 @@ ROLES = ["patrol", "dispatcher", "handler-D01", "planner", "leader", "admin"]
 CALLERS: list[str | None] = [*ROLES, None, "unknown"]  # "unknown": a key nobody issued
 EVERYONE = frozenset(CALLERS)  # public: no key needed, and a key is not looked at
 ANY_KEY = frozenset(ROLES)
+PUBLIC_READ = frozenset({*ROLES, None})  # no key needed, but a key sent must be a real one
 ACTION_ROUTE = "POST /api/v1/cases/{case_id}/{action}"
 
 
@@ -124,6 +125,23 @@ def open311_report(t: Town, who: str | None, _: Any) -> httpx.Response:
     return t.d.client.post(
         "/open311/v2/requests.json", data=form | ({"api_key": key} if key else {})
     )
+
+
+def sign_in(t: Town, who: str | None, _: Any) -> httpx.Response:
+    """The landing page's form: the caller's key pasted (nothing when there is none)."""
+    form = {"key": t.key(who) or ""}
+    return t.d.client.post("/session", data=form, follow_redirects=False)
+
+
+def sign_out(t: Town, who: str | None, _: Any) -> httpx.Response:
+    return t.d.client.post("/session/sign-out", headers=t.auth(who), follow_redirects=False)
+
+
+def options(path: str) -> Send:
+    def send(t: Town, who: str | None, _: Any) -> httpx.Response:
+        return t.d.client.options(path, headers=t.auth(who))
+
+    return send
 
 
 def attach(t: Town, who: str | None, _: Any) -> httpx.Response:
@@ -287,6 +305,8 @@ INTAKE = roles("patrol", "dispatcher")
 
 POLICY: dict[str, Call] = {
     "GET /": Call(EVERYONE, get("/")),
+    "POST /session": Call(ANY_KEY, sign_in, 303),  # a bad key: the landing page again, 401
+    "POST /session/sign-out": Call(EVERYONE, sign_out, 303),
     "GET /openapi.json": Call(EVERYONE, get("/openapi.json")),
     "GET /docs": Call(EVERYONE, get("/docs")),
     "GET /docs/oauth2-redirect": Call(EVERYONE, get("/docs/oauth2-redirect")),
@@ -294,6 +314,7 @@ POLICY: dict[str, Call] = {
     "GET /api/v1/match": Call(EVERYONE, get("/api/v1/match", lon=INSIDE[0], lat=INSIDE[1])),
     # cases
     "POST /api/v1/reports": Call(INTAKE, report, 201),
+    # the town's case is the patrol's own report: another patrol's is a 404 (test below)
     "GET /api/v1/cases/{case_id}": Call(ANY_KEY, get("/api/v1/cases/{case[id]}")),
     "GET /api/v1/cases": Call(CASE_DESK, get("/api/v1/cases")),
     "GET /api/v1/cases.csv": Call(CASE_DESK, get("/api/v1/cases.csv")),
@@ -310,6 +331,9 @@ POLICY: dict[str, Call] = {
         roles("leader", "dispatcher"), get("/api/v1/evaluation", **_this_week())
     ),
     "GET /dashboard": Call(roles("leader", "dispatcher"), get("/dashboard")),
+    "GET /dashboard/evaluation.{fmt}": Call(
+        roles("leader", "dispatcher"), get("/dashboard/evaluation.xlsx", **_this_week())
+    ),
     "GET /maps/coverage": Call(MAP_VIEWERS, get("/maps/coverage")),
     "GET /maps/hotspots": Call(MAP_VIEWERS, get("/maps/hotspots")),
     # planners
@@ -357,18 +381,35 @@ POLICY: dict[str, Call] = {
     "GET /ogc/collections/cases/items": Call(
         roles("dispatcher", "leader", "planner"), get("/ogc/collections/cases/items")
     ),
-    # Open311 GeoReport v2: public reads of public fields, keyed posts
+    # Open311 GeoReport v2: public reads of public fields (a dispatcher's key shows all; a
+    # key sent must be real), keyed posts, OPTIONS naming each path's methods
     "GET /open311/v2/services.{fmt}": Call(EVERYONE, get("/open311/v2/services.json")),
     "GET /open311/v2/services/{code}.{fmt}": Call(EVERYONE, get("/open311/v2/services/CG01.json")),
     "POST /open311/v2/requests.{fmt}": Call(INTAKE, open311_report, 201),
-    "GET /open311/v2/requests.{fmt}": Call(EVERYONE, get("/open311/v2/requests.json")),
+    "GET /open311/v2/requests.{fmt}": Call(PUBLIC_READ, get("/open311/v2/requests.json")),
     "GET /open311/v2/requests/{number}.{fmt}": Call(
-        EVERYONE, get("/open311/v2/requests/{case[number]}.json")
+        PUBLIC_READ, get("/open311/v2/requests/{case[number]}.json")
     ),
     "GET /open311/v2/tokens/{token}.{fmt}": Call(
-        EVERYONE, get("/open311/v2/tokens/{case[number]}.json")
+        PUBLIC_READ, get("/open311/v2/tokens/{case[number]}.json")
     ),
+    **{
+        f"OPTIONS /open311/v2/{path}": Call(
+            EVERYONE,
+            options("/open311/v2/" + path.format(fmt="json", code="CG01", number="1", token="1")),
+            204,
+        )
+        for path in (
+            "services.{fmt}",
+            "services/{code}.{fmt}",
+            "requests.{fmt}",
+            "requests/{number}.{fmt}",
+            "tokens/{token}.{fmt}",
+        )
+    },
 }
+#: pages a person posts a form to: a refusal is the page again (HTML), not problem details
+FORM_PAGES = {"POST /session"}
 
 
 def served_routes(app: FastAPI) -> set[str]:
@@ -381,11 +422,21 @@ def served_routes(app: FastAPI) -> set[str]:
     }
     pages = {
         f"{method} {route.path}"
-        for route in app.routes
-        if isinstance(route, Route)  # the app's own; included routers are documented
+        for route in _all_routes(app.router.routes)
+        if isinstance(route, Route)  # undocumented ones too: pages, forms, OPTIONS
         for method in (route.methods or set()) - {"HEAD"}
     }
     return documented | pages
+
+
+def _all_routes(routes: list[Any]) -> Iterator[Any]:
+    """Every route, those of included routers too (FastAPI keeps them inside the router)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _all_routes(inner.routes)
+        else:
+            yield route
 
 
 # ---- the tests -----------------------------------------------------------------------------
@@ -452,7 +503,12 @@ def test_endpoint_as_caller(town: Town, endpoint: str, who: str | None) -> None:
 
 
 def assert_refused(response: httpx.Response, endpoint: str, status: int) -> None:
-    """401 or 403, in the form the path's clients read: Open311's list, else problem details."""
+    """401 or 403, in the form the path's clients read: Open311's list, the page of a form,
+    else problem details."""
+    if endpoint in FORM_PAGES:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("text/html")
+        return
     if " /open311/" in endpoint:
         assert response.status_code == status, response.text
         [error] = response.json()
@@ -477,3 +533,9 @@ def test_an_admitted_action_is_traced_with_its_actor(town: Town) -> None:
     assert view["status"] == "dispatched"  # a deferral keeps the status
     assert view["history"][-1]["action"] == "defer"
     assert view["history"][-1]["actor"] == "admin" and view["history"][-1]["role"] == "admin"
+
+
+def test_another_patrol_finds_neither_the_case_nor_its_photo(town: Town) -> None:
+    for path in ("/api/v1/cases/{case[id]}", "/api/v1/cases/{case[id]}/attachments/{attachment}"):
+        response = get(path)(town, "patrol-2", None)
+        assert_problem(response, 404, "not-found")

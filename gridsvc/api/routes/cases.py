@@ -14,13 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from gridsvc.api.auth import admit, caller, principal, require
+from gridsvc.api.auth import admit, bearer, caller, principal, require
 from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role
 from gridsvc.services.attachments import add_photo, get_photo
-from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report
+from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report, for_reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -122,7 +122,7 @@ async def submit_report(request: Request) -> Response:
     """
     headers = request.headers
     who = admit(
-        caller(request, headers.get("authorization"), request.query_params.get("api_key")),
+        caller(request, bearer(request, headers.get("authorization"))),
         Role.PATROL,
         Role.DISPATCHER,
     )
@@ -132,7 +132,7 @@ async def submit_report(request: Request) -> Response:
     report = _parse_report(await request.body())
     answer = await request.app.state.cases.submit(report, who, key)
     return Response(
-        json_bytes(answer.body),
+        json_bytes(for_reader(answer.body, who)),
         status_code=answer.status_code,
         headers={"ETag": f'"{answer.body["etag"]}"'},
         media_type="application/json",
@@ -150,8 +150,11 @@ def _parse_report(body: bytes) -> Report:
 
 @router.get("/cases/{case_id}")
 def get_case(case_id: CaseId, response: Response, service: Cases, who: Reader) -> dict[str, Any]:
-    """A case with its matching, routing, supervision (computed now) and full history."""
-    return _with_etag(response, service.get(case_id))
+    """A case with its matching, routing, supervision (computed now) and full history.
+
+    A patrol reads only the cases it reported (any other is a 404); the reporter's
+    contact (`reporter`, the report's actor) is shown to dispatchers and admins only."""
+    return _with_etag(response, service.get(case_id, who))
 
 
 def _parse_if_match(value: str | None) -> int:
@@ -326,7 +329,8 @@ async def upload_attachment(
 def download_attachment(
     case_id: CaseId, attachment_id: AttachmentId, request: Request, who: Reader
 ) -> FileResponse:
-    """The stored photo."""
+    """The stored photo (a patrol: of its own reports only)."""
+    request.app.state.cases.readable(case_id, who)
     path, kind = get_photo(
         request.app.state.engine, request.app.state.settings.attachments_dir, case_id, attachment_id
     )
@@ -350,4 +354,5 @@ def act_on_case(
     changed the case since you read it)."""
     version = _parse_if_match(if_match)
     fields = (body or ActionIn()).model_dump()
-    return _with_etag(response, service.act(case_id, action, who, version, fields))
+    service.readable(case_id, who)
+    return _with_etag(response, for_reader(service.act(case_id, action, who, version, fields), who))

@@ -1,6 +1,7 @@
 """The leader's page: the hotspot map and the evaluation table of one period, side by side.
 
-One page a leader opens from a bookmark (``/dashboard?api_key=...``): the
+One page a leader opens from a bookmark after signing in at ``/`` (the
+session cookie; ``?api_key=`` still works for this release, deprecated): the
 period and the grouping are a plain form, the map is the hotspot map of the
 same period in a frame, the table is the evaluation with its files a click
 away. Without ``from``/``to`` it shows the last full month, whose figures no
@@ -13,15 +14,16 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from gridsvc.api.auth import require
+from gridsvc.api.auth import require_page
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
 from gridsvc.services.evaluation import (
+    FILE_FORMATS,
     RATE_COLUMNS,
     Evaluation,
     EvaluationQuery,
@@ -31,7 +33,7 @@ from gridsvc.services.evaluation import (
 from gridsvc.services.maps import LOCAL_TZ
 
 router = APIRouter(tags=["dashboard"])
-Leader = Annotated[Principal, Depends(require(Role.LEADER, Role.DISPATCHER))]
+Leader = Annotated[Principal, Depends(require_page(Role.LEADER, Role.DISPATCHER))]
 _TEMPLATES = Environment(
     loader=PackageLoader("gridsvc.api", "templates"), autoescape=select_autoescape(["html"])
 )
@@ -88,12 +90,40 @@ async def dashboard(
 ) -> HTMLResponse:
     """The hotspot map and the evaluation table of a period (default: the last full month)."""
     lang = lang or request.app.state.settings.lang
+    report = await _evaluate(request, first_day, last_day, by, lang)
+    return HTMLResponse(_page(report, lang, api_key))
+
+
+@router.get("/dashboard/evaluation.{fmt}", response_class=Response)
+async def dashboard_file(
+    request: Request,
+    who: Leader,
+    fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
+    first_day: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    last_day: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (included)")] = None,
+    by: Annotated[str, Query(description="grid, team, department, group, category, unit")] = "grid",
+    lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
+) -> Response:
+    """The dashboard's table as a CSV or XLSX file (what ``/api/v1/evaluation`` answers)."""
+    lang = lang or request.app.state.settings.lang
+    report = await _evaluate(request, first_day, last_day, by, lang)
+    q = report.query
+    name = f"evaluation-{q.by}-{q.first_day}-{q.last_day}.{fmt}"
+    write, media = FILE_FORMATS[fmt]
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(write(report), media_type=media, headers=disposition)
+
+
+async def _evaluate(
+    request: Request, first_day: str | None, last_day: str | None, by: str, lang: str
+) -> Evaluation:
+    """The evaluation of the period asked for, by default the last full month."""
     if not (first_day and last_day):
         start, end = last_full_month(datetime.now(LOCAL_TZ).date())
         first_day, last_day = first_day or start.isoformat(), last_day or end.isoformat()
     query = EvaluationQuery.parse(first_day, last_day, by, None, lang)
-    report = await run_in_threadpool(request.app.state.evaluation.evaluate, query)
-    return HTMLResponse(_page(report, lang, api_key))
+    report: Evaluation = await run_in_threadpool(request.app.state.evaluation.evaluate, query)
+    return report
 
 
 def _page(report: Evaluation, lang: str, api_key: str | None) -> str:
@@ -121,8 +151,8 @@ def _page(report: Evaluation, lang: str, api_key: str | None) -> str:
         by_options=list(_BY[lang].items()),
         api_key=api_key,
         map_url="/maps/hotspots?" + urlencode({**period, "lang": lang, "compact": 1, **key}),
-        csv_url="/api/v1/evaluation?" + urlencode({**evaluation, "format": "csv"}),
-        xlsx_url="/api/v1/evaluation?" + urlencode({**evaluation, "format": "xlsx"}),
+        csv_url="/dashboard/evaluation.csv?" + urlencode(evaluation),
+        xlsx_url="/dashboard/evaluation.xlsx?" + urlencode(evaluation),
         headers=headers,
         name_columns={i for i, c in enumerate(columns) if c in names - {"rank"}},
         rows=rows,

@@ -1,7 +1,8 @@
 """Maps as HTML pages: coverage, hotspots (with filters) and a draft's redraw impact.
 
-Leaders open these in a browser, so a key may come as ``?api_key=`` as well
-as a Bearer header. Pages load their scripts from ``/static`` (never a CDN)
+Leaders open these in a browser: the key comes as a Bearer header, the
+session cookie of the sign-in at ``/``, or (deprecated, for this release)
+``?api_key=``. Pages load their scripts from ``/static`` (never a CDN)
 and are gzipped by the app.
 """
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from gridsvc.api.auth import require
+from gridsvc.api.auth import require_page
 from gridsvc.api.params import DraftId
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
@@ -22,9 +23,9 @@ from gridsvc.services.maps import Look, MapFilter, MapService, render
 
 router = APIRouter(tags=["maps"])
 Viewer = Annotated[
-    Principal, Depends(require(Role.LEADER, Role.DISPATCHER, Role.PLANNER, Role.HANDLER))
+    Principal, Depends(require_page(Role.LEADER, Role.DISPATCHER, Role.PLANNER, Role.HANDLER))
 ]
-Planner = Annotated[Principal, Depends(require(Role.PLANNER))]
+Planner = Annotated[Principal, Depends(require_page(Role.PLANNER))]
 
 
 def look(

@@ -18,7 +18,7 @@ import pyproj
 import shapely
 from fastapi import APIRouter, Query, Request, Response
 
-from gridsvc.api.auth import caller
+from gridsvc.api.auth import bearer, caller
 from gridsvc.api.params import Offset
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
@@ -199,10 +199,9 @@ def case_items(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Offset = 0,
     crs: str | None = None,
-    api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
     """Cases as point features (reported time filtered by `datetime`), for roles that may see them."""
-    who = caller(request, request.headers.get("authorization"), api_key)
+    who = caller(request, bearer(request, request.headers.get("authorization")))
     if who.role not in CASE_READERS:
         raise Forbidden(f"role {who.role.value} may not read cases")
     out_crs = _parse_crs(crs, request, "crs")

@@ -2,31 +2,45 @@
 
 Services come from the responsibility list; a service request is a case,
 its ``service_request_id`` the case number. Reading is public, as the spec
-expects (only public fields are shown: no reporter, no internal routing);
-posting needs an ``api_key`` of a patrol or dispatcher. Every endpoint
-answers JSON or XML by its extension; errors are the spec's
+expects, and private by default: without a dispatcher's or admin's key
+(``Authorization: Bearer``) a request shows where it is only to its grid
+(the grid's point on surface, see ``_public_point``), and its description,
+address and notes only when its matter is marked ``public`` in the
+responsibility list; no request ever shows the reporter. Callers without a
+key are rate-limited by address, each id of a lookup counting, and a lookup
+takes at most ``IDS_CAP`` ids (case numbers are sequential). Posting needs
+an ``api_key`` form field of a patrol or dispatcher (the spec's way). Every
+endpoint answers JSON or XML by its extension; errors are the spec's
 ``[{"code", "description"}]`` (mapped in ``api/problems.py``).
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
+import shapely
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-from gridsvc.api.auth import caller
+from gridsvc.api.auth import bearer, caller
 from gridsvc.core.errors import Forbidden, InvalidInput
+from gridsvc.core.matching import Matcher
 from gridsvc.core.routing import Matter
 from gridsvc.core.workflow import TERMINAL, Role, Status
-from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report
 
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
 
 WINDOW = timedelta(days=90)  # default and longest search window, as the spec says
 CAP = 1000  # most requests answered by one search
+IDS_CAP = 50  # most ids one lookup takes
+FULL_READERS = (Role.DISPATCHER, Role.ADMIN)  # see every field of a request
 CLOSED = tuple(s.value for s in TERMINAL)
 OPEN = tuple(s.value for s in Status if s not in TERMINAL)
 
@@ -37,6 +51,32 @@ def cases(request: Request) -> CaseService:
 
 Cases = Annotated[CaseService, Depends(cases)]
 Fmt = Annotated[str, Path(pattern="^(json|xml)$")]
+
+
+PATHS = (
+    "/services.{fmt}",
+    "/services/{code}.{fmt}",
+    "/requests.{fmt}",
+    "/requests/{number}.{fmt}",
+    "/tokens/{token}.{fmt}",
+)
+
+
+def allowed_methods(path: str) -> str:
+    """The methods this router serves at ``path`` (a route template), as ``Allow`` names them."""
+    methods = {"OPTIONS"}
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == router.prefix + path:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+def _options(path: str) -> Callable[[], Response]:
+    def options() -> Response:
+        """The methods this path has, in ``Allow`` (what a client's preflight asks)."""
+        return Response(status_code=204, headers={"Allow": allowed_methods(path)})
+
+    return options
 
 
 def _service(matter: Matter, lang: str) -> dict[str, Any]:
@@ -100,7 +140,7 @@ async def post_request(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Create a service request: the same case the native intake creates (WGS-84 lat/long)."""
-    who = caller(request, None, api_key)
+    who = caller(request, api_key)
     if who.role not in (Role.PATROL, Role.DISPATCHER, Role.ADMIN):
         raise Forbidden(f"role {who.role.value} may not create service requests")
     report = Report(
@@ -130,21 +170,59 @@ def _notice(case: dict[str, Any]) -> str:
     return f"已受理，派往 {case['team'] or case['department']}; grid {case['grid_code']}"
 
 
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: ``full`` for dispatchers and admins, else the public view."""
+
+    who: Principal | None
+
+    @property
+    def full(self) -> bool:
+        return self.who is not None and self.who.role in FULL_READERS
+
+
+def reader(
+    request: Request,
+    authorization: Annotated[
+        str | None, Header(description="Bearer <API key>: a dispatcher's shows every field")
+    ] = None,
+) -> Reader:
+    """The key sent, if any (a bad one is refused); without one, the address's budget is charged."""
+    key = bearer(request, authorization)
+    if key is not None:
+        return Reader(caller(request, key))
+    ids = request.query_params.get("service_request_id") or ""
+    cost = min(max(1, len(_numbers(ids))), IDS_CAP)  # more is refused as a 422 after
+    address = request.client.host if request.client else "unknown"
+    request.app.state.anonymous.check(address, cost)
+    return Reader(None)
+
+
+Readers = Annotated[Reader, Depends(reader)]
+
+
 @router.get("/requests.{fmt}")
 def get_requests(
     fmt: Fmt,
     service: Cases,
-    service_request_id: str | None = None,
+    who: Readers,
+    service_request_id: Annotated[
+        str | None, Query(description=f"comma-separated ids, at most {IDS_CAP}")
+    ] = None,
     service_code: str | None = None,
     start_date: datetime | None = None,
     end_date: datetime | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
 ) -> Response:
-    """Search requests: by ids, or by service codes, date range (at most 90 days, the last 90
-    by default) and status; at most 1,000 answers."""
+    """Search requests: by ids (at most 50), or by service codes, date range (at most 90 days,
+    the last 90 by default) and status; at most 1,000 answers."""
     if service_request_id:
-        numbers = [n.strip() for n in service_request_id.split(",") if n.strip()][:CAP]
-        found = [_public(service.get_by_number(n)) for n in numbers]
+        numbers = _numbers(service_request_id)
+        if len(numbers) > IDS_CAP:
+            raise InvalidInput(
+                f"service_request_id names {len(numbers)} ids; a lookup takes at most {IDS_CAP}"
+            )
+        found = [_public(service.get_by_number(n), service, who) for n in numbers]
         return render(found, fmt, "service_requests", "request")
     start, end = _window(start_date, end_date)
     statuses = _statuses(status)
@@ -155,7 +233,11 @@ def get_requests(
         items.extend(page)
         if len(items) >= CAP:
             break
-    return render([_public(i) for i in items], fmt, "service_requests", "request")
+    return render([_public(i, service, who) for i in items], fmt, "service_requests", "request")
+
+
+def _numbers(ids: str) -> list[str]:
+    return [n.strip() for n in ids.split(",") if n.strip()]
 
 
 def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
@@ -179,13 +261,14 @@ def _statuses(status: str | None) -> tuple[str, ...]:
 
 
 @router.get("/requests/{number}.{fmt}")
-def get_request(number: str, fmt: Fmt, service: Cases) -> Response:
+def get_request(number: str, fmt: Fmt, service: Cases, who: Readers) -> Response:
     """One request, as a list of one (the spec's shape)."""
-    return render([_public(service.get_by_number(number))], fmt, "service_requests", "request")
+    found = [_public(service.get_by_number(number), service, who)]
+    return render(found, fmt, "service_requests", "request")
 
 
 @router.get("/tokens/{token}.{fmt}")
-def get_token(token: str, fmt: Fmt, service: Cases) -> Response:
+def get_token(token: str, fmt: Fmt, service: Cases, who: Readers) -> Response:
     """Requests are created at once, so a token is the request id itself."""
     case = service.get_by_number(token)
     return render(
@@ -193,31 +276,70 @@ def get_token(token: str, fmt: Fmt, service: Cases) -> Response:
     )
 
 
-def _public(case: dict[str, Any]) -> dict[str, Any]:
-    """A case as a GeoReport service request: public fields only."""
+def _public(case: dict[str, Any], service: CaseService, reader: Reader) -> dict[str, Any]:
+    """A case as a GeoReport service request: never the reporter; for a caller other than a
+    dispatcher or admin, the grid's point and, unless the matter is public, no text."""
+    shown = reader.full or _is_public(service, case["category"])
     history = case.get("history") or []
     notes = next(
         (h["note"] for h in reversed(history) if h.get("note") and h["action"] != "report"), ""
     )
+    lon, lat = (
+        (case["lon"], case["lat"])
+        if reader.full
+        else _public_point(service.matcher, case.get("grid_code"), case["lon"], case["lat"])
+    )
     return {
         "service_request_id": case["number"],
         "status": "open" if case["status"] not in CLOSED else "closed",
-        "status_notes": notes,
+        "status_notes": notes if shown else "",
         "service_name": case.get("category_name") or case["category"],
         "service_code": case["category"],
-        "description": case.get("description", ""),
+        "description": case.get("description", "") if shown else "",
         "agency_responsible": case.get("assignee") or case.get("department"),
         "service_notice": "",
         "requested_datetime": case["created_at"],
         "updated_datetime": case["updated_at"],
         "expected_datetime": (case.get("supervision") or {}).get("deadline"),
-        "address": case.get("address", ""),
+        "address": case.get("address", "") if shown else "",
         "address_id": None,
         "zipcode": None,
-        "lat": case["lat"],
-        "long": case["lon"],
+        "lat": lat,
+        "long": lon,
         "media_url": "",
     }
+
+
+def _is_public(service: CaseService, category: str) -> bool:
+    return category in service.matters and service.matters.get(category).public
+
+
+#: each matcher's grids, by code, as one point on their surface (lon, lat)
+_GRID_POINTS: weakref.WeakKeyDictionary[Matcher, dict[str, tuple[float, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+COARSE_DECIMALS = 2  # about 1 km: where a case's grid is unknown to the active grids
+
+
+def _public_point(
+    matcher: Matcher, grid_code: str | None, lon: float, lat: float
+) -> tuple[float, float]:
+    """Where a stranger is told a case is: its grid's point on surface (inside the grid, the
+    same for every case of it), or the point rounded to about 1 km when the grid is not one
+    of the active version's (a case of a retired grid)."""
+    points = _GRID_POINTS.get(matcher)
+    if points is None:
+        frame = matcher.grids.layer.frame
+        surface = shapely.point_on_surface(frame.geometry.array)
+        xy = zip(shapely.get_x(surface), shapely.get_y(surface), strict=True)
+        points = {
+            str(code): (round(float(x), 6), round(float(y), 6))
+            for code, (x, y) in zip(frame["code"], xy, strict=True)
+        }
+        _GRID_POINTS[matcher] = points
+    if grid_code in points:
+        return points[grid_code]
+    return round(lon, COARSE_DECIMALS), round(lat, COARSE_DECIMALS)
 
 
 def render(data: Any, fmt: str, root: str, item: str | None, status: int = 200) -> Response:
@@ -248,6 +370,10 @@ def _xml_element(name: str, value: Any) -> str:
     else:
         inner = escape(str(value))
     return f"<{name}>{inner}</{name}>"
+
+
+for _path in PATHS:
+    router.add_api_route(_path, _options(_path), methods=["OPTIONS"], include_in_schema=False)
 
 
 def open311_errors(status: int, description: str, path: str) -> Response:
