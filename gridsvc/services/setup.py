@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,11 @@ def load_demo(
             day = today or datetime.now(calendar.tz).date()
             source = History(town.matcher(), matters, versions, calendar, day)
             count, last = source.load(conn, demo_dir / "reports.csv")
+            if calendar.days and max(calendar.days) < day + timedelta(days=60):
+                say(
+                    f"note: holidays.csv lists no day after {max(calendar.days)}; deadlines "
+                    "past it count every Monday to Friday as a working day"
+                )
     ending = f", the last reported on {last}" if history and last else ""
     say(
         f"loaded the demo town: {len(town.layers)} layers, {len(matters)} matters, "
@@ -214,8 +219,7 @@ class History:
         ]
         if usable.empty:
             return 0, None
-        recorded_last = max(_when(v) for v in usable["reported_at"])
-        assert recorded_last is not None
+        recorded_last = max(t for v in usable["reported_at"] if (t := _when(v)) is not None)
         replay = Replay.ending_yesterday(
             recorded_last.astimezone(self.calendar.tz).date(), self.today, self.calendar
         )
