@@ -969,7 +969,13 @@ def _parse_matters(text: str) -> list[tuple]:
 
 MATTERS = _parse_matters(MATTERS_TABLE)
 
-# the State Council holiday schedules (放假 and 调休 working weekends)
+# the State Council holiday schedules (放假 and 调休 working weekends) for 2025 and 2026.
+# 2027 is not the State Council's schedule (not known when this was written): it lists only
+# the statutory days of 《全国年节及纪念日放假办法》 (as revised in 2024) on their 2027 dates
+# (New Year 1 day; Spring Festival eve and days 1-3, 春节 2027-02-06; Qingming on the solar
+# term; Labour Day 2 days; Dragon Boat 端午 and Mid-Autumn 中秋 on their lunar dates; National
+# Day 3 days), without the bridging days and 调休 working weekends. Replace it when the
+# schedule is published (usually in November of the year before).
 HOLIDAYS_TABLE = """
 2025-01-01 元旦 0
 2025-01-26 春节 1
@@ -1043,6 +1049,19 @@ HOLIDAYS_TABLE = """
 2026-10-06 国庆节 0
 2026-10-07 国庆节 0
 2026-10-10 国庆节 1
+2027-01-01 元旦 0
+2027-02-05 春节 0
+2027-02-06 春节 0
+2027-02-07 春节 0
+2027-02-08 春节 0
+2027-04-05 清明节 0
+2027-05-01 劳动节 0
+2027-05-02 劳动节 0
+2027-06-09 端午节 0
+2027-09-15 中秋节 0
+2027-10-01 国庆节 0
+2027-10-02 国庆节 0
+2027-10-03 国庆节 0
 """
 HOLIDAYS = [
     (d, n, int(w)) for d, n, w in (ln.split() for ln in HOLIDAYS_TABLE.strip().splitlines())
@@ -1473,6 +1492,22 @@ START = pd.Timestamp("2025-11-01 00:00:00")
 N_DAYS = 365  # 2025-11-01 .. 2026-10-31
 CUTOFF_S = N_DAYS * 86400  # data extracted at 2026-11-01 00:00 (+08:00)
 SOURCES = ("patrol", "hotline12345", "camera", "resident")
+#: gridsvc.core.workflow.COLOUR_FACTOR: the share of a step limit by colour (yellow, orange, red)
+COLOUR_FACTOR = np.array([1.0, 0.5, 0.25])
+#: The share of its (colour-scaled) limit a step uses: median, lognormal sigma, and the
+#: chance of a slow one (1.5-4 times). Tuned so that a month reads like the seeds (most
+#: cases well within their limits, a few per cent overdue at a step; see data/README.md).
+STEP_SHARE = {
+    "dispatch": (0.25, 0.45, 0.004),
+    "accept": (0.25, 0.45, 0.004),
+    "handle": (0.3, 0.45, 0.004),
+    "verify": (0.25, 0.45, 0.004),
+}
+#: Chance that a case is stuck in its handling for about the whole loop's time or more
+STUCK_SHARE = 0.025
+#: Chance of rework (返工): other matters, and the recurring ones (stalls, group renting,
+#: parking, noise)
+REOPEN_SHARE = (0.04, 0.07)
 
 # weight, location model, hour profile, weekday profile, season, (patrol, hotline, camera, resident)
 GEN = {
@@ -1891,10 +1926,17 @@ def make_reports(
     matter = {m[0]: m for m in MATTERS}
     base = np.array([matter[c][8] for c in df["category"]])
     r = rng.random(n)
-    severity = np.clip(base + (r < 0.07) - ((r > 0.97) & (base > 1)), 1, 3)
+    # (general matters raised to serious in 7 %, serious ones to urgent in 1.5 %: urgent cases
+    # start red, so they stay a small share)
+    raised = r < np.where(base == 1, 0.07, 0.015)
+    severity = np.clip(base + raised - ((r > 0.97) & (base > 1)), 1, 3)
 
-    # the closed loop: dispatch (grid centre, 24 h), handle and verify (working hours for
-    # town and county matters; street teams and urgent cases work around the clock)
+    # the closed loop, on the clocks the supervision reads it on (gridsvc.core.workflow and
+    # services.cases.clock_for): grid-level matters in natural time (street teams work in
+    # shifts), town and county matters in working hours on the holiday calendar; the grid
+    # centre dispatches around the clock. Each step uses a share of its limit as scaled by
+    # the case's colour when the step begins (red cases get a quarter of the time), and a
+    # step past its limit climbs the colour, so the next step gets less time.
     work = np.zeros(len(days) * 1440, dtype=np.int64)
     for di, w in enumerate(days["workday"]):
         if w:
@@ -1908,30 +1950,53 @@ def make_reports(
         idx = np.searchsorted(cumw, target, side="left")
         return np.maximum(idx * 60 + rng.integers(0, 60, len(start)), start + 60)
 
+    def work_hours(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (cumw[b // 60] - cumw[a // 60]) / 60.0
+
     level = np.array([matter[c][6] for c in df["category"]])
     lim = np.array([matter[c][10] for c in df["category"]], dtype=float)
-    natural = (level == "grid") | (severity == 3)
+    natural = level == "grid"
     sec = df["sec"].to_numpy().astype(np.int64)
-    d_min = np.where(
-        severity == 3, rng.lognormal(np.log(3), 0.6, n), rng.lognormal(np.log(9), 0.8, n)
-    )
-    d_min *= np.where(rng.random(n) < 0.03, rng.uniform(5, 20, n), 1.0)
-    dispatched = sec + (d_min * 60).astype(np.int64)
+    colour = severity - 1  # 0 yellow, 1 orange, 2 red
+    late_steps = np.zeros(n, dtype=np.int64)
 
-    def step(start: np.ndarray, hours: np.ndarray) -> np.ndarray:
-        nat = start + (hours * 3600).astype(np.int64)
-        wrk = add_work_hours(start, hours)
-        return np.where(natural, nat, wrk)
+    def share(median: float, sigma: float, tail: float) -> np.ndarray:
+        """The share of its limit a step uses: lognormal, with a rare slow tail."""
+        u = rng.lognormal(np.log(median), sigma, n)
+        return u * np.where(rng.random(n) < tail, rng.uniform(1.5, 4.0, n), 1.0)
 
-    handled = step(dispatched, rng.lognormal(np.log(0.33), 0.8, n) * (lim[:, 1] + lim[:, 2]))
-    closed = step(handled, rng.lognormal(np.log(0.3), 0.8, n) * lim[:, 3])
+    def step(start: np.ndarray, limit_col: int, u: np.ndarray, clock_natural: np.ndarray):
+        nonlocal colour, late_steps
+        limit = lim[:, limit_col] * COLOUR_FACTOR[colour]
+        hours = u * limit
+        nat = start + np.maximum((hours * 3600).astype(np.int64), 30)
+        end = np.where(clock_natural, nat, add_work_hours(start, hours))
+        used = np.where(natural, (end - start) / 3600.0, work_hours(start, end))
+        late = used > limit
+        late_steps = late_steps + late
+        colour = np.minimum(colour + late, 2)
+        return end
+
+    everywhere = np.ones(n, dtype=bool)
+    dispatched = step(sec, 0, share(*STEP_SHARE["dispatch"]), everywhere)
+    accepted = step(dispatched, 1, share(*STEP_SHARE["accept"]), natural)
+    # a few cases get stuck in the handling (an owner away, parts to order, a dispute) for
+    # about the whole loop's time or more: late at that step, and most of them closed late
+    loop = (lim.sum(axis=1) + lim[:, 3]) * COLOUR_FACTOR[severity - 1]
+    stuck = rng.random(n) < STUCK_SHARE
+    stuck_u = loop / (lim[:, 2] * COLOUR_FACTOR[colour]) * rng.uniform(0.7, 2.2, n)
+    handled = step(accepted, 2, np.where(stuck, stuck_u, share(*STEP_SHARE["handle"])), natural)
+    # rework (返工): a check finds the work not done, it is done again; the handling the
+    # supervision sees ends with the second one, and the closure follows it
     reopened = rng.random(n) < np.where(
-        np.isin(df["category"], ["CG01", "CG08", "CG22", "CG34"]), 0.05, 0.025
+        np.isin(df["category"], ["CG01", "CG08", "CG22", "CG34"]), REOPEN_SHARE[1], REOPEN_SHARE[0]
     )
-    redo = step(closed, rng.lognormal(np.log(0.4), 0.7, n) * lim[:, 2])
-    closed = np.where(reopened, step(redo, rng.lognormal(np.log(0.3), 0.8, n) * lim[:, 3]), closed)
-    # escalated county matters from the last three months may still wait for the county's answer
-    waiting = (level == "county") & (sec > CUTOFF_S - 90 * 86400) & (rng.random(n) < 0.2)
+    check = rng.lognormal(np.log(0.05), 0.5, n) * lim[:, 3]
+    again = rng.lognormal(np.log(0.12), 0.5, n) * lim[:, 2] * COLOUR_FACTOR[colour]
+    handled = np.where(reopened, handled + ((check + again) * 3600).astype(np.int64), handled)
+    closed = step(handled, 3, share(*STEP_SHARE["verify"]), natural)
+    # a few escalated county matters of the last two months still wait for the county's answer
+    waiting = (level == "county") & (sec > CUTOFF_S - 60 * 86400) & (rng.random(n) < 0.1)
     closed = np.where(waiting, np.iinfo(np.int64).max, closed)
 
     def stamp(s: np.ndarray) -> list[str]:
@@ -1942,7 +2007,12 @@ def make_reports(
 
     reported_at = stamp(sec)
     dispatched_at = stamp(dispatched)
-    handled_s = np.where(waiting & (rng.random(n) < 0.6), np.iinfo(np.int64).max, handled)
+    accepted_at = stamp(np.where(waiting & (rng.random(n) < 0.3), np.iinfo(np.int64).max, accepted))
+    handled_s = np.where(
+        waiting & np.array([a == "" for a in accepted_at]) | (waiting & (rng.random(n) < 0.6)),
+        np.iinfo(np.int64).max,
+        handled,
+    )
     handled_at = stamp(handled_s)
     closed_at = stamp(closed)
     reopened = reopened & np.array([c != "" for c in closed_at])
@@ -1969,6 +2039,7 @@ def make_reports(
             "severity": severity,
             "status": status,
             "dispatched_at": dispatched_at,
+            "accepted_at": accepted_at,
             "handled_at": handled_at,
             "closed_at": closed_at,
             "reopened": reopened.astype(int),

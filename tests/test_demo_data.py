@@ -178,3 +178,21 @@ def test_patrol_reports_land_in_the_patrols_grid(
     points = gpd.GeoSeries(gpd.points_from_xy(x, y), crs="EPSG:4490").to_crs(WORK_CRS)
     edges = layers["grids"].to_crs(WORK_CRS).boundary.union_all()
     assert (points.distance(edges) < 0.1).all()  # 6-decimal rounding moves a point ≤ 0.1 m
+
+
+def test_report_steps_are_in_order() -> None:
+    """reported ≤ dispatched ≤ accepted ≤ handled ≤ closed; a step not reached is empty,
+    and so is every later one (the loader replays them in this order)."""
+    reports = _csv("reports.csv")
+    columns = ["reported_at", "dispatched_at", "accepted_at", "handled_at", "closed_at"]
+    times = reports[columns].apply(lambda c: pd.to_datetime(c.replace("", None), utc=True))
+    for before, after in zip(columns, columns[1:], strict=False):
+        both = times[before].notna() & times[after].notna()
+        assert (times.loc[both, before] <= times.loc[both, after]).all(), (before, after)
+        assert not (times[before].isna() & times[after].notna()).any(), (before, after)
+
+
+def test_holidays_cover_the_years_a_replayed_history_reaches() -> None:
+    """The loader moves the history to end yesterday: 2027's deadlines need 2027's holidays."""
+    years = {d[:4] for d in _csv("holidays.csv")["date"]}
+    assert {"2025", "2026", "2027"} <= years

@@ -3,8 +3,9 @@
 ``load_demo`` is what ``gridsvc demo load`` and the first ``make run`` do: the
 demo town's layers become published versions, the reference tables are
 filled from its CSV files and a year of historical reports becomes cases
-with their histories. It is idempotent: a database that already holds a
-published grid layer is left as it is.
+with their histories, moved to end yesterday (see
+:mod:`gridsvc.services.demo_history`). It is idempotent: a database that
+already holds a published grid layer is left as it is.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +29,25 @@ from gridsvc.core.workflow import Status, colour_for
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.pointfiles import read_points
 from gridsvc.services.cases import placement, routed
+from gridsvc.services.demo_history import Replay
 from gridsvc.services.matching import cell, match_table
 from gridsvc.store import matter_lists, reference
 from gridsvc.store import schema as s
 from gridsvc.town import Town, load_town_file
 
-# reports.csv timestamps → the status each one reached
-_TIMELINE = (
-    ("dispatched_at", "dispatch", Status.DISPATCHED),
-    ("handled_at", "handle", Status.HANDLED),
-    ("closed_at", "close", Status.CLOSED),
-)
+# reports.csv timestamps after the report, in order; ``accepted_at`` is optional (a file
+# without it has the department accept when it reports the handling)
+_STEPS = ("dispatched_at", "accepted_at", "handled_at", "closed_at")
+# each step's events: (action, status reached, role), in order
+_EVENTS: dict[str, tuple[tuple[str, Status, str], ...]] = {
+    "dispatched_at": (("dispatch", Status.DISPATCHED, "dispatcher"),),
+    "accepted_at": (("accept", Status.ACCEPTED, "handler"),),
+    "handled_at": (("handle", Status.HANDLED, "handler"),),
+    "closed_at": (
+        ("verify", Status.VERIFIED, "dispatcher"),
+        ("close", Status.CLOSED, "dispatcher"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -84,16 +93,26 @@ def is_loaded(engine: Engine) -> bool:
 
 
 def load_demo(
-    engine: Engine, demo_dir: Path, history: bool = True, say: Callable[[str], None] = print
+    engine: Engine,
+    demo_dir: Path,
+    history: bool = True,
+    say: Callable[[str], None] = print,
+    *,
+    today: date | None = None,
 ) -> bool:
     """Load the demo town once (layers, tables, and the historical reports unless
-    ``history`` is false); False when the database already holds a town."""
+    ``history`` is false); False when the database already holds a town.
+
+    The history is moved by whole weeks to end the day before ``today``
+    (default: today on the town's clock), and what would lie from today on is
+    left out, so the last full month always has cases and open cases are recent.
+    """
     if is_loaded(engine):
         say("the database already holds a town; nothing loaded")
         return False
     town = load_town_file(demo_dir / "shifan.gpkg")
     matters = ResponsibilityList.from_records(read_csv(demo_dir / "responsibility_list.csv"))
-    count = 0
+    count, last = 0, None
     with engine.begin() as conn:
         for kind, layer in town.layers.items():
             reference.publish_layer(conn, layer, label=f"demo {kind.value}")
@@ -101,9 +120,19 @@ def load_demo(
         versions = {k.value: v for k, v in reference.active_versions(conn).items()}
         versions[LIST_KIND] = matter_lists.active_version(conn) or 0
         if history:
-            count = _load_history(conn, town.matcher(), matters, versions, demo_dir / "reports.csv")
+            calendar = read_calendar(conn)
+            day = today or datetime.now(calendar.tz).date()
+            source = History(town.matcher(), matters, versions, calendar, day)
+            count, last = source.load(conn, demo_dir / "reports.csv")
+            if calendar.days and max(calendar.days) < day + timedelta(days=60):
+                say(
+                    f"note: holidays.csv lists no day after {max(calendar.days)}; deadlines "
+                    "past it count every Monday to Friday as a working day"
+                )
+    ending = f", the last reported on {last}" if history and last else ""
     say(
-        f"loaded the demo town: {len(town.layers)} layers, {len(matters)} matters, {count:,} historical cases"
+        f"loaded the demo town: {len(town.layers)} layers, {len(matters)} matters, "
+        f"{count:,} historical cases{ending}"
     )
     return True
 
@@ -167,36 +196,122 @@ def _load_reference_tables(conn: Any, demo_dir: Path) -> None:
     )
 
 
-def _load_history(
-    conn: Any, matcher: Matcher, matters: ResponsibilityList, versions: dict[str, int], path: Path
-) -> int:
-    """Historical reports → cases with their event histories (vectorised matching, one transaction)."""
-    points = read_points(path)
-    frame = match_table(matcher, points, "crs")
-    usable = frame[
-        frame["status"].isin([MATCHED, OUTSIDE]) & frame["category"].isin([m.code for m in matters])
-    ]
-    usable = usable[
-        (usable["status"] == MATCHED)
-        | usable["category"].map(lambda c: matters.get(c).allow_outside)
-    ]
-    cases, events = [], []
-    first_id = 1 + int(
-        conn.execute(
-            s.cases.select().with_only_columns(s.cases.c.id).order_by(s.cases.c.id.desc()).limit(1)
-        ).scalar()
-        or 0
-    )
-    for offset, row in enumerate(usable.itertuples(index=False)):
-        case_id = first_id + offset
-        case, history = _historical_case(case_id, row._asdict(), matters, versions, matcher)
-        cases.append(case)
-        events.extend(history)
-    for i in range(0, len(cases), 5000):
-        conn.execute(insert(s.cases), cases[i : i + 5000])
-    for i in range(0, len(events), 10000):
-        conn.execute(insert(s.case_events), events[i : i + 10000])
-    return len(cases)
+@dataclass(frozen=True)
+class History:
+    """Historical reports → cases with their event histories, replayed to end before ``today``."""
+
+    matcher: Matcher
+    matters: ResponsibilityList
+    versions: dict[str, int]
+    calendar: WorkCalendar
+    today: date
+
+    def load(self, conn: Any, path: Path) -> tuple[int, date | None]:
+        """Insert the cases (vectorised matching, one transaction); their count and the
+        local day of the last report."""
+        points = read_points(path)
+        frame = match_table(self.matcher, points, "crs")
+        codes = [m.code for m in self.matters]
+        usable = frame[frame["status"].isin([MATCHED, OUTSIDE]) & frame["category"].isin(codes)]
+        usable = usable[
+            (usable["status"] == MATCHED)
+            | usable["category"].map(lambda c: self.matters.get(c).allow_outside)
+        ]
+        if usable.empty:
+            return 0, None
+        recorded_last = max(t for v in usable["reported_at"] if (t := _when(v)) is not None)
+        replay = Replay.ending_yesterday(
+            recorded_last.astimezone(self.calendar.tz).date(), self.today, self.calendar
+        )
+        first_id = 1 + int(
+            conn.execute(
+                s.cases.select()
+                .with_only_columns(s.cases.c.id)
+                .order_by(s.cases.c.id.desc())
+                .limit(1)
+            ).scalar()
+            or 0
+        )
+        cases: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for row in usable.itertuples(index=False):
+            made = self._case(first_id + len(cases), row._asdict(), replay)
+            if made is not None:
+                cases.append(made[0])
+                events.extend(made[1])
+        for i in range(0, len(cases), 5000):
+            conn.execute(insert(s.cases), cases[i : i + 5000])
+        for i in range(0, len(events), 10000):
+            conn.execute(insert(s.case_events), events[i : i + 10000])
+        last = max((c["created_at"] for c in cases), default=None)
+        return len(cases), last.astimezone(self.calendar.tz).date() if last else None
+
+    def _case(
+        self, case_id: int, r: dict[str, Any], replay: Replay
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """One case and its events; None for a report that lies after the cut."""
+        matter = self.matters.get(r["category"])
+        grid = r["grid_code"] if r["status"] == MATCHED else r["nearest_grid_code"]
+        team = r["team"] if r["status"] == MATCHED else self.matcher.team_of(grid)
+        steps = [col for col in _STEPS if col in r]
+        moved = replay.times(
+            [_when(r["reported_at"]), *(_when(r[col]) for col in steps)], matter.level != "grid"
+        )
+        reported = moved[0]
+        if reported is None:
+            return None
+        severity = int(r["severity"] or matter.default_severity)
+        events = [
+            _event(case_id, 1, "report", None, Status.REPORTED, r["reporter"], "patrol", reported)
+        ]
+        events[0]["note"] = r["description"]
+        for column, at in zip(steps, moved[1:], strict=True):
+            if at is None:
+                break
+            for action, target, role in _EVENTS[column]:
+                if action == "handle" and events[-1]["to_status"] != Status.ACCEPTED.value:
+                    events.append(_step(case_id, events, "accept", Status.ACCEPTED, "handler", at))
+                events.append(_step(case_id, events, action, target, role, at))
+        status = Status(events[-1]["to_status"])
+        last = events[-1]["at"]
+        case = {
+            "id": case_id,
+            "number": f"{reported.year}-{case_id:07d}",
+            "status": status.value,
+            "status_since": last,
+            "version": 1,
+            "category": matter.code,
+            "description": r["description"],
+            "severity": severity,
+            "colour": colour_for(severity).value,
+            "source": r["source"] or "patrol",
+            "reporter": r["reporter"],
+            "address": "",
+            "client_time": None,
+            "created_at": reported,
+            "updated_at": last,
+            **placement(
+                {
+                    "lon": r["lon_cgcs2000"],
+                    "lat": r["lat_cgcs2000"],
+                    **{
+                        k: cell(r[k])
+                        for k in ("unit_code", "committee_code", "street_id", "street_distance_m")
+                    },
+                },
+                grid,
+                team,
+                float(r["lon"]),
+                float(r["lat"]),
+                r["crs"],
+            ),
+            **routed(matter, team),
+            # the count of reworks came with the final closure: not closed yet, none counted
+            "reopen_count": int(r["reopened"] or 0) if status is Status.CLOSED else 0,
+            "cell": cell_of(r["lon_cgcs2000"], r["lat_cgcs2000"]),
+            "layer_versions": self.versions,
+        }
+        return case, events
 
 
 def _when(value: Any) -> datetime | None:
@@ -205,116 +320,17 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
-def _historical_case(
+def _step(
     case_id: int,
-    r: dict[str, Any],
-    matters: ResponsibilityList,
-    versions: dict[str, int],
-    matcher: Matcher,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    matter = matters.get(r["category"])
-    grid = r["grid_code"] if r["status"] == MATCHED else r["nearest_grid_code"]
-    team = r["team"] if r["status"] == MATCHED else matcher.team_of(grid)
-    reported = _when(r["reported_at"])
-    assert reported is not None
-    severity = int(r["severity"] or matter.default_severity)
-    events = [
-        _event(
-            case_id,
-            1,
-            "report",
-            None,
-            Status.REPORTED,
-            r["reporter"],
-            "patrol",
-            reported,
-            r["description"],
-        )
-    ]
-    status = Status.REPORTED
-    for column, action, target in _TIMELINE:
-        at = _when(r[column])
-        if at is None:
-            break
-        if target == Status.CLOSED:
-            events.append(
-                _event(
-                    case_id,
-                    len(events) + 1,
-                    "verify",
-                    status,
-                    Status.VERIFIED,
-                    "history",
-                    "dispatcher",
-                    at,
-                )
-            )
-            status = Status.VERIFIED
-        elif target == Status.HANDLED:
-            events.append(
-                _event(
-                    case_id,
-                    len(events) + 1,
-                    "accept",
-                    status,
-                    Status.ACCEPTED,
-                    "history",
-                    "handler",
-                    at,
-                )
-            )
-            status = Status.ACCEPTED
-        events.append(
-            _event(
-                case_id,
-                len(events) + 1,
-                action,
-                status,
-                target,
-                "history",
-                "dispatcher" if action != "handle" else "handler",
-                at,
-            )
-        )
-        status = target
-    last = events[-1]["at"]
-    case = {
-        "id": case_id,
-        "number": f"{reported.year}-{case_id:07d}",
-        "status": status.value,
-        "status_since": last,
-        "version": 1,
-        "category": matter.code,
-        "description": r["description"],
-        "severity": severity,
-        "colour": colour_for(severity).value,
-        "source": r["source"] or "patrol",
-        "reporter": r["reporter"],
-        "address": "",
-        "client_time": None,
-        "created_at": reported,
-        "updated_at": last,
-        **placement(
-            {
-                "lon": r["lon_cgcs2000"],
-                "lat": r["lat_cgcs2000"],
-                **{
-                    k: cell(r[k])
-                    for k in ("unit_code", "committee_code", "street_id", "street_distance_m")
-                },
-            },
-            grid,
-            team,
-            float(r["lon"]),
-            float(r["lat"]),
-            r["crs"],
-        ),
-        **routed(matter, team),
-        "reopen_count": int(r["reopened"] or 0),
-        "cell": cell_of(r["lon_cgcs2000"], r["lat_cgcs2000"]),
-        "layer_versions": versions,
-    }
-    return case, events
+    events: list[dict[str, Any]],
+    action: str,
+    target: Status,
+    role: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """The next event of a replayed history, from the status the last one reached."""
+    source = Status(events[-1]["to_status"])
+    return _event(case_id, len(events) + 1, action, source, target, "history", role, at)
 
 
 def _event(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -53,7 +54,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     (town / "reports.csv").write_text(HISTORY, encoding="utf-8")
     url = f"sqlite:///{town / 'g.db'}"
     upgrade(url)
-    load_demo(make_engine(url), town, history=True, say=lambda _: None)
+    # the history as written: today is the day after its last report, so nothing moves
+    load_demo(make_engine(url), town, history=True, say=lambda _: None, today=date(2025, 6, 21))
     return url
 
 
