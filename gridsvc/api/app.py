@@ -25,8 +25,10 @@ from gridsvc.api.routes import (
     layers,
     maps,
     match,
+    me,
     ogc,
     open311,
+    pages,
     responsibility,
     session,
 )
@@ -129,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(responsibility.router)
     app.include_router(session.router)
+    app.include_router(me.router)
+    app.include_router(pages.router)
+    app.mount("/pages/static", StaticFiles(directory=pages.STATIC_DIR), name="pages-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

@@ -119,6 +119,7 @@ class CaseFilter:
     bbox: tuple[float, float, float, float] | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    reporter_key: int | None = None  # only the reports sent with this key (a patrol's own)
 
     def stored(self) -> dict[str, Any]:
         """The part the database can filter on."""
@@ -133,6 +134,7 @@ class CaseFilter:
             "bbox": self.bbox,
             "created_from": self.created_from,
             "created_to": self.created_to,
+            "reporter_key": self.reporter_key,
         }
 
     def admits(self, summary: dict[str, Any]) -> bool:

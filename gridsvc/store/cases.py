@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 
 from gridsvc.core.duplicates import Reported, cell_of, cells_around
 from gridsvc.store import schema as s
@@ -368,7 +368,25 @@ def _conditions(filters: dict[str, Any]) -> list[Any]:
         where.append(c.created_at >= filters["created_from"])
     if filters.get("created_to"):
         where.append(c.created_at < filters["created_to"])
+    if filters.get("reporter_key") is not None:
+        where.append(_reported_with(filters["reporter_key"]))
     return where
+
+
+def _reported_with(key_id: int) -> Any:
+    """The case's report event was sent with key ``key_id`` (a patrol's "my reports").
+
+    The key id lives in the report event's JSON data; SQLAlchemy's JSON path
+    renders as ``json_extract`` on SQLite and ``->>`` on PostgreSQL.
+    """
+    e = s.case_events.c
+    return exists(
+        select(e.id).where(
+            e.case_id == s.cases.c.id,
+            e.seq == 1,
+            e.data["reporter_key"].as_integer() == key_id,
+        )
+    )
 
 
 def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -312,6 +312,13 @@ POLICY: dict[str, Call] = {
     "GET /docs/oauth2-redirect": Call(EVERYONE, get("/docs/oauth2-redirect")),
     "GET /redoc": Call(EVERYONE, get("/redoc")),
     "GET /api/v1/match": Call(EVERYONE, get("/api/v1/match", lon=INSIDE[0], lat=INSIDE[1])),
+    # the role pages: public shells that hold nothing; each asks the API with its key
+    "GET /patrol": Call(EVERYONE, get("/patrol")),
+    "GET /patrol/manifest.webmanifest": Call(EVERYONE, get("/patrol/manifest.webmanifest")),
+    "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
+    "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),
+    # a patrol's own reports, a handler's department's cases; the others read /cases
+    "GET /api/v1/me/cases": Call(frozenset({"patrol", "handler-D01"}), get("/api/v1/me/cases")),
     # cases
     "POST /api/v1/reports": Call(INTAKE, report, 201),
     # the town's case is the patrol's own report: another patrol's is a 404 (test below)

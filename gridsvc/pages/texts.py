@@ -1,0 +1,88 @@
+"""The words on the role pages, Chinese first; the pages' scripts get them as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridsvc.maps.labels import check_lang
+
+#: key -> (Chinese, English)
+_PATROL: dict[str, tuple[str, str]] = {
+    "title": ("网格员上报", "Patrol reports"),
+    "app_name": ("网格巡查", "Grid patrol"),
+    "sign_in_intro": (
+        "粘贴管理员发给您的密钥（只需一次，保存在本机）。",
+        "Paste the key your administrator gave you (once; it stays on this phone).",
+    ),
+    "key": ("密钥", "Key"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "checking": ("正在核对密钥…", "Checking the key…"),
+    "bad_key": ("密钥无效或已吊销", "This key is unknown or revoked"),
+    "not_patrol": ("此密钥不是网格员密钥", "This key is not a patrol's key"),
+    "offline_unchecked": (
+        "离线：密钥将在联网后核对",
+        "Offline: the key is checked when the network returns",
+    ),
+    "new_report": ("新上报", "New report"),
+    "my_reports": ("我的上报", "My reports"),
+    "locating": ("正在定位…", "Locating…"),
+    "accuracy": ("定位精度约 {m} 米", "GPS accuracy about {m} m"),
+    "no_fix": (
+        "无法定位：请在地图上点选问题位置",
+        "No GPS fix: tap the map where the problem is",
+    ),
+    "drag_hint": ("可拖动图钉到问题所在位置", "Drag the pin to where the problem is"),
+    "moved": ("位置已手动调整", "Position set by hand"),
+    "category": ("问题类别", "Category"),
+    "category_search": ("输入关键词搜索，如 垃圾、占道", "Type to search, e.g. 垃圾"),
+    "category_pick": ("请选择问题类别", "Pick a category"),
+    "description": ("问题描述", "Description"),
+    "address": ("地址或标志物（可选）", "Address or landmark (optional)"),
+    "photos": ("现场照片（最多 3 张）", "Photos (up to 3)"),
+    "take_photo": ("拍照 / 选择照片", "Take or choose a photo"),
+    "in_grid": ("位于 {grid} {street}", "In {grid} {street}"),
+    "outside": (
+        "不在本辖区内（距边界约 {m} 米）",
+        "Outside the jurisdiction (about {m} m from it)",
+    ),
+    "photos_max": ("最多 3 张照片", "At most 3 photos"),
+    "submit": ("提交上报", "Submit report"),
+    "need_location": ("请先确定问题位置", "Set the problem's position first"),
+    "queued": ("已保存在本机，联网后自动发送", "Saved on the phone; it is sent when online"),
+    "pending": ("{n} 条待发送", "{n} waiting to send"),
+    "sending": ("正在发送…", "Sending…"),
+    "sent": ("已发送：案件 {number}", "Sent: case {number}"),
+    "refused": ("未被受理：{detail}", "Refused: {detail}"),
+    "discard": ("删除", "Discard"),
+    "retry": ("重试", "Retry"),
+    "offline": ("当前离线", "Offline"),
+    "online": ("在线", "Online"),
+    "no_reports": ("还没有上报", "No reports yet"),
+    "deadline": ("时限", "Due"),
+    "refresh": ("刷新", "Refresh"),
+    "other_lang": ("English", "中文"),
+    "status_reported": ("待派遣", "Reported"),
+    "status_dispatched": ("已派遣", "Dispatched"),
+    "status_accepted": ("处置中", "Accepted"),
+    "status_handled": ("已处置", "Handled"),
+    "status_verified": ("已核查", "Verified"),
+    "status_closed": ("已结案", "Closed"),
+    "status_returned": ("已退回", "Returned"),
+    "status_escalated": ("已上报上级", "Escalated"),
+    "status_reopened": ("重新办理", "Reopened"),
+    "status_duplicate": ("重复案件", "Duplicate"),
+    "status_cancelled": ("已作废", "Cancelled"),
+    "colour_green": ("正常", "On time"),
+    "colour_yellow": ("黄灯", "Yellow"),
+    "colour_orange": ("橙灯", "Orange"),
+    "colour_red": ("红灯", "Red"),
+}
+
+PAGES: dict[str, dict[str, tuple[str, str]]] = {"patrol": _PATROL}
+
+
+def page_texts(page: str, lang: str) -> dict[str, Any]:
+    """Every word of ``page`` in ``lang`` (zh or en)."""
+    index = ("zh", "en").index(check_lang(lang))
+    return {key: pair[index] for key, pair in PAGES[page].items()}
