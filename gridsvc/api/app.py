@@ -23,6 +23,7 @@ from gridsvc.api.routes import (
     dashboard,
     evaluation,
     layers,
+    live,
     maps,
     match,
     me,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(responsibility.router)
     app.include_router(session.router)
     app.include_router(me.router)
+    app.include_router(live.router)
     app.include_router(pages.router)
     app.mount("/pages/static", StaticFiles(directory=pages.STATIC_DIR), name="pages-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

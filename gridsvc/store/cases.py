@@ -47,6 +47,33 @@ def get_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def cases_by_id(conn: Connection, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The cases with these ids, in the order given (missing ones left out)."""
+    rows = conn.execute(select(s.cases).where(s.cases.c.id.in_(case_ids)))
+    found = {r.id: dict(r._mapping) for r in rows}
+    return [found[i] for i in case_ids if i in found]
+
+
+def last_event_id(conn: Connection) -> int:
+    """The newest event's id: where a live queue starts watching (0 when there is none)."""
+    return int(conn.execute(select(func.coalesce(func.max(s.case_events.c.id), 0))).scalar_one())
+
+
+def cases_changed_since(conn: Connection, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(case id, its newest event id) of the cases with events after ``after_id``, oldest
+    change first, at most ``limit``: what a live queue must redraw."""
+    e = s.case_events.c
+    newest = func.max(e.id)
+    query = (
+        select(e.case_id, newest)
+        .where(e.id > after_id)
+        .group_by(e.case_id)
+        .order_by(newest)
+        .limit(limit)
+    )
+    return [(int(case_id), int(event_id)) for case_id, event_id in conn.execute(query)]
+
+
 def case_events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(s.case_events)

@@ -326,6 +326,7 @@ POLICY: dict[str, Call] = {
     "GET /api/v1/cases": Call(CASE_DESK, get("/api/v1/cases")),
     "GET /api/v1/cases.csv": Call(CASE_DESK, get("/api/v1/cases.csv")),
     "GET /api/v1/supervision": Call(CASE_DESK, get("/api/v1/supervision")),
+    "GET /api/v1/changes": Call(CASE_DESK, get("/api/v1/changes")),
     "POST /api/v1/cases/{case_id}/attachments": Call(
         roles("patrol", "handler-D01", "dispatcher"), attach, 201
     ),
