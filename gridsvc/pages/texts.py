@@ -6,24 +6,60 @@ from typing import Any
 
 from gridsvc.maps.labels import check_lang
 
-#: key -> (Chinese, English)
-_PATROL: dict[str, tuple[str, str]] = {
-    "title": ("网格员上报", "Patrol reports"),
-    "app_name": ("网格巡查", "Grid patrol"),
+#: key -> (Chinese, English); the words every page has (sign-in, network, statuses)
+_COMMON: dict[str, tuple[str, str]] = {
     "sign_in_intro": (
-        "粘贴管理员发给您的密钥（只需一次，保存在本机）。",
-        "Paste the key your administrator gave you (once; it stays on this phone).",
+        "粘贴管理员发给您的密钥（只需一次，保存在本浏览器）。",
+        "Paste the key your administrator gave you (once; it stays in this browser).",
     ),
     "key": ("密钥", "Key"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
     "checking": ("正在核对密钥…", "Checking the key…"),
     "bad_key": ("密钥无效或已吊销", "This key is unknown or revoked"),
-    "not_patrol": ("此密钥不是网格员密钥", "This key is not a patrol's key"),
     "offline_unchecked": (
         "离线：密钥将在联网后核对",
         "Offline: the key is checked when the network returns",
     ),
+    "offline": ("当前离线", "Offline"),
+    "online": ("在线", "Online"),
+    "deadline": ("时限", "Due"),
+    "refresh": ("刷新", "Refresh"),
+    "other_lang": ("English", "中文"),
+    "not_role": ("此密钥的角色不能使用本页面", "This key's role cannot use this page"),
+    "forbidden_here": ("您的角色不能打开此页面", "Your role may not use this page"),
+    "status_reported": ("待派遣", "Reported"),
+    "status_dispatched": ("已派遣", "Dispatched"),
+    "status_accepted": ("处置中", "Accepted"),
+    "status_handled": ("已处置", "Handled"),
+    "status_verified": ("已核查", "Verified"),
+    "status_closed": ("已结案", "Closed"),
+    "status_returned": ("已退回", "Returned"),
+    "status_escalated": ("已上报上级", "Escalated"),
+    "status_reopened": ("重新办理", "Reopened"),
+    "status_duplicate": ("重复案件", "Duplicate"),
+    "status_cancelled": ("已作废", "Cancelled"),
+    "colour_green": ("正常", "On time"),
+    "colour_yellow": ("黄灯", "Yellow"),
+    "colour_orange": ("橙灯", "Orange"),
+    "colour_red": ("红灯", "Red"),
+    "action_report": ("上报", "reported"),
+    "action_dispatch": ("派遣", "dispatch"),
+    "action_accept": ("受理", "accept"),
+    "action_return": ("退回", "return"),
+    "action_handle": ("处置反馈", "report handling"),
+    "action_verify": ("核查", "verify"),
+    "action_close": ("结案", "close"),
+    "action_reopen": ("重新办理", "reopen"),
+    "action_escalate": ("上报区级", "escalate"),
+    "action_duplicate": ("合并为重复", "merge as duplicate"),
+    "action_cancel": ("作废", "cancel"),
+    "action_defer": ("缓办", "defer"),
+}
+
+_PATROL: dict[str, tuple[str, str]] = {
+    "title": ("网格员上报", "Patrol reports"),
+    "app_name": ("网格巡查", "Grid patrol"),
     "new_report": ("新上报", "New report"),
     "my_reports": ("我的上报", "My reports"),
     "locating": ("正在定位…", "Locating…"),
@@ -56,33 +92,13 @@ _PATROL: dict[str, tuple[str, str]] = {
     "refused": ("未被受理：{detail}", "Refused: {detail}"),
     "discard": ("删除", "Discard"),
     "retry": ("重试", "Retry"),
-    "offline": ("当前离线", "Offline"),
-    "online": ("在线", "Online"),
     "no_reports": ("还没有上报", "No reports yet"),
-    "deadline": ("时限", "Due"),
-    "refresh": ("刷新", "Refresh"),
-    "other_lang": ("English", "中文"),
-    "status_reported": ("待派遣", "Reported"),
-    "status_dispatched": ("已派遣", "Dispatched"),
-    "status_accepted": ("处置中", "Accepted"),
-    "status_handled": ("已处置", "Handled"),
-    "status_verified": ("已核查", "Verified"),
-    "status_closed": ("已结案", "Closed"),
-    "status_returned": ("已退回", "Returned"),
-    "status_escalated": ("已上报上级", "Escalated"),
-    "status_reopened": ("重新办理", "Reopened"),
-    "status_duplicate": ("重复案件", "Duplicate"),
-    "status_cancelled": ("已作废", "Cancelled"),
-    "colour_green": ("正常", "On time"),
-    "colour_yellow": ("黄灯", "Yellow"),
-    "colour_orange": ("橙灯", "Orange"),
-    "colour_red": ("红灯", "Red"),
 }
 
 PAGES: dict[str, dict[str, tuple[str, str]]] = {"patrol": _PATROL}
 
 
 def page_texts(page: str, lang: str) -> dict[str, Any]:
-    """Every word of ``page`` in ``lang`` (zh or en)."""
+    """Every word of ``page`` in ``lang`` (zh or en), the common ones included."""
     index = ("zh", "en").index(check_lang(lang))
-    return {key: pair[index] for key, pair in PAGES[page].items()}
+    return {key: pair[index] for key, pair in {**_COMMON, **PAGES[page]}.items()}

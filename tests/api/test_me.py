@@ -7,7 +7,7 @@ are its department's cases; the desk roles are sent to the queue.
 
 from __future__ import annotations
 
-from conftest_cases import Desk, assert_problem, desk_fixtures, matters
+from conftest_cases import Desk, assert_problem, departments, desk_fixtures, matters
 
 app, d = desk_fixtures("me")
 
@@ -77,3 +77,15 @@ def test_the_desk_is_sent_to_the_queue(d: Desk) -> None:
     response = d.client.get("/api/v1/me/cases", headers=d.headers("dispatcher"))
     assert_problem(response, 403, "forbidden")
     assert "/api/v1/cases" in response.json()["detail"]
+
+
+def test_the_directory_names_departments_and_teams(d: Desk) -> None:
+    response = d.client.get("/api/v1/directory", headers=d.headers("patrol"))
+    assert response.status_code == 200
+    body = response.json()
+    assert {d["code"]: d["name"] for d in body["departments"]}["D01"] == departments()["D01"][
+        "name"
+    ]
+    assert any(d["level"] == "county" for d in body["departments"])
+    assert body["teams"] and all(t["code"] and t["name"] for t in body["teams"])
+    assert_problem(d.client.get("/api/v1/directory"), 401, "unauthenticated")

@@ -317,6 +317,7 @@ POLICY: dict[str, Call] = {
     "GET /patrol/manifest.webmanifest": Call(EVERYONE, get("/patrol/manifest.webmanifest")),
     "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
     "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),
+    "GET /api/v1/directory": Call(ANY_KEY, get("/api/v1/directory")),
     # a patrol's own reports, a handler's department's cases; the others read /cases
     "GET /api/v1/me/cases": Call(frozenset({"patrol", "handler-D01"}), get("/api/v1/me/cases")),
     # cases

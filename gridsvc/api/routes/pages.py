@@ -40,20 +40,26 @@ def _centre(request: Request) -> list[float]:
     return [round((miny + maxy) / 2, 6), round((minx + maxx) / 2, 6)]
 
 
-@router.get("/patrol", response_class=HTMLResponse)
-def patrol(request: Request, lang: Lang = "zh") -> HTMLResponse:
-    """The patrol's phone app (网格员上报)."""
-    texts = page_texts("patrol", lang)
+def render_page(request: Request, page: str, lang: str, **config: Any) -> HTMLResponse:
+    """A role page's shell: its template, its words and its settings as JSON for its script."""
+    texts = page_texts(page, lang)
     tiles = request.app.state.tiles
-    config = {"lang": lang, "center": _centre(request), "tile_url": tiles.intranet_url or None}
-    html = _TEMPLATES.get_template("patrol.html").render(
+    settings = {"lang": lang, "center": _centre(request), "tile_url": tiles.intranet_url or None}
+    html = _TEMPLATES.get_template(f"{page}.html").render(
+        page=page,
         lang=lang,
         t=texts,
         leaflet=LEAFLET_URL,
         texts_json=_json_for_script(texts),
-        config_json=_json_for_script(config),
+        config_json=_json_for_script({**settings, **config}),
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/patrol", response_class=HTMLResponse)
+def patrol(request: Request, lang: Lang = "zh") -> HTMLResponse:
+    """The patrol's phone app (网格员上报)."""
+    return render_page(request, "patrol", lang)
 
 
 @router.get("/patrol/manifest.webmanifest")

@@ -69,3 +69,78 @@ export function newKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+const ME = "gridsvc.me";
+
+/** Who the saved key is (as /me answered when it was pasted), or null. */
+export const savedMe = () => JSON.parse(localStorage.getItem(ME) || "null");
+
+/**
+ * The sign-in every page shares: with a saved key, `onReady(me)` at once; otherwise the
+ * form, whose key is checked at /api/v1/me against the page's `roles` before it is kept.
+ * Offline, a pasted key is kept unchecked (`offlineOk`: the patrol's basement).
+ */
+export function signIn({ roles, onReady, offlineOk = false }) {
+  const form = document.getElementById("signin-form");
+  const message = document.getElementById("signin-message");
+  const signout = document.getElementById("signout");
+  const show = (signedIn) => {
+    document.getElementById("signin").hidden = signedIn;
+    document.getElementById("app").hidden = !signedIn;
+    signout.hidden = !signedIn;
+  };
+  const ready = (me) => {
+    show(true);
+    document.getElementById("who").textContent = me ? me.name : "";
+    onReady(me);
+  };
+  signout.addEventListener("click", () => {
+    forgetKey();
+    localStorage.removeItem(ME);
+    location.reload();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = document.getElementById("key");
+    const key = input.value.trim();
+    message.textContent = t("checking");
+    let me = null;
+    try {
+      ({ data: me } = await api("/api/v1/me", { key }));
+    } catch (error) {
+      if (error instanceof ApiError || !offlineOk) {
+        message.textContent = error instanceof ApiError ? t("bad_key") : t("offline");
+        return;
+      }
+      message.textContent = t("offline_unchecked");
+    }
+    if (me && !roles.includes(me.role)) {
+      message.textContent = t("not_role");
+      return;
+    }
+    saveKey(key);
+    if (me) localStorage.setItem(ME, JSON.stringify(me));
+    input.value = "";
+    message.textContent = "";
+    ready(me);
+  });
+  const me = savedMe();
+  if (savedKey() && (!me || roles.includes(me.role))) {
+    ready(me);
+  } else {
+    show(false);
+    document.getElementById("key").focus();
+  }
+}
+
+/** The online/offline badge in the bar, kept current. */
+export function watchNetwork(onOnline = () => {}) {
+  const badge = document.getElementById("net");
+  const showNet = () => {
+    badge.textContent = navigator.onLine ? t("online") : t("offline");
+    badge.className = navigator.onLine ? "net on" : "net off";
+  };
+  window.addEventListener("online", () => { showNet(); onOnline(); });
+  window.addEventListener("offline", showNet);
+  showNet();
+}

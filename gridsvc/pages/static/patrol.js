@@ -2,7 +2,7 @@
 // outbox send it whenever the network is there. Nothing here needs the internet: Leaflet
 // and the grid boundaries come from gridsvc, and the service worker keeps the app itself.
 
-import { api, ApiError, config, el, forgetKey, newKey, saveKey, savedKey, shortTime, t } from "./common.js";
+import { api, ApiError, config, el, forgetKey, newKey, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
 import * as outbox from "./outbox.js";
 
 const MAX_PHOTOS = 3;
@@ -12,44 +12,6 @@ const RETRY_MS = 4000; // after a failed send: a lost answer is retried at once,
 const $ = (id) => document.getElementById(id);
 
 let map, marker, whereTimer, retryTimer, fix = null, placedByHand = false, photos = [], matters = [], syncing = false;
-
-function showNet() {
-  $("net").textContent = navigator.onLine ? t("online") : t("offline");
-  $("net").className = navigator.onLine ? "net on" : "net off";
-}
-
-// ---- sign-in -------------------------------------------------------------------------
-
-async function signIn(event) {
-  event.preventDefault();
-  const key = $("key").value.trim();
-  const message = $("signin-message");
-  message.textContent = t("checking");
-  try {
-    const { data } = await api("/api/v1/me", { key });
-    if (!["patrol", "dispatcher", "admin"].includes(data.role)) {
-      message.textContent = t("not_patrol");
-      return;
-    }
-    saveKey(key);
-    localStorage.setItem("gridsvc.me", JSON.stringify(data));
-  } catch (error) {
-    if (error instanceof ApiError) {
-      message.textContent = t("bad_key");
-      return;
-    }
-    saveKey(key); // offline: keep it; the first send will tell
-    message.textContent = t("offline_unchecked");
-  }
-  $("key").value = "";
-  start();
-}
-
-function signOut() {
-  forgetKey();
-  localStorage.removeItem("gridsvc.me");
-  location.reload();
-}
 
 // ---- the map and the fix ---------------------------------------------------------------
 
@@ -252,7 +214,7 @@ async function sync() {
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) {
           forgetKey(); // the reports stay in the outbox for the next key
-          start();
+          location.reload();
           break;
         }
         if (error instanceof ApiError && error.status >= 400 && error.status < 500 && ![408, 409, 425, 429].includes(error.status)) {
@@ -331,19 +293,7 @@ function showTab(name) {
   else map.invalidateSize();
 }
 
-let started = false;
 function start() {
-  const signedIn = Boolean(savedKey());
-  $("signin").hidden = signedIn;
-  $("app").hidden = !signedIn;
-  if (!signedIn) {
-    $("key").focus();
-    return;
-  }
-  const me = JSON.parse(localStorage.getItem("gridsvc.me") || "null");
-  $("who").textContent = me ? `${me.name}` : "";
-  if (started) { sync(); return; }
-  started = true;
   initMap();
   watchPosition();
   loadMatters();
@@ -353,16 +303,12 @@ function start() {
   setInterval(sync, SYNC_EVERY_MS);
 }
 
-$("signin-form").addEventListener("submit", signIn);
 $("report-form").addEventListener("submit", submitReport);
 $("category-search").addEventListener("input", (e) => showMatters(e.target.value));
 $("photos").addEventListener("change", addPhotos);
 $("tab-new").addEventListener("click", () => showTab("new"));
 $("tab-mine").addEventListener("click", () => showTab("mine"));
 $("refresh").addEventListener("click", loadMine);
-$("signout").addEventListener("click", signOut);
-window.addEventListener("online", () => { showNet(); sync(); });
-window.addEventListener("offline", showNet);
-showNet();
+watchNetwork(sync);
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol" }).catch(() => {});
-start();
+signIn({ roles: ["patrol", "dispatcher", "admin"], onReady: start, offlineOk: true });
