@@ -95,7 +95,62 @@ _PATROL: dict[str, tuple[str, str]] = {
     "no_reports": ("还没有上报", "No reports yet"),
 }
 
-PAGES: dict[str, dict[str, tuple[str, str]]] = {"patrol": _PATROL}
+_DISPATCH: dict[str, tuple[str, str]] = {
+    "title": ("指挥中心调度台", "Dispatch workbench"),
+    "app_name": ("指挥中心调度台", "Dispatch workbench"),
+    "queue": ("在办案件", "Open cases"),
+    "supervision": ("督办", "Supervision"),
+    "filters": ("筛选", "Filters"),
+    "all": ("全部", "All"),
+    "grid": ("网格", "Grid"),
+    "team": ("工作站", "Team"),
+    "department": ("部门", "Department"),
+    "category": ("类别", "Category"),
+    "colour": ("灯色", "Colour"),
+    "count": ("共 {n} 件", "{n} cases"),
+    "new_case": ("新案件 {number}", "New case {number}"),
+    "pick_case": (
+        "从左侧列表或地图选择案件；快捷键 J/K 上下移动，Enter 打开",
+        "Pick a case from the list or the map; J/K to move, Enter to open",
+    ),
+    "map": ("案件分布图", "Case map"),
+    "case_panel": ("案件详情", "Case"),
+    "description": ("描述", "Description"),
+    "address": ("地址", "Address"),
+    "reporter": ("上报人", "Reporter"),
+    "reported_at": ("上报时间", "Reported"),
+    "suggested": ("建议主责部门", "Suggested department"),
+    "cooperating": ("协同部门", "Cooperating"),
+    "assignee": ("当前承办", "Assigned to"),
+    "hours_left": ("剩余 {h} 小时", "{h} h left"),
+    "overdue": ("已超时", "Overdue"),
+    "photos": ("照片", "Photos"),
+    "no_photos": ("无照片", "No photos"),
+    "history": ("办理过程", "History"),
+    "duplicates": ("疑似重复", "Possible duplicates"),
+    "no_duplicates": ("无疑似重复案件", "No possible duplicates"),
+    "merge_into": ("将本案合并到 {number}", "Merge this case into {number}"),
+    "metres": ("{m} 米", "{m} m"),
+    "actions": ("操作", "Actions"),
+    "no_actions": ("当前状态下无可执行操作", "No action possible now"),
+    "reason": ("理由", "Reason"),
+    "note": ("备注（可选）", "Note (optional)"),
+    "dispatch_to": ("派遣至", "Dispatch to"),
+    "escalate_to": ("上报至区级部门", "Escalate to county department"),
+    "duplicate_of": ("重复于", "Duplicate of"),
+    "confirm": ("确定", "Confirm"),
+    "cancel_dialog": ("取消", "Cancel"),
+    "done": ("已{action}：{number}", "{action} done: {number}"),
+    "taken_by": (
+        "已由 {actor} {action}（{time}），已刷新，请核对后再操作",
+        "Already {action} by {actor} ({time}); reloaded, check before acting",
+    ),
+    "changed_meanwhile": ("案件已被他人更新，已刷新", "Someone changed the case; reloaded"),
+    "live": ("实时", "Live"),
+    "live_lost": ("实时连接中断，正在重连…", "Live updates lost, reconnecting…"),
+}
+
+PAGES: dict[str, dict[str, tuple[str, str]]] = {"patrol": _PATROL, "dispatch": _DISPATCH}
 
 
 def page_texts(page: str, lang: str) -> dict[str, Any]:

@@ -62,6 +62,12 @@ def patrol(request: Request, lang: Lang = "zh") -> HTMLResponse:
     return render_page(request, "patrol", lang)
 
 
+@router.get("/dispatch", response_class=HTMLResponse)
+def dispatch(request: Request, lang: Lang = "zh") -> HTMLResponse:
+    """The dispatcher's workbench (指挥中心调度台)."""
+    return render_page(request, "dispatch", lang)
+
+
 @router.get("/patrol/manifest.webmanifest")
 def patrol_manifest(lang: Lang = "zh") -> JSONResponse:
     """What a phone needs to install the patrol app on its home screen."""
