@@ -43,7 +43,13 @@ _COMMON: dict[str, tuple[str, str]] = {
     "colour_yellow": ("黄灯", "Yellow"),
     "colour_orange": ("橙灯", "Orange"),
     "colour_red": ("红灯", "Red"),
+    "no_photos": ("无照片", "No photos"),
+    "role_patrol": ("网格员", "patrol"),
+    "role_dispatcher": ("调度员", "dispatcher"),
+    "role_handler": ("处置部门", "handler"),
+    "role_admin": ("管理员", "admin"),
     "action_report": ("上报", "reported"),
+    "action_attach": ("上传照片", "photo added"),
     "action_dispatch": ("派遣", "dispatch"),
     "action_accept": ("受理", "accept"),
     "action_return": ("退回", "return"),
@@ -125,7 +131,6 @@ _DISPATCH: dict[str, tuple[str, str]] = {
     "hours_left": ("剩余 {h} 小时", "{h} h left"),
     "overdue": ("已超时", "Overdue"),
     "photos": ("照片", "Photos"),
-    "no_photos": ("无照片", "No photos"),
     "history": ("办理过程", "History"),
     "duplicates": ("疑似重复", "Possible duplicates"),
     "no_duplicates": ("无疑似重复案件", "No possible duplicates"),
@@ -146,11 +151,48 @@ _DISPATCH: dict[str, tuple[str, str]] = {
         "Already {action} by {actor} ({time}); reloaded, check before acting",
     ),
     "changed_meanwhile": ("案件已被他人更新，已刷新", "Someone changed the case; reloaded"),
+    "changed_meanwhile_hint": ("此案件刚被他人更新", "Someone has just changed this case"),
     "live": ("实时", "Live"),
     "live_lost": ("实时连接中断，正在重连…", "Live updates lost, reconnecting…"),
 }
 
-PAGES: dict[str, dict[str, tuple[str, str]]] = {"patrol": _PATROL, "dispatch": _DISPATCH}
+_HANDLE: dict[str, tuple[str, str]] = {
+    "title": ("部门处置", "Department handling"),
+    "app_name": ("部门处置", "Department handling"),
+    "my_cases": ("本部门案件", "My department's cases"),
+    "open_only": ("只看在办", "Open only"),
+    "no_cases": ("本部门暂无案件", "No cases for this department"),
+    "left": ("剩余 {time}", "{time} left"),
+    "late": ("已超时 {time}", "{time} overdue"),
+    "hours_minutes": ("{h} 小时 {m} 分", "{h} h {m} min"),
+    "description": ("描述", "Description"),
+    "address": ("地址", "Address"),
+    "grid": ("网格", "Grid"),
+    "history": ("办理过程", "History"),
+    "photos": ("照片", "Photos"),
+    "result": ("处置结果", "What was done"),
+    "after_photos": ("处置后照片（最多 3 张）", "Photos after (up to 3)"),
+    "take_photo": ("拍照 / 选择照片", "Take or choose a photo"),
+    "return_reason": (
+        "退回理由（如：不属于本部门职责）",
+        "Why return it (e.g. not this department's duty)",
+    ),
+    "confirm": ("提交", "Submit"),
+    "cancel_dialog": ("取消", "Cancel"),
+    "done": ("已{action}：{number}", "{action} done: {number}"),
+    "uploading": ("正在上传照片 {i}/{n}…", "Uploading photo {i}/{n}…"),
+    "taken_by": (
+        "已由 {actor} {action}（{time}），已刷新",
+        "Already {action} by {actor} ({time}); reloaded",
+    ),
+    "back": ("返回列表", "Back to the list"),
+}
+
+PAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "patrol": _PATROL,
+    "dispatch": _DISPATCH,
+    "handle": _HANDLE,
+}
 
 
 def page_texts(page: str, lang: str) -> dict[str, Any]:

@@ -315,6 +315,7 @@ POLICY: dict[str, Call] = {
     # the role pages: public shells that hold nothing; each asks the API with its key
     "GET /patrol": Call(EVERYONE, get("/patrol")),
     "GET /dispatch": Call(EVERYONE, get("/dispatch")),
+    "GET /handle": Call(EVERYONE, get("/handle")),
     "GET /patrol/manifest.webmanifest": Call(EVERYONE, get("/patrol/manifest.webmanifest")),
     "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
     "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),

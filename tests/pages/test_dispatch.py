@@ -122,12 +122,13 @@ def test_the_second_dispatcher_reads_who_came_first(
         for page in (first, second):
             row(page, case).click()
             expect(page.locator("#case-status")).to_contain_text("待派遣")
+        # the second is writing why it cancels while the first dispatches
+        second.get_by_role("button", name="作废 (X)").click()
+        second.get_by_label("理由").fill("误报")
         first.locator("body").press("d")
         first.get_by_role("button", name="确定").click()
         expect(first.locator("#case-status")).to_contain_text("已派遣")
-        # the second still shows the case as it read it (the live queue updates the list)
-        second.get_by_role("button", name="作废 (X)").click()
-        second.get_by_label("理由").fill("误报")
+        expect(second.locator("#case-message")).to_have_text("此案件刚被他人更新")  # live
         second.get_by_role("button", name="确定").click()
         expect(second.locator("#case-message")).to_contain_text("已由 王调度 派遣")
         expect(second.locator("#case-status")).to_contain_text("已派遣")

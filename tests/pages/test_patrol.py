@@ -82,7 +82,10 @@ def phone(
     def console(message: ConsoleMessage) -> None:
         # Chromium logs each request it could not make while the test holds the phone
         # offline (ERR_INTERNET_DISCONNECTED, or ERR_FAILED through the service worker)
-        offline_miss = context_offline[0] and message.text.startswith("Failed to load resource")
+        # (the disconnected ones may be logged just after the phone is back online)
+        offline_miss = "ERR_INTERNET_DISCONNECTED" in message.text or (
+            context_offline[0] and message.text.startswith("Failed to load resource")
+        )
         if message.type == "error" and not offline_miss:
             where = message.location.get("url", "")
             report.console_errors.append(f"{message.text} ({where})")

@@ -20,7 +20,10 @@ TEMPLATE_KEY = re.compile(r"\{\{\s*t\.([a-z_]+)")
 
 def used_keys(page: str) -> set[str]:
     script = (PAGES_DIR / "static" / f"{page}.js").read_text(encoding="utf-8")
-    shared = (PAGES_DIR / "static" / "common.js").read_text(encoding="utf-8")
+    shared = "".join(
+        (PAGES_DIR / "static" / name).read_text(encoding="utf-8")
+        for name in ("common.js", "cases.js")
+    )
     base = (PAGES_DIR / "templates" / "_base.html").read_text(encoding="utf-8")
     template = (PAGES_DIR / "templates" / f"{page}.html").read_text(encoding="utf-8")
     return {

@@ -68,6 +68,12 @@ def dispatch(request: Request, lang: Lang = "zh") -> HTMLResponse:
     return render_page(request, "dispatch", lang)
 
 
+@router.get("/handle", response_class=HTMLResponse)
+def handle(request: Request, lang: Lang = "zh") -> HTMLResponse:
+    """A department handler's page (部门处置)."""
+    return render_page(request, "handle", lang)
+
+
 @router.get("/patrol/manifest.webmanifest")
 def patrol_manifest(lang: Lang = "zh") -> JSONResponse:
     """What a phone needs to install the patrol app on its home screen."""

@@ -2,6 +2,7 @@
 // with its photos, history and possible duplicates, and the loop's actions by button or key.
 // Every write carries the ETag read; a 412 says who came first and reloads the case.
 
+import { historyItems, showPhotos, statusLine } from "./cases.js";
 import { api, ApiError, config, el, shortTime, signIn, t, watchNetwork } from "./common.js";
 
 const OPEN = ["reported", "dispatched", "accepted", "handled", "verified", "returned", "escalated", "reopened"];
@@ -161,7 +162,12 @@ function apply(items) {
     } else {
       cases.delete(c.id);
     }
-    if (c.id === selected && current && c.status !== current.status && !pending) openCase(c.id, { keepMessage: true });
+    if (c.id === selected && current && c.status !== current.status && !pending) {
+      // someone else moved the case: show it, unless the dispatcher is filling in a form,
+      // whose answer (a 412 naming who came first) then says it
+      if ($("action-form").hidden) openCase(c.id, { keepMessage: true });
+      else $("case-message").textContent = t("changed_meanwhile_hint");
+    }
   }
   render();
 }
@@ -179,20 +185,12 @@ async function openCase(id, { keepMessage = false } = {}) {
   $("action-form").hidden = true;
   if (!keepMessage) $("case-message").textContent = "";
   $("case-title").textContent = `${data.number} ${data.category_name}`;
-  const s = data.supervision;
-  $("case-status").replaceChildren(
-    el("span", { class: `badge ${s.colour}` }, t(`colour_${s.colour}`)), " ",
-    t(`status_${data.status}`),
-    data.open && s.deadline ? ` · ${t("deadline")} ${shortTime(s.deadline)}` : "",
-    s.overdue ? ` · ${t("overdue")}` : "",
-  );
+  $("case-status").replaceChildren(...statusLine(data), data.supervision.overdue ? ` · ${t("overdue")}` : "");
   showActions(data);
   showFacts(data);
-  showPhotos(data);
+  showPhotos(data, $("case-photos"), () => current?.id === data.id);
   showDuplicates(data);
-  $("case-history").replaceChildren(
-    ...data.history.map((e) => el("li", {}, el("time", {}, shortTime(e.at)), " ", t(`action_${e.action}`), e.actor ? ` · ${e.actor}` : "", e.note ? ` · ${e.note}` : "")),
-  );
+  $("case-history").replaceChildren(...historyItems(data));
   render();
   map.panTo([data.lat, data.lon]);
 }
@@ -210,18 +208,6 @@ function showFacts(c) {
     [t("reported_at"), shortTime(c.created_at)],
   ].filter(([, v]) => v);
   $("case-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-}
-
-async function showPhotos(c) {
-  const attached = c.history.filter((e) => e.action === "attach" && e.data?.attachment_id);
-  const box = $("case-photos");
-  box.replaceChildren(...(attached.length ? [] : [el("p", { class: "hint" }, t("no_photos"))]));
-  for (const e of attached) {
-    const response = await fetch(`/api/v1/cases/${c.id}/attachments/${e.data.attachment_id}`, { headers: { Authorization: `Bearer ${localStorage.getItem("gridsvc.key")}` } });
-    if (!response.ok || current?.id !== c.id) continue;
-    const url = URL.createObjectURL(await response.blob());
-    box.append(el("figure", {}, el("img", { src: url, alt: `${t("photos")} ${e.note || ""}` }), el("figcaption", {}, `${t(`action_${e.action}`)} · ${e.actor || e.role} · ${shortTime(e.at)}`)));
-  }
 }
 
 async function showDuplicates(c) {

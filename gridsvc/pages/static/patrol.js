@@ -3,10 +3,10 @@
 // and the grid boundaries come from gridsvc, and the service worker keeps the app itself.
 
 import { api, ApiError, config, el, forgetKey, newKey, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
+import { downscale, uploadPhoto } from "./cases.js";
 import * as outbox from "./outbox.js";
 
 const MAX_PHOTOS = 3;
-const PHOTO_EDGE = 1600; // px: a downscaled photo is some 300 KB instead of 4 MB
 const SYNC_EVERY_MS = 15000;
 const RETRY_MS = 4000; // after a failed send: a lost answer is retried at once, not in 15 s
 const $ = (id) => document.getElementById(id);
@@ -103,17 +103,6 @@ function showMatters(query) {
 
 // ---- photos ------------------------------------------------------------------------------
 
-async function downscale(file) {
-  const bitmap = await createImageBitmap(file);
-  const scale = Math.min(1, PHOTO_EDGE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
-}
-
 async function addPhotos() {
   const files = [...$("photos").files];
   $("photos").value = "";
@@ -122,11 +111,7 @@ async function addPhotos() {
       $("report-message").textContent = t("photos_max");
       break;
     }
-    try {
-      photos.push(await downscale(file));
-    } catch {
-      photos.push(file); // a format the browser cannot draw: send as taken, the server decides
-    }
+    photos.push(await downscale(file));
   }
   showThumbs();
 }
@@ -244,9 +229,7 @@ async function send(item) {
     await outbox.put(item);
   }
   while (item.uploaded < item.photos.length) {
-    const form = new FormData();
-    form.append("file", item.photos[item.uploaded], `photo-${item.uploaded + 1}.jpg`);
-    await api(`/api/v1/cases/${item.case.id}/attachments`, { method: "POST", body: form });
+    await uploadPhoto(item.case.id, item.photos[item.uploaded], item.uploaded);
     item.uploaded += 1;
     await outbox.put(item);
   }

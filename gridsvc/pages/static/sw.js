@@ -10,6 +10,7 @@ const SHELL = [
   "/pages/static/patrol.css",
   "/pages/static/common.js",
   "/pages/static/outbox.js",
+  "/pages/static/cases.js",
   "/pages/static/patrol.js",
   "/pages/static/icon.svg",
   "/patrol/manifest.webmanifest",
