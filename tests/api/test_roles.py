@@ -316,6 +316,7 @@ POLICY: dict[str, Call] = {
     "GET /patrol": Call(EVERYONE, get("/patrol")),
     "GET /dispatch": Call(EVERYONE, get("/dispatch")),
     "GET /handle": Call(EVERYONE, get("/handle")),
+    "GET /plan": Call(EVERYONE, get("/plan")),
     "GET /patrol/manifest.webmanifest": Call(EVERYONE, get("/patrol/manifest.webmanifest")),
     "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
     "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),

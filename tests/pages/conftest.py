@@ -51,6 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "dispatcher": create_key(engine, Role.DISPATCHER, "王调度"),
         "leader": create_key(engine, Role.LEADER, "领导"),
         "handler": create_key(engine, Role.HANDLER, "赵执法", "D01"),
+        "planner": create_key(engine, Role.PLANNER, "钱规划"),
     }
     with serve_asgi(create_app(settings)) as base:
         yield Site(base, engine, settings, keys)

@@ -74,6 +74,12 @@ def handle(request: Request, lang: Lang = "zh") -> HTMLResponse:
     return render_page(request, "handle", lang)
 
 
+@router.get("/plan", response_class=HTMLResponse)
+def plan(request: Request, lang: Lang = "zh") -> HTMLResponse:
+    """A planner's page (网格规划): drafts, their problems and impact, publish, roll back."""
+    return render_page(request, "plan", lang)
+
+
 @router.get("/patrol/manifest.webmanifest")
 def patrol_manifest(lang: Lang = "zh") -> JSONResponse:
     """What a phone needs to install the patrol app on its home screen."""

@@ -119,7 +119,7 @@ async function addPhotos() {
 function showThumbs() {
   $("thumbs").replaceChildren(
     ...photos.map((blob, i) => {
-      const img = el("img", { src: URL.createObjectURL(blob), alt: `${t("photos")} ${i + 1}` });
+      const img = el("img", { src: URL.createObjectURL(blob), alt: `${t("photos_label")} ${i + 1}` });
       const drop = el("button", { type: "button", class: "link", onclick: () => { photos.splice(i, 1); showThumbs(); } }, "×");
       return el("figure", {}, img, drop);
     }),
