@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from browser import serve_asgi
-from sqlalchemy import Engine
+from walk import Site
 
 from gridsvc.api.app import create_app
 from gridsvc.config import DEMO_DIR, Settings
@@ -22,16 +21,6 @@ from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 from gridsvc.services.setup import load_demo
 from gridsvc.store.engine import make_engine, upgrade
-
-
-@dataclass
-class Site:
-    """A running gridsvc with one key per role."""
-
-    base: str
-    engine: Engine
-    settings: Settings
-    keys: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "dispatcher": create_key(engine, Role.DISPATCHER, "王调度"),
         "leader": create_key(engine, Role.LEADER, "领导"),
         "handler": create_key(engine, Role.HANDLER, "赵执法", "D01"),
+        "handler-D10": create_key(engine, Role.HANDLER, "孙绿化", "D10"),
         "planner": create_key(engine, Role.PLANNER, "钱规划"),
     }
     with serve_asgi(create_app(settings)) as base:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import PageReport, assert_not_blank, cjk_renders, is_local
-from conftest import Site
-from playwright.sync_api import Browser, Page, Route, expect
+from browser import PageReport, assert_not_blank, cjk_renders
+from playwright.sync_api import Browser, Page, expect
+from walk import Site, signed_in
 
 from gridsvc.core.layers import LayerKind
 from gridsvc.services.setup import load_reference
@@ -51,27 +51,11 @@ def desk(
     chromium: Browser, site: Site, report_: PageReport, who: str = "dispatcher"
 ) -> Iterator[Page]:
     """A signed-in workbench in a fresh browser (its own storage, like another PC)."""
-    context = chromium.new_context(viewport=DESK)
-
-    def local_only(route: Route) -> None:
-        if is_local(route.request.url):
-            route.fallback()
-        else:
-            report_.external_requests.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", local_only)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and report_.console_errors.append(m.text))
-    page.on("pageerror", lambda e: report_.page_errors.append(str(e)))
-    page.goto(f"{site.base}/dispatch", wait_until="load")
-    page.get_by_label("密钥").fill(site.keys[who])
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator("#live")).to_have_text("实时")
-    try:
+    with signed_in(chromium, site, report_, "/dispatch", who, "#live.on", viewport=DESK) as (
+        _,
+        page,
+    ):
         yield page
-    finally:
-        context.close()
 
 
 def row(page: Page, case: dict):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import PageReport, assert_not_blank, is_local
-from conftest import Site
+from browser import PageReport, assert_not_blank
 from PIL import Image
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from walk import Site, watched
 
 from gridsvc.core.layers import LayerKind
 from gridsvc.services.setup import load_reference
@@ -46,20 +46,9 @@ def problems(artifacts: Path):
     assert found.problems == []
 
 
-def open_page(chromium: Browser, site: Site, problems: PageReport) -> tuple[object, Page]:
+def open_page(chromium: Browser, site: Site, problems: PageReport) -> tuple[BrowserContext, Page]:
     context = chromium.new_context(viewport={"width": 1024, "height": 768})
-
-    def local_only(route: Route) -> None:
-        if is_local(route.request.url):
-            route.fallback()
-        else:
-            problems.external_requests.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", local_only)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and problems.console_errors.append(m.text))
-    page.on("pageerror", lambda e: problems.page_errors.append(str(e)))
+    page = watched(context, problems)
     page.goto(f"{site.base}/handle", wait_until="load")
     page.get_by_label("密钥").fill(site.keys["handler"])
     page.get_by_role("button", name="登录").click()

@@ -17,17 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser import PageReport, assert_not_blank, cjk_renders, is_local
-from conftest import Site
+from browser import PageReport, assert_not_blank, cjk_renders
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import func, select
+from walk import PHONE, Site, fill_report, go_offline, inside_a_grid, watched
 
-from gridsvc.core.layers import LayerKind
-from gridsvc.services.setup import load_reference
 from gridsvc.store import schema
-
-PHONE = {"width": 360, "height": 640}
 
 
 def count(site: Site, table: str) -> int:
@@ -37,13 +33,6 @@ def count(site: Site, table: str) -> int:
                 select(func.count()).select_from(schema.metadata.tables[table])
             ).scalar_one()
         )
-
-
-def inside_a_grid(site: Site) -> tuple[float, float]:
-    """(lat, lon) of a point well inside the demo's first grid."""
-    grids = load_reference(site.engine).town.layers[LayerKind.GRIDS].frame
-    point = grids.geometry.iloc[0].representative_point()
-    return point.y, point.x
 
 
 @contextmanager
@@ -61,37 +50,7 @@ def phone(
         service_workers=service_workers,
     )
 
-    def local_only(route: Route) -> None:
-        if is_local(route.request.url):
-            route.fallback()
-        else:
-            report.external_requests.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", local_only)
-    context_offline = [False]
-    set_offline = context.set_offline
-
-    def offline(value: bool) -> None:
-        context_offline[0] = value
-        set_offline(value)
-
-    context.set_offline = offline  # type: ignore[method-assign]
-    page = context.new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        # Chromium logs each request it could not make while the test holds the phone
-        # offline (ERR_INTERNET_DISCONNECTED, or ERR_FAILED through the service worker)
-        # (the disconnected ones may be logged just after the phone is back online)
-        offline_miss = "ERR_INTERNET_DISCONNECTED" in message.text or (
-            context_offline[0] and message.text.startswith("Failed to load resource")
-        )
-        if message.type == "error" and not offline_miss:
-            where = message.location.get("url", "")
-            report.console_errors.append(f"{message.text} ({where})")
-
-    page.on("console", console)
-    page.on("pageerror", lambda e: report.page_errors.append(str(e)))
+    page = watched(context, report)
     try:
         yield context, page
     finally:
@@ -103,17 +62,6 @@ def sign_in(page: Page, site: Site, key: str) -> None:
     page.get_by_label("密钥").fill(key)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("tab", name="新上报")).to_be_visible()
-
-
-def fill_report(page: Page, photo: Path) -> None:
-    expect(page.locator("#fix")).to_contain_text("定位精度约 12 米")
-    page.get_by_label("问题类别", exact=True).fill("垃圾")
-    expect(page.get_by_label("请选择问题类别").locator("option")).not_to_have_count(0)
-    page.get_by_label("请选择问题类别").select_option(index=0)
-    page.get_by_label("问题描述").fill("小区门口垃圾满溢")
-    expect(page.locator("#where")).to_contain_text("位于")
-    page.get_by_label("现场照片（最多 3 张）").set_input_files(str(photo))
-    expect(page.locator("#thumbs img")).to_have_count(1)
 
 
 @pytest.fixture
@@ -136,7 +84,7 @@ def test_offline_report_is_kept_then_sent_once_with_its_photo(
         sign_in(page, site, site.keys["patrol"])
         assert cjk_renders(page, ".bar h1")
         fill_report(page, photo)
-        context.set_offline(True)
+        go_offline(context, True)
         page.get_by_role("button", name="提交上报").click()
         expect(page.locator("#outbox-count")).to_have_text("1 条待发送")
         expect(page.locator("#net")).to_have_text("当前离线")
@@ -146,7 +94,7 @@ def test_offline_report_is_kept_then_sent_once_with_its_photo(
         page.reload(wait_until="load")  # the phone restarts the app in the basement
         expect(page.locator("#outbox-count")).to_have_text("1 条待发送")
 
-        context.set_offline(False)
+        go_offline(context, False)
         expect(page.locator("#outbox")).to_be_hidden(timeout=20_000)
         expect(page.locator("#report-message")).to_contain_text("已发送")
         assert count(site, "cases") == cases_before + 1

@@ -9,9 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 import httpx
 import pytest
-from browser import PageReport, assert_not_blank, is_local
-from conftest import Site
-from playwright.sync_api import Browser, Page, Route, expect
+from browser import PageReport, assert_not_blank
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from walk import Site, watched
 
 from gridsvc.config import DEMO_DIR
 
@@ -25,20 +25,9 @@ def problems(artifacts: Path):
     assert found.problems == []
 
 
-def open_page(chromium: Browser, site: Site, problems: PageReport):
+def open_page(chromium: Browser, site: Site, problems: PageReport) -> tuple[BrowserContext, Page]:
     context = chromium.new_context(viewport={"width": 1366, "height": 900})
-
-    def local_only(route: Route) -> None:
-        if is_local(route.request.url):
-            route.fallback()
-        else:
-            problems.external_requests.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", local_only)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and problems.console_errors.append(m.text))
-    page.on("pageerror", lambda e: problems.page_errors.append(str(e)))
+    page = watched(context, problems)
     page.goto(f"{site.base}/plan", wait_until="load")
     page.get_by_label("密钥").fill(site.keys["planner"])
     page.get_by_role("button", name="登录").click()
