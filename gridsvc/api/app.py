@@ -21,12 +21,16 @@ from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
     cases,
     dashboard,
+    directory,
     evaluation,
     layers,
+    live,
     maps,
     match,
+    me,
     ogc,
     open311,
+    pages,
     responsibility,
     session,
 )
@@ -129,6 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(responsibility.router)
     app.include_router(session.router)
+    app.include_router(me.router)
+    app.include_router(live.router)
+    app.include_router(directory.router)
+    app.include_router(pages.router)
+    app.mount("/pages/static", StaticFiles(directory=pages.STATIC_DIR), name="pages-static")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app

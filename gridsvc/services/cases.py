@@ -119,6 +119,7 @@ class CaseFilter:
     bbox: tuple[float, float, float, float] | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    reporter_key: int | None = None  # only the reports sent with this key (a patrol's own)
 
     def stored(self) -> dict[str, Any]:
         """The part the database can filter on."""
@@ -133,6 +134,7 @@ class CaseFilter:
             "bbox": self.bbox,
             "created_from": self.created_from,
             "created_to": self.created_to,
+            "reporter_key": self.reporter_key,
         }
 
     def admits(self, summary: dict[str, Any]) -> bool:
@@ -143,6 +145,7 @@ class CaseFilter:
 
 
 SEARCH_BATCH = 500  # rows read per round while filling a page
+CHANGES_LIMIT = 200  # changed cases per answer of the live queue
 
 
 class CaseService:
@@ -344,7 +347,8 @@ class CaseService:
             case = self._case(conn, case_id)
             if case["version"] != if_match:
                 raise StaleVersion(
-                    f"case {case['number']} is at version {case['version']}, not {if_match}; read it again"
+                    f"case {case['number']} is at version {case['version']}, not {if_match}; read it again",
+                    last_change=_last_change(store.case_events(conn, case_id), who),
                 )
             current = Status(case["status"])
             target = next_status(current, action, who.role, fields)
@@ -476,6 +480,28 @@ class CaseService:
         summary["updated_at"] = _iso(case["updated_at"])
         summary["supervision"] = _supervision(state)
         return summary
+
+    def changes(self, after: int | None, limit: int = CHANGES_LIMIT) -> dict[str, Any]:
+        """The cases changed since event ``after`` as summaries, and the cursor to ask next.
+
+        Without ``after`` only the cursor (the newest event): a queue that has just
+        been read starts watching from there. A page of at most ``limit`` changes;
+        the cursor then stops at the last one returned, so nothing is skipped.
+        """
+        with self.engine.connect() as conn:
+            if after is None:
+                return {"cursor": store.last_event_id(conn), "items": []}
+            changed = store.cases_changed_since(conn, after, limit)
+            if not changed:
+                return {"cursor": after, "items": []}
+            ids = [case_id for case_id, _ in changed]
+            histories = store.events_for(conn, ids)
+            now = self.clock()
+            items = [
+                self._summary(case, histories[case["id"]], now)
+                for case in store.cases_by_id(conn, ids)
+            ]
+        return {"cursor": changed[-1][1], "items": items}
 
     def get_by_number(self, number: str) -> dict[str, Any]:
         """A case by its human-readable number (what Open311 calls the service_request_id)."""
@@ -633,6 +659,22 @@ def may_read(view: dict[str, Any], who: Principal) -> bool:
         return True
     first = view["history"][0] if view.get("history") else {}
     return bool(first.get("action") == "report" and first["data"].get(REPORTER_KEY) == who.key_id)
+
+
+def _last_change(events: list[dict[str, Any]], who: Principal) -> dict[str, Any] | None:
+    """Who changed a case last and how, for the 412 of the one who came second
+    ("已由 王调度 派遣"); the reporter's name only for those who may read contacts."""
+    if not events:
+        return None
+    last = events[-1]
+    hidden = last["action"] == "report" and who.role not in CONTACT_READERS
+    return {
+        "action": last["action"],
+        "actor": "" if hidden else last["actor"],
+        "role": last["role"],
+        "at": _iso(last["at"]),
+        "status": last["to_status"],
+    }
 
 
 def for_reader(view: dict[str, Any], who: Principal) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 
 from gridsvc.core.duplicates import Reported, cell_of, cells_around
 from gridsvc.store import schema as s
@@ -45,6 +45,33 @@ def add_event(conn: Connection, case_id: int, seq: int | None = None, **values: 
 def get_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).first()
     return dict(row._mapping) if row else None
+
+
+def cases_by_id(conn: Connection, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The cases with these ids, in the order given (missing ones left out)."""
+    rows = conn.execute(select(s.cases).where(s.cases.c.id.in_(case_ids)))
+    found = {r.id: dict(r._mapping) for r in rows}
+    return [found[i] for i in case_ids if i in found]
+
+
+def last_event_id(conn: Connection) -> int:
+    """The newest event's id: where a live queue starts watching (0 when there is none)."""
+    return int(conn.execute(select(func.coalesce(func.max(s.case_events.c.id), 0))).scalar_one())
+
+
+def cases_changed_since(conn: Connection, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(case id, its newest event id) of the cases with events after ``after_id``, oldest
+    change first, at most ``limit``: what a live queue must redraw."""
+    e = s.case_events.c
+    newest = func.max(e.id)
+    query = (
+        select(e.case_id, newest)
+        .where(e.id > after_id)
+        .group_by(e.case_id)
+        .order_by(newest)
+        .limit(limit)
+    )
+    return [(int(case_id), int(event_id)) for case_id, event_id in conn.execute(query)]
 
 
 def case_events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
@@ -368,7 +395,25 @@ def _conditions(filters: dict[str, Any]) -> list[Any]:
         where.append(c.created_at >= filters["created_from"])
     if filters.get("created_to"):
         where.append(c.created_at < filters["created_to"])
+    if filters.get("reporter_key") is not None:
+        where.append(_reported_with(filters["reporter_key"]))
     return where
+
+
+def _reported_with(key_id: int) -> Any:
+    """The case's report event was sent with key ``key_id`` (a patrol's "my reports").
+
+    The key id lives in the report event's JSON data; SQLAlchemy's JSON path
+    renders as ``json_extract`` on SQLite and ``->>`` on PostgreSQL.
+    """
+    e = s.case_events.c
+    return exists(
+        select(e.id).where(
+            e.case_id == s.cases.c.id,
+            e.seq == 1,
+            e.data["reporter_key"].as_integer() == key_id,
+        )
+    )
 
 
 def events_for(conn: Connection, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

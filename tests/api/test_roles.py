@@ -312,6 +312,17 @@ POLICY: dict[str, Call] = {
     "GET /docs/oauth2-redirect": Call(EVERYONE, get("/docs/oauth2-redirect")),
     "GET /redoc": Call(EVERYONE, get("/redoc")),
     "GET /api/v1/match": Call(EVERYONE, get("/api/v1/match", lon=INSIDE[0], lat=INSIDE[1])),
+    # the role pages: public shells that hold nothing; each asks the API with its key
+    "GET /patrol": Call(EVERYONE, get("/patrol")),
+    "GET /dispatch": Call(EVERYONE, get("/dispatch")),
+    "GET /handle": Call(EVERYONE, get("/handle")),
+    "GET /plan": Call(EVERYONE, get("/plan")),
+    "GET /patrol/manifest.webmanifest": Call(EVERYONE, get("/patrol/manifest.webmanifest")),
+    "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
+    "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),
+    "GET /api/v1/directory": Call(ANY_KEY, get("/api/v1/directory")),
+    # a patrol's own reports, a handler's department's cases; the others read /cases
+    "GET /api/v1/me/cases": Call(frozenset({"patrol", "handler-D01"}), get("/api/v1/me/cases")),
     # cases
     "POST /api/v1/reports": Call(INTAKE, report, 201),
     # the town's case is the patrol's own report: another patrol's is a 404 (test below)
@@ -319,6 +330,7 @@ POLICY: dict[str, Call] = {
     "GET /api/v1/cases": Call(CASE_DESK, get("/api/v1/cases")),
     "GET /api/v1/cases.csv": Call(CASE_DESK, get("/api/v1/cases.csv")),
     "GET /api/v1/supervision": Call(CASE_DESK, get("/api/v1/supervision")),
+    "GET /api/v1/changes": Call(CASE_DESK, get("/api/v1/changes")),
     "POST /api/v1/cases/{case_id}/attachments": Call(
         roles("patrol", "handler-D01", "dispatcher"), attach, 201
     ),

@@ -55,9 +55,10 @@ def test_a_key_signs_in_with_a_strict_http_only_cookie(browser: TestClient, d: D
 @pytest.mark.parametrize(
     ("who", "shown", "hidden"),
     [
-        ("planner", ["/maps/coverage", "/maps/hotspots"], ["/dashboard"]),
-        ("dispatcher", ["/dashboard", "/maps/coverage"], []),
-        ("patrol", [], ["/dashboard", "/maps/coverage"]),
+        ("planner", ["/maps/coverage", "/maps/hotspots", "/plan"], ["/dashboard", "/dispatch"]),
+        ("dispatcher", ["/dashboard", "/maps/coverage", "/dispatch"], ["/patrol", "/plan"]),
+        ("patrol", ["/patrol"], ["/dashboard", "/maps/coverage", "/dispatch"]),
+        ("handler-D01", ["/handle", "/maps/coverage"], ["/dispatch", "/plan"]),
     ],
 )
 def test_the_landing_page_links_what_the_role_may_open(

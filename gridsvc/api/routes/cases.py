@@ -18,7 +18,7 @@ from gridsvc.api.auth import admit, bearer, caller, principal, require
 from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
-from gridsvc.core.workflow import Role
+from gridsvc.core.workflow import Role, Status, allowed_actions
 from gridsvc.services.attachments import add_photo, get_photo
 from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report, for_reader
 
@@ -78,6 +78,11 @@ Cases = Annotated[CaseService, Depends(cases)]
 def _with_etag(response: Response, view: dict[str, Any]) -> dict[str, Any]:
     response.headers["ETag"] = f'"{view["etag"]}"'
     return view
+
+
+def _with_actions(view: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """The view plus the actions ``who`` may take now, so a page shows only those buttons."""
+    return {**view, "actions": allowed_actions(Status(view["status"]), who.role)}
 
 
 MAX_KEY_LENGTH = 200  # the idempotency_keys.key column
@@ -154,7 +159,7 @@ def get_case(case_id: CaseId, response: Response, service: Cases, who: Reader) -
 
     A patrol reads only the cases it reported (any other is a 404); the reporter's
     contact (`reporter`, the report's actor) is shown to dispatchers and admins only."""
-    return _with_etag(response, service.get(case_id, who))
+    return _with_etag(response, _with_actions(service.get(case_id, who), who))
 
 
 def _parse_if_match(value: str | None) -> int:
@@ -355,4 +360,5 @@ def act_on_case(
     version = _parse_if_match(if_match)
     fields = (body or ActionIn()).model_dump()
     service.readable(case_id, who)
-    return _with_etag(response, for_reader(service.act(case_id, action, who, version, fields), who))
+    view = for_reader(service.act(case_id, action, who, version, fields), who)
+    return _with_etag(response, _with_actions(view, who))

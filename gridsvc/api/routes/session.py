@@ -33,6 +33,10 @@ Lang = Annotated[str | None, Query(pattern="^(zh|en)$")]
 _VIEWERS = {Role.LEADER, Role.DISPATCHER, Role.PLANNER, Role.HANDLER, Role.ADMIN}
 #: the pages of each role: (path, label key); what the page routes admit (api/routes/*.py)
 PAGES: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("/patrol", "patrol", frozenset({Role.PATROL})),
+    ("/dispatch", "dispatch", frozenset({Role.DISPATCHER, Role.ADMIN})),
+    ("/handle", "handle", frozenset({Role.HANDLER})),
+    ("/plan", "plan", frozenset({Role.PLANNER, Role.ADMIN})),
     ("/dashboard", "dashboard", frozenset({Role.LEADER, Role.DISPATCHER, Role.ADMIN})),
     ("/maps/coverage", "coverage", frozenset(_VIEWERS)),
     ("/maps/hotspots", "hotspots", frozenset(_VIEWERS)),
@@ -57,6 +61,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "open311": "Open311 服务目录",
         "match": "点位匹配示例",
         "dashboard": "领导驾驶舱",
+        "patrol": "网格员上报（手机）",
+        "dispatch": "指挥中心调度台",
+        "handle": "部门处置",
+        "plan": "网格规划",
         "coverage": "网格覆盖图",
         "hotspots": "案件热点图",
         "bad_key": "密钥无效或已吊销，请检查后重新粘贴。",
@@ -93,6 +101,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "open311": "Open311 service list",
         "match": "Point matching example",
         "dashboard": "Leader's dashboard",
+        "patrol": "Patrol reports (phone)",
+        "dispatch": "Dispatch workbench",
+        "handle": "Department handling",
+        "plan": "Grid planning",
         "coverage": "Grid coverage map",
         "hotspots": "Case hotspot map",
         "bad_key": "This key is unknown or revoked; check it and paste it again.",

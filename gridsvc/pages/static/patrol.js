@@ -1,0 +1,297 @@
+// The patrol's phone app: sign in once, take a report where the problem is, and let the
+// outbox send it whenever the network is there. Nothing here needs the internet: Leaflet
+// and the grid boundaries come from gridsvc, and the service worker keeps the app itself.
+
+import { api, ApiError, config, el, forgetKey, newKey, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
+import { downscale, uploadPhoto } from "./cases.js";
+import * as outbox from "./outbox.js";
+
+const MAX_PHOTOS = 3;
+const SYNC_EVERY_MS = 15000;
+const RETRY_MS = 4000; // after a failed send: a lost answer is retried at once, not in 15 s
+const $ = (id) => document.getElementById(id);
+
+let map, marker, whereTimer, retryTimer, fix = null, placedByHand = false, photos = [], matters = [], syncing = false;
+
+// ---- the map and the fix ---------------------------------------------------------------
+
+function initMap() {
+  map = L.map("map", { zoomControl: true, attributionControl: false }).setView(config.center, 15);
+  if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
+  fetch("/ogc/collections/grids/items?limit=10000")
+    .then((r) => r.json())
+    .then((grids) => {
+      L.geoJSON(grids, { style: { color: "#1f5fa8", weight: 2, opacity: 0.8, fillColor: "#ffffff", fillOpacity: 0.55 }, interactive: false }).addTo(map);
+    })
+    .catch(() => {}); // offline and not cached yet: the pin still works
+  map.on("click", (e) => place(e.latlng, true));
+}
+
+function place(latlng, byHand) {
+  if (!marker) {
+    marker = L.marker(latlng, { draggable: true, keyboard: true, title: t("drag_hint") }).addTo(map);
+    marker.on("dragend", () => place(marker.getLatLng(), true));
+  }
+  marker.setLatLng(latlng);
+  if (byHand) {
+    placedByHand = true;
+    $("fix").textContent = t("moved");
+  }
+  clearTimeout(whereTimer);
+  whereTimer = setTimeout(showWhere, 400);
+}
+
+/** Which grid the pin is in (or that it is outside the town), when the network is there. */
+async function showWhere() {
+  const at = marker.getLatLng();
+  try {
+    const query = new URLSearchParams({ lon: at.lng.toFixed(7), lat: at.lat.toFixed(7), crs: "wgs84" });
+    const { data } = await api(`/api/v1/match?${query}`);
+    $("where").textContent = data.status === "matched"
+      ? t("in_grid", { grid: data.grid_name, street: data.street_name || "" })
+      : t("outside", { m: Math.round(data.boundary_distance_m || 0) });
+    $("where").className = data.status === "matched" ? "where" : "where warn";
+  } catch {
+    $("where").textContent = "";
+  }
+}
+
+function watchPosition() {
+  if (!navigator.geolocation) {
+    $("fix").textContent = t("no_fix");
+    return;
+  }
+  navigator.geolocation.watchPosition(
+    (position) => {
+      fix = position.coords;
+      if (placedByHand) return;
+      place([fix.latitude, fix.longitude], false);
+      map.setView([fix.latitude, fix.longitude], Math.max(map.getZoom(), 16));
+      $("fix").textContent = `${t("accuracy", { m: Math.round(fix.accuracy) })} · ${t("drag_hint")}`;
+    },
+    () => { if (!marker) $("fix").textContent = t("no_fix"); },
+    { enableHighAccuracy: true, maximumAge: 10000, timeout: 20000 },
+  );
+}
+
+// ---- categories ------------------------------------------------------------------------
+
+async function loadMatters() {
+  try {
+    const response = await fetch(`/open311/v2/services.json?lang=${config.lang}`);
+    matters = await response.json();
+    localStorage.setItem(`gridsvc.matters.${config.lang}`, JSON.stringify(matters));
+  } catch {
+    matters = JSON.parse(localStorage.getItem(`gridsvc.matters.${config.lang}`) || "[]");
+  }
+  showMatters("");
+}
+
+function showMatters(query) {
+  const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const shown = matters.filter((m) => {
+    const text = `${m.service_name} ${m.group} ${m.keywords} ${m.service_code}`.toLowerCase();
+    return words.every((w) => text.includes(w));
+  });
+  const select = $("category");
+  const chosen = select.value;
+  select.replaceChildren(
+    ...shown.map((m) => el("option", { value: m.service_code, selected: m.service_code === chosen }, `${m.service_name} · ${m.group}`)),
+  );
+  if (shown.length === 1) select.value = shown[0].service_code;
+}
+
+// ---- photos ------------------------------------------------------------------------------
+
+async function addPhotos() {
+  const files = [...$("photos").files];
+  $("photos").value = "";
+  for (const file of files) {
+    if (photos.length >= MAX_PHOTOS) {
+      $("report-message").textContent = t("photos_max");
+      break;
+    }
+    photos.push(await downscale(file));
+  }
+  showThumbs();
+}
+
+function showThumbs() {
+  $("thumbs").replaceChildren(
+    ...photos.map((blob, i) => {
+      const img = el("img", { src: URL.createObjectURL(blob), alt: `${t("photos_label")} ${i + 1}` });
+      const drop = el("button", { type: "button", class: "link", onclick: () => { photos.splice(i, 1); showThumbs(); } }, "×");
+      return el("figure", {}, img, drop);
+    }),
+  );
+}
+
+// ---- taking a report ---------------------------------------------------------------------
+
+async function submitReport(event) {
+  event.preventDefault();
+  const message = $("report-message");
+  if (!marker) {
+    message.textContent = t("need_location");
+    return;
+  }
+  if (!$("category").value) {
+    message.textContent = t("category_pick");
+    $("category-search").focus();
+    return;
+  }
+  const where = marker.getLatLng();
+  await outbox.put({
+    key: newKey(),
+    taken_at: new Date().toISOString(),
+    report: {
+      lon: Number(where.lng.toFixed(7)),
+      lat: Number(where.lat.toFixed(7)),
+      crs: "wgs84",
+      category: $("category").value,
+      description: $("description").value.trim(),
+      address: $("address").value.trim(),
+      client_time: new Date().toISOString(),
+    },
+    photos,
+    uploaded: 0,
+    case: null,
+    error: null,
+  });
+  $("description").value = "";
+  $("address").value = "";
+  photos = [];
+  showThumbs();
+  placedByHand = false;
+  message.textContent = t("queued");
+  await showOutbox();
+  sync();
+}
+
+// ---- the outbox --------------------------------------------------------------------------
+
+async function showOutbox() {
+  const items = await outbox.all();
+  $("outbox").hidden = items.length === 0;
+  $("outbox-count").textContent = t("pending", { n: items.length });
+  $("outbox-list").replaceChildren(
+    ...items.map((item) => {
+      const name = matters.find((m) => m.service_code === item.report.category)?.service_name || item.report.category;
+      const state = item.error ? t("refused", { detail: item.error }) : syncing ? t("sending") : "";
+      const discard = el("button", { type: "button", class: "link", onclick: async () => { await outbox.remove(item.key); showOutbox(); } }, t("discard"));
+      const retry = item.error ? el("button", { type: "button", class: "link", onclick: async () => { item.error = null; await outbox.put(item); sync(); } }, t("retry")) : null;
+      return el("li", {}, `${shortTime(item.taken_at)} ${name} `, el("small", {}, state), " ", retry, discard);
+    }),
+  );
+}
+
+/** Send every waiting report in order; stop at the first network failure and try later. */
+async function sync() {
+  if (syncing || !savedKey()) return;
+  syncing = true;
+  try {
+    for (const item of await outbox.all()) {
+      if (item.error) continue;
+      try {
+        await send(item);
+        $("report-message").textContent = t("sent", { number: item.case.number });
+        loadMine();
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) {
+          forgetKey(); // the reports stay in the outbox for the next key
+          location.reload();
+          break;
+        }
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500 && ![408, 409, 425, 429].includes(error.status)) {
+          item.error = error.message;
+          await outbox.put(item);
+          continue;
+        }
+        clearTimeout(retryTimer); // offline, or the server busy: try again soon, then every round
+        retryTimer = setTimeout(sync, RETRY_MS);
+        break;
+      }
+    }
+  } finally {
+    syncing = false;
+    showOutbox();
+  }
+}
+
+async function send(item) {
+  if (!item.case) {
+    const { data } = await api("/api/v1/reports", {
+      method: "POST",
+      json: item.report,
+      headers: { "Idempotency-Key": item.key },
+    });
+    item.case = { id: data.id, number: data.number };
+    await outbox.put(item);
+  }
+  while (item.uploaded < item.photos.length) {
+    await uploadPhoto(item.case.id, item.photos[item.uploaded], item.uploaded);
+    item.uploaded += 1;
+    await outbox.put(item);
+  }
+  await outbox.remove(item.key);
+}
+
+// ---- my reports --------------------------------------------------------------------------
+
+async function loadMine() {
+  let items;
+  try {
+    ({ data: { items } } = await api("/api/v1/me/cases?limit=50"));
+    localStorage.setItem("gridsvc.mine", JSON.stringify(items));
+  } catch {
+    items = JSON.parse(localStorage.getItem("gridsvc.mine") || "[]");
+  }
+  $("mine").replaceChildren(
+    ...(items.length ? items.map(caseItem) : [el("li", { class: "empty" }, t("no_reports"))]),
+  );
+}
+
+function caseItem(c) {
+  const s = c.supervision || {};
+  const open = !["closed", "duplicate", "cancelled"].includes(c.status);
+  const colour = open ? s.colour : "green";
+  return el(
+    "li",
+    { class: `case ${colour}`, "data-number": c.number },
+    el("span", { class: "badge", title: t(`colour_${colour}`) }, t(`colour_${colour}`)),
+    el("strong", {}, c.category_name),
+    el("span", { class: "status" }, t(`status_${c.status}`)),
+    el("small", {}, `${c.number} · ${shortTime(c.created_at)}`, open && s.deadline ? ` · ${t("deadline")} ${shortTime(s.deadline)}` : ""),
+  );
+}
+
+// ---- tabs and start --------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const tab of ["new", "mine"]) {
+    $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+    $(`panel-${tab}`).hidden = tab !== name;
+  }
+  if (name === "mine") loadMine();
+  else map.invalidateSize();
+}
+
+function start() {
+  initMap();
+  watchPosition();
+  loadMatters();
+  showOutbox();
+  sync();
+  loadMine();
+  setInterval(sync, SYNC_EVERY_MS);
+}
+
+$("report-form").addEventListener("submit", submitReport);
+$("category-search").addEventListener("input", (e) => showMatters(e.target.value));
+$("photos").addEventListener("change", addPhotos);
+$("tab-new").addEventListener("click", () => showTab("new"));
+$("tab-mine").addEventListener("click", () => showTab("mine"));
+$("refresh").addEventListener("click", loadMine);
+watchNetwork(sync);
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol" }).catch(() => {});
+signIn({ roles: ["patrol", "dispatcher", "admin"], onReady: start, offlineOk: true });

@@ -1,0 +1,91 @@
+"""``/me`` and ``/me/cases``: what the role pages open with.
+
+A patrol's "my reports" are exactly the reports sent with its key (not a
+colleague's in the same grid, whatever the reporter field says); a handler's
+are its department's cases; the desk roles are sent to the queue.
+"""
+
+from __future__ import annotations
+
+from conftest_cases import Desk, assert_problem, departments, desk_fixtures, matters
+
+app, d = desk_fixtures("me")
+
+
+def mine(d: Desk, who: str, **params: str) -> list[dict]:
+    response = d.client.get("/api/v1/me/cases", headers=d.headers(who), params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_me_names_the_role_and_department_never_the_key(d: Desk) -> None:
+    response = d.client.get("/api/v1/me", headers=d.headers("handler-D01"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["role"] == "handler" and body["department"] == "D01"
+    assert body["department_name"]
+    assert d.key("handler-D01") not in response.text
+
+
+def test_me_without_a_key_is_401(d: Desk) -> None:
+    assert_problem(d.client.get("/api/v1/me"), 401, "unauthenticated")
+
+
+def test_my_reports_are_the_ones_sent_with_my_key(d: Desk) -> None:
+    first = d.new_case(reporter="patrol-mine")
+    other = d.report("patrol-2", reporter="patrol-mine").json()  # same name, another key
+    ids = [c["id"] for c in mine(d, "patrol")]
+    assert first["id"] in ids
+    assert other["id"] not in ids
+    assert other["id"] in [c["id"] for c in mine(d, "patrol-2")]
+
+
+def test_my_reports_newest_first_and_paged(d: Desk) -> None:
+    made = [d.new_case()["id"] for _ in range(3)]
+    response = d.client.get("/api/v1/me/cases", headers=d.headers("patrol"), params={"limit": 2})
+    page = response.json()
+    assert [c["id"] for c in page["items"]] == sorted(made, reverse=True)[:2]
+    rest = d.client.get(
+        "/api/v1/me/cases",
+        headers=d.headers("patrol"),
+        params={"limit": 2, "cursor": page["next_cursor"]},
+    ).json()
+    assert made[0] in [c["id"] for c in rest["items"]]
+
+
+def test_open_leaves_out_cancelled_reports(d: Desk) -> None:
+    case = d.new_case()
+    cancelled = d.client.post(
+        f"/api/v1/cases/{case['id']}/cancel",
+        headers=d.headers("dispatcher", **{"If-Match": f'"{case["etag"]}"'}),
+        json={"reason": "误报"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert case["id"] in [c["id"] for c in mine(d, "patrol")]
+    assert case["id"] not in [c["id"] for c in mine(d, "patrol", open="true")]
+
+
+def test_a_handler_sees_its_departments_cases(d: Desk) -> None:
+    code = next(c for c, m in matters().items() if m["primary_department"] == "D01")
+    case = d.new_case(category=code)
+    assert case["department"] == "D01"
+    assert case["id"] in [c["id"] for c in mine(d, "handler-D01")]
+    assert case["id"] not in [c["id"] for c in mine(d, "handler-D10")]
+
+
+def test_the_desk_is_sent_to_the_queue(d: Desk) -> None:
+    response = d.client.get("/api/v1/me/cases", headers=d.headers("dispatcher"))
+    assert_problem(response, 403, "forbidden")
+    assert "/api/v1/cases" in response.json()["detail"]
+
+
+def test_the_directory_names_departments_and_teams(d: Desk) -> None:
+    response = d.client.get("/api/v1/directory", headers=d.headers("patrol"))
+    assert response.status_code == 200
+    body = response.json()
+    assert {d["code"]: d["name"] for d in body["departments"]}["D01"] == departments()["D01"][
+        "name"
+    ]
+    assert any(d["level"] == "county" for d in body["departments"])
+    assert body["teams"] and all(t["code"] and t["name"] for t in body["teams"])
+    assert_problem(d.client.get("/api/v1/directory"), 401, "unauthenticated")

@@ -1,0 +1,96 @@
+"""A department handler's page in Chromium: the department's cases with their countdown,
+accept, feedback with a photo after, and a return with its reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from browser import PageReport, assert_not_blank
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from walk import Site, watched
+
+from gridsvc.core.layers import LayerKind
+from gridsvc.services.setup import load_reference
+
+
+def dispatched_case(site: Site, text: str) -> dict:
+    """A town-level case (违章建筑, D01's) reported and dispatched to D01."""
+    grids = load_reference(site.engine).town.layers[LayerKind.GRIDS].frame
+    p = grids.geometry.iloc[4].representative_point()
+    body = {"lon": p.x, "lat": p.y, "crs": "cgcs2000", "category": "CG06", "description": text}
+    with httpx.Client(base_url=site.base) as client:
+        made = client.post(
+            "/api/v1/reports", json=body, headers={"Authorization": f"Bearer {site.keys['patrol']}"}
+        )
+        assert made.status_code == 201, made.text
+        case = made.json()
+        sent = client.post(
+            f"/api/v1/cases/{case['id']}/dispatch",
+            json={"assignee": "D01"},
+            headers={
+                "Authorization": f"Bearer {site.keys['dispatcher']}",
+                "If-Match": f'"{case["etag"]}"',
+            },
+        )
+        assert sent.status_code == 200, sent.text
+        return sent.json()
+
+
+@pytest.fixture
+def problems(artifacts: Path):
+    found = PageReport(url="/handle", screenshot=artifacts / "handle.png")
+    yield found
+    assert found.problems == []
+
+
+def open_page(chromium: Browser, site: Site, problems: PageReport) -> tuple[BrowserContext, Page]:
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = watched(context, problems)
+    page.goto(f"{site.base}/handle", wait_until="load")
+    page.get_by_label("密钥").fill(site.keys["handler"])
+    page.get_by_role("button", name="登录").click()
+    return context, page
+
+
+def test_accept_and_feed_back_with_a_photo(
+    chromium: Browser, site: Site, problems: PageReport, artifacts: Path, tmp_path: Path
+) -> None:
+    case = dispatched_case(site, "沿街违建雨棚")
+    after = tmp_path / "after.jpg"
+    Image.new("RGB", (2400, 1800), (120, 120, 200)).save(after, "JPEG")
+    context, page = open_page(chromium, site, problems)
+    item = page.locator("#cases li").filter(has_text=case["number"])
+    expect(item).to_contain_text("已派遣")
+    expect(item.locator(".countdown")).to_contain_text("剩余")
+    expect(page.locator("#department")).to_have_text("综合行政执法队")
+    page.screenshot(path=str(problems.screenshot), full_page=True)
+    item.get_by_role("button").click()
+    expect(page.locator("#case-facts")).to_contain_text("沿街违建雨棚")
+    page.get_by_role("button", name="受理").click()
+    expect(page.locator("#case-status")).to_contain_text("处置中")
+    page.get_by_role("button", name="处置反馈").click()
+    page.get_by_label("处置结果").fill("已拆除雨棚")
+    page.get_by_label("处置后照片（最多 3 张）").set_input_files(str(after))
+    expect(page.locator("#thumbs img")).to_have_count(1)
+    page.get_by_role("button", name="提交").first.click()
+    expect(page.locator("#case-status")).to_contain_text("已处置")
+    expect(page.locator("#case-photos img")).to_have_count(1)
+    expect(page.locator("#case-history")).to_contain_text("处置反馈 · 赵执法 · 已拆除雨棚")
+    page.screenshot(path=str(artifacts / "handle-handled.png"), full_page=True)
+    context.close()
+    assert_not_blank(problems.screenshot)
+
+
+def test_return_with_a_reason(chromium: Browser, site: Site, problems: PageReport) -> None:
+    case = dispatched_case(site, "疑似群租")
+    context, page = open_page(chromium, site, problems)
+    page.locator("#cases li").filter(has_text=case["number"]).get_by_role("button").click()
+    page.get_by_role("button", name="退回").click()
+    page.get_by_label("退回理由（如：不属于本部门职责）").fill("属房管所职责")
+    page.locator("#return-form").get_by_role("button", name="提交").click()
+    expect(page.locator("#case-status")).to_contain_text("已退回")
+    expect(page.locator("#case-actions button")).to_have_count(0)
+    context.close()
