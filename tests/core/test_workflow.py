@@ -13,8 +13,6 @@ import pytest
 from gridsvc.core.errors import Forbidden, IllegalTransition, InvalidInput, UnknownAction
 from gridsvc.core.routing import StepLimits
 from gridsvc.core.workflow import (
-    actions_for,
-    check_level,
     COLOUR_FACTOR,
     TERMINAL,
     TRANSITIONS,
@@ -23,7 +21,9 @@ from gridsvc.core.workflow import (
     Status,
     Step,
     Supervision,
+    actions_for,
     allowed_actions,
+    check_level,
     colour_for,
     next_status,
     step_deadline,
