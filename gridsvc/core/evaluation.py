@@ -90,6 +90,7 @@ _MAX_LOOKBACK = timedelta(days=3653)
 _NOT_DUE = frozenset({Status.CANCELLED, Status.DUPLICATE})
 _HOUR = timedelta(hours=1)
 _DISPATCHING = ("dispatch", "escalate")
+_HANDLING = ("handle", "fix")  # a department's handling, or the patrol's on the spot
 #: Department kinds the town scores bottom-up, and which minimum weight applies.
 COUNTY_KINDS = frozenset({"county", "on_call"})
 STATIONED_KINDS = frozenset({"stationed"})
@@ -257,12 +258,12 @@ def case_facts(
         colour=state.colour,
         overdue_steps=state.overdue_steps,
         deferred=any(at <= deadline for at in _times(seen, "defer")),
-        handled=bool(_times(seen, "handle")),
+        handled=bool(_times(seen, *_HANDLING)),
         reopened=bool(_times(seen, "reopen")) or reopen_count > len(_times(events, "reopen")),
         closed_at=closed_at,
         escalated_to=_escalated_to(seen),
         hours_to_dispatch=_hours_to(reported_at, _times(seen, *_DISPATCHING)[:1]),
-        hours_to_handle=_hours_to(reported_at, _times(seen, "handle")[:1]),
+        hours_to_handle=_hours_to(reported_at, _times(seen, *_HANDLING)[:1]),
         hours_to_close=_hours_to(reported_at, [closed_at] if closed_at else []),
     )
 

@@ -153,6 +153,8 @@ TRANSITIONS: Mapping[str, Transition] = {
         _transition("accept", {S.DISPATCHED, S.ESCALATED}, S.ACCEPTED, {R.HANDLER}),
         _transition("return", {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, {R.HANDLER}, ("reason",)),
         _transition("handle", {S.ACCEPTED}, S.HANDLED, {R.HANDLER}, ("result",)),
+        # 自行处置: the patrol fixes a small-loop matter on the spot (see SMALL_LOOP_ONLY)
+        _transition("fix", {S.REPORTED}, S.HANDLED, {R.PATROL}, ("result",)),
         _transition("verify", {S.HANDLED}, S.VERIFIED, {R.DISPATCHER}),
         _transition(
             "reopen",
@@ -185,6 +187,32 @@ TRANSITIONS: Mapping[str, Transition] = {
     )
 }
 del S, R
+
+
+#: Actions only a small-loop (grid-level) case allows: the grid's own people handle
+#: those on the spot (Pengpu: "a case handled 6 minutes after discovery"); a town or
+#: county matter goes to its department.
+SMALL_LOOP_ONLY = frozenset({"fix"})
+
+
+def actions_for(current: Status, role: Role, level: str) -> list[str]:
+    """What ``role`` may do now with a case of routing ``level`` (grid, town, county)."""
+    return [
+        a for a in allowed_actions(current, role) if level == "grid" or a not in SMALL_LOOP_ONLY
+    ]
+
+
+def check_level(action: str, level: str, current: Status, role: Role) -> None:
+    """IllegalTransition for a small-loop-only action on a town or county case; the
+    answer lists what ``role`` may do with it instead."""
+    if action in SMALL_LOOP_ONLY and level != "grid":
+        raise IllegalTransition(
+            f"only a grid-level (small loop) case can be fixed on the spot; this one is "
+            f"{level}-level and goes to its department",
+            allowed=actions_for(current, role, level),
+            action=action,
+            level=level,
+        )
 
 
 def allowed_actions(current: Status, role: Role | None = None) -> list[str]:

@@ -84,6 +84,21 @@ _PATROL: dict[str, tuple[str, str]] = {
     "address": ("地址或标志物（可选）", "Address or landmark (optional)"),
     "photos_label": ("现场照片（最多 3 张）", "Photos (up to 3)"),
     "take_photo": ("拍照 / 选择照片", "Take or choose a photo"),
+    "fixed_here": (
+        "我已当场处置（自行处置，限网格级事项）",
+        "I fixed it on the spot (grid-level matters only)",
+    ),
+    "fix_result": ("处置结果", "What you did"),
+    "after_photos": ("处置后照片（最多 3 张）", "Photos after (up to 3)"),
+    "need_result": ("请填写处置结果", "Say what you did"),
+    "fixed_sent": (
+        "已自行处置：案件 {number}，待指挥中心核查",
+        "Fixed on the spot: case {number}, awaiting verification",
+    ),
+    "fix_refused": (
+        "此类问题须由部门处置，已按正常流程上报：案件 {number}",
+        "This matter goes to its department; reported as usual: case {number}",
+    ),
     "in_grid": ("位于 {grid} {street}", "In {grid} {street}"),
     "outside": (
         "不在本辖区内（距边界约 {m} 米）",

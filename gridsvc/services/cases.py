@@ -39,6 +39,7 @@ from gridsvc.core.workflow import (
     Role,
     Status,
     Supervision,
+    check_level,
     colour_for,
     next_status,
     steps_from_history,
@@ -352,6 +353,7 @@ class CaseService:
                 )
             current = Status(case["status"])
             target = next_status(current, action, who.role, fields)
+            check_level(action, case["level"], current, who.role)
             check_department(case, who)
             self._check_targets(conn, case, action, fields)
             if not store.update_case(

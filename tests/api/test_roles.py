@@ -262,6 +262,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str], dict[str, Any]]] = {
     "accept": ("dispatched", frozenset({"handler-D01"}), {}),
     "return": ("dispatched", frozenset({"handler-D01"}), {"reason": "不属本部门职责"}),
     "handle": ("accepted", frozenset({"handler-D01"}), {"result": "已清理"}),
+    # 自行处置 of a grid-level matter (CG01): the reporting patrol only
+    "fix": ("reported", frozenset({"patrol"}), {"result": "已当场劝离"}),
     "verify": ("handled", roles("dispatcher"), {}),
     "reopen": ("handled", roles("dispatcher", "leader"), {"reason": "复查未清理"}),
     "close": ("verified", roles("dispatcher"), {}),

@@ -21,7 +21,9 @@ from gridsvc.core.workflow import (
     Status,
     Step,
     Supervision,
+    actions_for,
     allowed_actions,
+    check_level,
     colour_for,
     next_status,
     step_deadline,
@@ -37,12 +39,13 @@ HOLIDAYS = Path(__file__).parents[2] / "data" / "demo" / "holidays.csv"
 
 # The specification, written out independently of the module's table:
 # action: (from, to, roles); to None: the case keeps its status
-D, H, L, A = "dispatcher", "handler", "leader", "admin"
+D, H, L, A, P = "dispatcher", "handler", "leader", "admin", "patrol"
 SPEC: dict[str, tuple[set[str], str | None, set[str]]] = {
     "dispatch": ({"reported", "returned", "reopened"}, "dispatched", {D, A}),
     "accept": ({"dispatched", "escalated"}, "accepted", {H}),
     "return": ({"dispatched", "accepted"}, "returned", {H}),
     "handle": ({"accepted"}, "handled", {H}),
+    "fix": ({"reported"}, "handled", {P}),
     "verify": ({"handled"}, "verified", {D, A}),
     "reopen": ({"handled", "verified", "closed"}, "reopened", {D, L, A}),
     "close": ({"verified"}, "closed", {D, A}),
@@ -54,6 +57,7 @@ SPEC: dict[str, tuple[set[str], str | None, set[str]]] = {
 REQUIRES = {
     "return": "reason",
     "handle": "result",
+    "fix": "result",
     "reopen": "reason",
     "escalate": "department",
     "duplicate": "duplicate_of",
@@ -150,7 +154,7 @@ def test_state_is_checked_before_role_and_role_before_fields() -> None:
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        (Status.REPORTED, None, ["cancel", "dispatch", "duplicate", "escalate"]),
+        (Status.REPORTED, None, ["cancel", "dispatch", "duplicate", "escalate", "fix"]),
         (Status.DISPATCHED, Role.HANDLER, ["accept", "return"]),
         (Status.DISPATCHED, None, ["accept", "cancel", "defer", "duplicate", "escalate", "return"]),
         (Status.ACCEPTED, Role.DISPATCHER, ["defer", "escalate"]),
@@ -161,7 +165,7 @@ def test_state_is_checked_before_role_and_role_before_fields() -> None:
         (Status.CLOSED, None, ["reopen"]),
         (Status.DUPLICATE, None, []),
         (Status.CANCELLED, Role.ADMIN, []),
-        (Status.REPORTED, Role.PATROL, []),
+        (Status.REPORTED, Role.PATROL, ["fix"]),  # 自行处置, for grid-level cases only
         (Status.ACCEPTED, Role.PLANNER, []),
     ],
 )
@@ -440,3 +444,27 @@ def test_events_that_keep_the_status_start_no_step() -> None:
 def test_supervise_refuses_a_broken_history(steps: list[Step], now: datetime, match: str) -> None:
     with pytest.raises(InvalidInput, match=match):
         supervise(Colour.YELLOW, LIMITS, steps, now, CAL)
+
+
+# ---- 自行处置: the small loop's fix on the spot -----------------------------------------------
+
+
+def test_a_patrol_may_fix_a_grid_level_case_only() -> None:
+    assert actions_for(Status.REPORTED, Role.PATROL, "grid") == ["fix"]
+    assert actions_for(Status.REPORTED, Role.PATROL, "town") == []
+    assert "fix" not in actions_for(Status.REPORTED, Role.DISPATCHER, "grid")
+    assert "fix" not in actions_for(Status.DISPATCHED, Role.PATROL, "grid")
+
+
+def test_fixing_a_town_case_is_an_illegal_transition() -> None:
+    check_level("fix", "grid", Status.REPORTED, Role.PATROL)
+    check_level("handle", "town", Status.ACCEPTED, Role.HANDLER)  # not the small loop's
+    with pytest.raises(IllegalTransition, match="grid-level") as refused:
+        check_level("fix", "town", Status.REPORTED, Role.PATROL)
+    assert refused.value.allowed == []
+
+
+def test_fix_needs_a_result_and_leads_to_handled() -> None:
+    assert next_status(Status.REPORTED, "fix", Role.PATROL, {"result": "已清理"}) == Status.HANDLED
+    with pytest.raises(InvalidInput):
+        next_status(Status.REPORTED, "fix", Role.PATROL, {})

@@ -179,3 +179,40 @@ def test_another_patrol_does_not_see_my_reports(chromium: Browser, site: Site) -
         page.get_by_role("tab", name="我的上报").click()
         expect(page.locator("#mine")).to_contain_text("还没有上报")
     assert report.problems == []
+
+
+def test_a_small_loop_matter_is_fixed_on_the_spot(
+    chromium: Browser, site: Site, photo: Path, artifacts: Path
+) -> None:
+    """自行处置: the report and the fix with its photo after go together; the case waits for
+    the centre's verification. A town matter with the box ticked is reported as usual."""
+    report = PageReport(url=f"{site.base}/patrol", screenshot=artifacts / "patrol-fixed.png")
+    with phone(chromium, site, report) as (_, page):
+        sign_in(page, site, site.keys["patrol"])
+        fill_report(page, photo)  # 垃圾暴露: a grid-level matter
+        page.get_by_label("我已当场处置（自行处置，限网格级事项）").check()
+        page.get_by_label("处置结果").fill("已清理")
+        page.get_by_label("处置后照片（最多 3 张）").set_input_files(str(photo))
+        expect(page.locator("#after-thumbs img")).to_have_count(1)
+        page.screenshot(path=str(report.screenshot), full_page=True)
+        page.get_by_role("button", name="提交上报").click()
+        expect(page.locator("#report-message")).to_contain_text("已自行处置")
+        number = page.locator("#report-message").inner_text().split("案件 ")[1].split("，")[0]
+
+        page.get_by_label("问题类别", exact=True).fill("违章建筑")  # a town matter
+        page.get_by_label("请选择问题类别").select_option(index=0)
+        page.get_by_label("我已当场处置（自行处置，限网格级事项）").check()
+        page.get_by_label("处置结果").fill("已劝阻")
+        page.get_by_role("button", name="提交上报").click()
+        expect(page.locator("#report-message")).to_contain_text("此类问题须由部门处置")
+        town = page.locator("#report-message").inner_text().split("案件 ")[1]
+    with site.engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                select(schema.cases.c.number, schema.cases.c.status).where(
+                    schema.cases.c.number.in_([number, town])
+                )
+            ).all()
+        )
+    assert rows == {number: "handled", town: "reported"}
+    assert report.problems == []

@@ -18,7 +18,7 @@ from gridsvc.api.auth import admit, bearer, caller, principal, require
 from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
-from gridsvc.core.workflow import Role, Status, allowed_actions
+from gridsvc.core.workflow import Role, Status, actions_for
 from gridsvc.services.attachments import add_photo, get_photo
 from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report, for_reader
 
@@ -82,7 +82,7 @@ def _with_etag(response: Response, view: dict[str, Any]) -> dict[str, Any]:
 
 def _with_actions(view: dict[str, Any], who: Principal) -> dict[str, Any]:
     """The view plus the actions ``who`` may take now, so a page shows only those buttons."""
-    return {**view, "actions": allowed_actions(Status(view["status"]), who.role)}
+    return {**view, "actions": actions_for(Status(view["status"]), who.role, view["level"])}
 
 
 MAX_KEY_LENGTH = 200  # the idempotency_keys.key column
@@ -137,7 +137,7 @@ async def submit_report(request: Request) -> Response:
     report = _parse_report(await request.body())
     answer = await request.app.state.cases.submit(report, who, key)
     return Response(
-        json_bytes(for_reader(answer.body, who)),
+        json_bytes(_with_actions(for_reader(answer.body, who), who)),
         status_code=answer.status_code,
         headers={"ETag": f'"{answer.body["etag"]}"'},
         media_type="application/json",
