@@ -16,7 +16,7 @@ from gridsvc.api import logredact, problems
 from gridsvc.api.anonymous import AddressLimiter
 from gridsvc.api.auth import PageRefused
 from gridsvc.api.direct import GZIP_MINIMUM, DirectRoutes
-from gridsvc.api.limits import BodyLimits, RateLimiter
+from gridsvc.api.limits import BodyLimits, RateLimiter, body_rules
 from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
     cases,
@@ -41,7 +41,7 @@ from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
 from gridsvc.services.maps import MapService
 from gridsvc.services.planning import Planning
-from gridsvc.services.responsibility import ResponsibilityLists
+from gridsvc.services.responsibility import MAX_LIST_BYTES, ResponsibilityLists
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
@@ -114,8 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(DirectRoutes, routes={("POST", "/api/v1/reports"): cases.submit_report})
     app.add_middleware(
         BodyLimits,
-        json_bytes=settings.max_body_bytes,
-        upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
+        rules=body_rules(
+            settings.max_body_bytes,
+            settings.max_attachment_bytes,
+            settings.max_layer_bytes,
+            MAX_LIST_BYTES,
+        ),
     )
     problems.install(app)
     app.add_exception_handler(PageRefused, session.refused_page)  # a browser gets a sign-in page
