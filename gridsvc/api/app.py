@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -21,6 +22,7 @@ from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
     cases,
     dashboard,
+    docs,
     evaluation,
     layers,
     maps,
@@ -30,6 +32,7 @@ from gridsvc.api.routes import (
     responsibility,
     session,
 )
+from gridsvc.api.security import SecurityHeaders, map_policy, tile_origins
 from gridsvc.config import Settings
 from gridsvc.core.evaluation import TownWeights
 from gridsvc.maps.assets import STATIC_DIR
@@ -46,6 +49,7 @@ from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
 log = logging.getLogger("gridsvc.api")
+PAGE_ASSETS = Path(__file__).resolve().parent / "static"  # the pages' CSS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="gridsvc",
         summary="网格化管理 grid-management service: match reports to grids, units, streets and teams",
         version="0.1.0",
+        docs_url=None,  # served from vendored assets by routes/docs.py
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     upgrade(settings.database_url)
@@ -109,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
     app.state.anonymous = AddressLimiter(settings.anonymous_rate_per_minute)
-    # the last added is the outermost: body limits, then the direct routes, then gzip
+    # the last added is the outermost: security headers, body limits, direct routes, gzip
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM)  # maps on a slow intranet
     app.add_middleware(DirectRoutes, routes={("POST", "/api/v1/reports"): cases.submit_report})
     app.add_middleware(
@@ -121,6 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             MAX_LIST_BYTES,
         ),
     )
+    docs_router, docs_csp = docs.pages(app)
+    app.add_middleware(
+        SecurityHeaders, map_csp=map_policy(tile_origins(app.state.tiles)), docs_csp=docs_csp
+    )  # outermost: every answer, a refused body's included, carries the headers
     problems.install(app)
     app.add_exception_handler(PageRefused, session.refused_page)  # a browser gets a sign-in page
     app.include_router(match.router)
@@ -133,7 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(responsibility.router)
     app.include_router(session.router)
+    app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/assets", StaticFiles(directory=PAGE_ASSETS), name="assets")
 
     return app
 
