@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="largest photo accepted"
     )
+    attachment_max_pixels: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="largest photo in pixels (a 48 MP phone camera fits); a decompression bomb is refused",
+    )
+    attachment_strip_gps: bool = Field(
+        default=False,
+        description="re-encode photos without their EXIF GPS; off: the patrol's location is evidence",
+    )
     attachments_dir: Path = Field(
         default=ROOT / "var" / "attachments", description="photos, stored by content hash"
     )

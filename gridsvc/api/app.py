@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -16,12 +17,13 @@ from gridsvc.api import logredact, problems
 from gridsvc.api.anonymous import AddressLimiter
 from gridsvc.api.auth import PageRefused
 from gridsvc.api.direct import GZIP_MINIMUM, DirectRoutes
-from gridsvc.api.limits import BodyLimits, RateLimiter
+from gridsvc.api.limits import BodyLimits, RateLimiter, body_rules
 from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
     cases,
     dashboard,
     directory,
+    docs,
     evaluation,
     layers,
     live,
@@ -34,6 +36,7 @@ from gridsvc.api.routes import (
     responsibility,
     session,
 )
+from gridsvc.api.security import SecurityHeaders, map_policy, tile_origins
 from gridsvc.config import Settings
 from gridsvc.core.evaluation import TownWeights
 from gridsvc.maps.assets import STATIC_DIR
@@ -45,11 +48,12 @@ from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
 from gridsvc.services.maps import MapService
 from gridsvc.services.planning import Planning
-from gridsvc.services.responsibility import ResponsibilityLists
+from gridsvc.services.responsibility import MAX_LIST_BYTES, ResponsibilityLists
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
 from gridsvc.store.engine import make_engine, upgrade
 
 log = logging.getLogger("gridsvc.api")
+PAGE_ASSETS = Path(__file__).resolve().parent / "static"  # the pages' CSS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="gridsvc",
         summary="网格化管理 grid-management service: match reports to grids, units, streets and teams",
         version="0.1.0",
+        docs_url=None,  # served from vendored assets by routes/docs.py
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     upgrade(settings.database_url)
@@ -113,14 +119,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keyring = KeyRing(engine)
     app.state.limiter = RateLimiter(settings.rate_per_minute)
     app.state.anonymous = AddressLimiter(settings.anonymous_rate_per_minute)
-    # the last added is the outermost: body limits, then the direct routes, then gzip
+    # the last added is the outermost: security headers, body limits, direct routes, gzip
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM)  # maps on a slow intranet
     app.add_middleware(DirectRoutes, routes={("POST", "/api/v1/reports"): cases.submit_report})
     app.add_middleware(
         BodyLimits,
-        json_bytes=settings.max_body_bytes,
-        upload_bytes=max(settings.max_attachment_bytes, settings.max_layer_bytes),
+        rules=body_rules(
+            settings.max_body_bytes,
+            settings.max_attachment_bytes,
+            settings.max_layer_bytes,
+            MAX_LIST_BYTES,
+        ),
     )
+    docs_router, docs_csp = docs.pages(app)
+    app.add_middleware(
+        SecurityHeaders, map_csp=map_policy(tile_origins(app.state.tiles)), docs_csp=docs_csp
+    )  # outermost: every answer, a refused body's included, carries the headers
     problems.install(app)
     app.add_exception_handler(PageRefused, session.refused_page)  # a browser gets a sign-in page
     app.include_router(match.router)
@@ -138,7 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(directory.router)
     app.include_router(pages.router)
     app.mount("/pages/static", StaticFiles(directory=pages.STATIC_DIR), name="pages-static")
+    app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/assets", StaticFiles(directory=PAGE_ASSETS), name="assets")
 
     return app
 

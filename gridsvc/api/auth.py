@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.types import Scope
 
 from gridsvc.core.errors import Forbidden, Unauthenticated
 from gridsvc.core.workflow import Role
@@ -52,6 +53,15 @@ def bearer(request: Request, authorization: str | None) -> str | None:
             "history); send 'Authorization: Bearer <key>'"
         )
     return None
+
+
+def key_before_body(scope: Scope) -> None:
+    """Unauthenticated unless the request's Bearer key is a real one, checked from the
+    headers alone: FastAPI reads and parses a body before it runs any dependency, so the
+    body limits call this first and a caller without a key costs no upload.
+    Role and rate are left to the route's own dependency, which runs as before."""
+    request = Request(scope)
+    request.app.state.keyring.authenticate(bearer(request, request.headers.get("authorization")))
 
 
 def caller(request: Request, key: str | None) -> Principal:

@@ -65,11 +65,25 @@ def use_vendored_assets(root: Element, base_url: str) -> Figure:
 def copy_static(html_path: Path) -> Path:
     """Copy `STATIC_DIR` to a `static/` folder beside `html_path`; returns that folder.
 
-    A map written with base URL "static/" then opens from disk with no server.
+    A map written with base URL "static/" then opens from disk with no server. The API
+    docs' assets (Swagger UI, ReDoc: some 2.5 MB) stay behind: no map loads them.
     """
     target = html_path.parent / "static"
-    shutil.copytree(STATIC_DIR, target, dirs_exist_ok=True)
+    docs_only = set(docs_dirs())
+    shutil.copytree(
+        STATIC_DIR,
+        target,
+        dirs_exist_ok=True,
+        ignore=lambda _, names: [n for n in names if n in docs_only],
+    )
     return target
+
+
+@cache
+def docs_dirs() -> tuple[str, ...]:
+    """The vendor folders that only the API docs load (see ``serves`` in the manifest)."""
+    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    return tuple(p["dir"] for p in manifest["packages"] if p.get("serves") == "docs")
 
 
 @cache

@@ -1,6 +1,7 @@
 """Re-create the vendored map assets from the package registries: `python -m gridsvc.maps.vendor`.
 
-folium and branca link their JavaScript and CSS from public CDNs. A grid
+folium and branca link their JavaScript and CSS from public CDNs, and so do
+FastAPI's /docs (Swagger UI) and /redoc pages. A grid
 centre's intranet reaches none of them, so gridsvc serves pinned copies
 itself (see `gridsvc.maps.assets`). This script is the one place that says
 which copy stands in for which CDN URL: it fetches each package at its pinned
@@ -53,6 +54,7 @@ class Package:
     omitted: tuple[str, ...] = ()
     patches: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     note: str = ""
+    serves: str = "maps"  # "docs": the API docs' pages only, not copied beside map files
 
     @property
     def dir_name(self) -> str:
@@ -247,6 +249,31 @@ PACKAGES: tuple[Package, ...] = (
         note="its control CSS loads the glyphicons font from a CDN; patched to the vendored font",
     ),
     Package(
+        "swagger-ui-dist",
+        "5.36.0",
+        {
+            "swagger-ui-bundle.js": (f"{JSDELIVR}/npm/swagger-ui-dist@5/swagger-ui-bundle.js",),
+            "swagger-ui.css": (f"{JSDELIVR}/npm/swagger-ui-dist@5/swagger-ui.css",),
+            "favicon-32x32.png": ("https://fastapi.tiangolo.com/img/favicon.png",),
+        },
+        note="/docs (FastAPI's Swagger UI page), not a map",
+        serves="docs",
+    ),
+    Package(
+        "redoc",
+        "2.5.2",
+        {"bundles/redoc.standalone.js": (f"{JSDELIVR}/npm/redoc@2/bundles/redoc.standalone.js",)},
+        patches={
+            "bundles/redoc.standalone.js": (
+                ('src:"https://cdn.redoc.ly/redoc/logo-mini.svg"', 'src:""'),
+            ),
+        },
+        note="/redoc (FastAPI's ReDoc page, written for ReDoc 2), not a map; its menu's "
+        "'API docs by Redocly' logo loads from a CDN, patched to an empty src (the logo "
+        "hides itself when it fails to load)",
+        serves="docs",
+    ),
+    Package(
         "highlight.js",
         "8.4.0",
         {"styles/default.css": (f"{CDNJS}/highlight.js/8.4/styles/default.min.css",)},
@@ -315,6 +342,7 @@ def _vendor_package(package: Package, tmp: Path, staging: Path) -> dict:
         "version": package.version,
         "registry": package.registry,
         "dir": package.dir_name,
+        "serves": package.serves,
         **provenance,
         "files": files,
         "omitted": list(package.omitted),

@@ -19,7 +19,12 @@ from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role, Status, actions_for
-from gridsvc.services.attachments import add_photo, get_photo
+from gridsvc.services.attachments import (
+    PhotoPolicy,
+    add_photo,
+    content_disposition,
+    get_photo,
+)
 from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report, for_reader
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -314,8 +319,11 @@ Uploader = Annotated[Principal, Depends(require(Role.PATROL, Role.HANDLER, Role.
 async def upload_attachment(
     case_id: CaseId, request: Request, who: Uploader, file: UploadFile
 ) -> dict[str, Any]:
-    """Attach a photo (JPEG, PNG or HEIC, checked by content; size-limited) to a case."""
+    """Attach a photo to a case: JPEG, PNG, WebP or HEIC, decoded whole to be accepted (the
+    name and the client's content type are not looked at), at most 10 MB by default. A file
+    that is not such an image is 415, a damaged one 422. Its EXIF, GPS included, is kept."""
     settings = request.app.state.settings
+    policy = PhotoPolicy(settings.attachment_max_pixels, settings.attachment_strip_gps)
     data = await file.read(settings.max_attachment_bytes + 1)
     if len(data) > settings.max_attachment_bytes:
         raise PayloadTooLarge(f"the photo is larger than {settings.max_attachment_bytes:,} bytes")
@@ -327,6 +335,7 @@ async def upload_attachment(
         data,
         file.filename or "",
         who,
+        policy,
     )
 
 
@@ -334,12 +343,20 @@ async def upload_attachment(
 def download_attachment(
     case_id: CaseId, attachment_id: AttachmentId, request: Request, who: Reader
 ) -> FileResponse:
-    """The stored photo (a patrol: of its own reports only)."""
+    """The stored photo (a patrol: of its own reports only), as the type checked at upload,
+    with `nosniff` and a safe file name."""
     request.app.state.cases.readable(case_id, who)
-    path, kind = get_photo(
+    photo = get_photo(
         request.app.state.engine, request.app.state.settings.attachments_dir, case_id, attachment_id
     )
-    return FileResponse(path, media_type=kind)
+    return FileResponse(
+        photo.path,
+        media_type=photo.content_type,
+        headers={
+            "Content-Disposition": content_disposition(photo.filename),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # Registered last: the catch-all action path must not shadow the attachment routes.

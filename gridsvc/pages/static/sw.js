@@ -3,7 +3,7 @@
 // offline. The API is never cached here (the outbox in IndexedDB keeps the reports),
 // except the grid boundaries and the category list, which change with a new version.
 
-const CACHE = "gridsvc-patrol-v1";
+const CACHE = "gridsvc-patrol-v2";
 const SHELL = [
   "/patrol",
   "/pages/static/pages.css",
@@ -18,6 +18,10 @@ const SHELL = [
   "/open311/v2/services.json?lang=zh",
   `${self.location.origin}/static/vendor/leaflet@1.9.3/dist/leaflet.js`,
   `${self.location.origin}/static/vendor/leaflet@1.9.3/dist/leaflet.css`,
+  // the pin: without them offline, the map shows no marker where the problem is
+  "/static/vendor/leaflet@1.9.3/dist/images/marker-icon.png",
+  "/static/vendor/leaflet@1.9.3/dist/images/marker-icon-2x.png",
+  "/static/vendor/leaflet@1.9.3/dist/images/marker-shadow.png",
 ];
 const KEPT = [/^\/patrol/, /^\/pages\/static\//, /^\/static\/vendor\//, /^\/ogc\/collections\/grids\/items/, /^\/open311\/v2\/services\.json/];
 
