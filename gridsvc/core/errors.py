@@ -117,6 +117,13 @@ class StorageUnavailable(GridsvcError):
     title = "Storage unavailable"
 
 
+class InconsistentStorage(StorageUnavailable):
+    """The database holds a state the service cannot serve from; the message says how to mend it."""
+
+    code = "inconsistent-storage"
+    title = "The database needs mending"
+
+
 class IdempotencyKeyReused(InvalidInput):
     """The same Idempotency-Key came back with a different body."""
 

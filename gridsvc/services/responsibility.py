@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StaleVersion
 from gridsvc.core.routing import ResponsibilityList
@@ -87,20 +88,40 @@ class ResponsibilityLists:
         }
 
     def publish(self, draft_id: int, draft_etag: int, active_etag: int | None) -> dict[str, Any]:
-        """Make the draft the published list, if both versions are the ones previewed."""
+        """Make the draft the published list, if both versions are the ones previewed.
+
+        The checks below give the precise answer; the swap in ``activate`` makes them
+        hold under a concurrent publish too (the second one is a StaleVersion).
+        """
         if draft_etag != draft_id:
             raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
-        with self.engine.begin() as conn:
-            row = self._version(conn, draft_id)
-            if row["status"] != "draft":
-                raise Conflict(f"list version {draft_id} is {row['status']}, not a draft")
+        try:
+            with self.engine.begin() as conn:
+                self._check_publishable(conn, draft_id, active_etag)
+                if not matter_lists.activate(conn, draft_id, active_etag, datetime.now(UTC)):
+                    raise _Overtaken
+        except (_Overtaken, IntegrityError):
+            raise StaleVersion(self._overtaken(draft_id, active_etag)) from None
+        return {"published": draft_id, "retired": active_etag}
+
+    def _check_publishable(self, conn: Any, draft_id: int, active_etag: int | None) -> None:
+        row = self._version(conn, draft_id)
+        if row["status"] != "draft":
+            raise Conflict(f"list version {draft_id} is {row['status']}, not a draft")
+        current = matter_lists.active_version(conn)
+        if current != active_etag:
+            raise StaleVersion(
+                f"the published list is version {current}, not {active_etag}; compare again"
+            )
+
+    def _overtaken(self, draft_id: int, active_etag: int | None) -> str:
+        """What a publish that lost the race to another one is told."""
+        with self.engine.connect() as conn:
             current = matter_lists.active_version(conn)
-            if current != active_etag:
-                raise StaleVersion(
-                    f"the published list is version {current}, not {active_etag}; compare again"
-                )
-            retired = matter_lists.activate(conn, draft_id, datetime.now(UTC))
-        return {"published": draft_id, "retired": retired}
+        return (
+            f"another publish came first: the published list is now version {current}, "
+            f"not {active_etag}; compare draft {draft_id} again"
+        )
 
     def _version(self, conn: Any, version_id: int) -> dict[str, Any]:
         row = matter_lists.version(conn, version_id)
@@ -123,3 +144,7 @@ class ResponsibilityLists:
                 f"; and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             )
             raise InvalidInput(f"the list names what the town does not have: {shown}")
+
+
+class _Overtaken(Exception):
+    """Raised inside the publish transaction to roll it back: another publish came first."""

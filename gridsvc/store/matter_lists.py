@@ -2,6 +2,13 @@
 
 ``matters`` holds the active list (what routing reads); publishing a version
 copies its rows there in the same transaction that retires the old one.
+
+Publishing is a compare-and-swap: the retiring update names the version the
+caller compared against and must find it still published, the publishing one
+must find the draft still a draft, so of two publishes at once the second
+changes nothing (it waits for the first's write lock, then finds its rows
+changed). The partial unique index ``uq_matter_lists_one_published`` catches
+what no update can see: two first publishes when none was published yet.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from gridsvc.core.errors import InconsistentStorage
 from gridsvc.store import schema as s
 
 
@@ -35,9 +43,23 @@ def add_version(
 
 
 def active_version(conn: Connection) -> int | None:
-    """The published list's id (None before any list was loaded)."""
-    query = select(s.matter_lists.c.id).where(s.matter_lists.c.status == "published")
-    return conn.execute(query).scalar_one_or_none()
+    """The published list's id (None before any list was loaded).
+
+    Raises :class:`InconsistentStorage` naming the versions when more than one
+    is published (a database from before migration 0006 or mended by hand).
+    """
+    lists = s.matter_lists
+    query = select(lists.c.id).where(lists.c.status == "published").order_by(lists.c.id)
+    ids = [int(i) for i in conn.execute(query).scalars()]
+    if len(ids) > 1:
+        named = ", ".join(map(str, ids))
+        raise InconsistentStorage(
+            f"the database has {len(ids)} published responsibility lists (versions {named}) "
+            "where one is allowed; `gridsvc db upgrade` keeps the newest in a database from "
+            "before migration 0006, otherwise retire the others by hand: UPDATE matter_lists "
+            f"SET status = 'retired' WHERE status = 'published' AND id <> {ids[-1]}"
+        )
+    return ids[0] if ids else None
 
 
 def version(conn: Connection, version_id: int) -> dict[str, Any] | None:
@@ -66,21 +88,37 @@ def history(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def activate(conn: Connection, version_id: int, now: datetime) -> int | None:
-    """Make a version the published one, retire the one before; returns that one's id."""
-    current = active_version(conn)
+def activate(conn: Connection, version_id: int, expected: int | None, now: datetime) -> bool:
+    """Publish draft ``version_id`` in place of ``expected`` (None: no list published yet).
+
+    False, with nothing worth keeping written (the caller rolls back), when
+    ``expected`` is no longer the published version or the draft no longer a
+    draft: another publish came first. Two first publishes at once: the
+    second's update raises IntegrityError on the one-published index.
+    """
     lists = s.matter_lists
-    if current is not None:
-        conn.execute(
-            update(lists).where(lists.c.id == current).values(status="retired", retired_at=now)
+    if expected is not None:
+        retired = conn.execute(
+            update(lists)
+            .where(lists.c.id == expected, lists.c.status == "published")
+            .values(status="retired", retired_at=now)
         )
-    conn.execute(
+        if retired.rowcount != 1:
+            return False
+    published = conn.execute(
         update(lists)
-        .where(lists.c.id == version_id)
+        .where(lists.c.id == version_id, lists.c.status == "draft")
         .values(status="published", published_at=now, retired_at=None)
     )
+    if published.rowcount != 1:
+        return False
+    copy_to_matters(conn, version_id)
+    return True
+
+
+def copy_to_matters(conn: Connection, version_id: int) -> None:
+    """Make ``matters`` (what routing reads) the rows of ``version_id``."""
     conn.execute(delete(s.matters))
     conn.execute(
         insert(s.matters), [{"code": r["code"], "record": r} for r in records(conn, version_id)]
     )
-    return current

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -123,6 +124,14 @@ matter_lists = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime),
     Column("retired_at", UTCDateTime),
+    # at most one published list: routing reads one, and two made the service refuse to start
+    Index(
+        "uq_matter_lists_one_published",
+        "status",
+        unique=True,
+        sqlite_where=text("status = 'published'"),
+        postgresql_where=text("status = 'published'"),
+    ),
 )
 matter_list_rows = Table(
     "matter_list_rows",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest_cases import Desk, assert_problem, build_app, desk
@@ -137,3 +139,22 @@ def test_an_oversized_list_is_413_and_stores_nothing(office: Desk) -> None:
 def test_only_planners_and_admins_upload(office: Desk) -> None:
     for who, status in (("dispatcher", 403), ("leader", 403), ("patrol", 403), (None, 401)):
         assert upload(office, as_csv(demo_rows()), who).status_code == status
+
+
+def test_concurrent_publishes_over_http_one_wins_the_others_412(office: Desk) -> None:
+    """Issue 19, finding 1: both answered 500 and two lists stayed published."""
+    for round_ in range(5):
+        active = next(v["id"] for v in history(office) if v["status"] == "published")
+        drafts = [upload(office, as_csv(demo_rows())).json()["id"] for _ in range(3)]
+        start = threading.Barrier(len(drafts))
+
+        def publish(draft: int, active: int = active, start: threading.Barrier = start) -> int:
+            tags = {"If-Match": f'"draft-{draft}", "active-{active}"'}
+            start.wait()
+            url = f"{BASE}/drafts/{draft}/publish"
+            return office.client.post(url, headers=office.headers("planner", **tags)).status_code
+
+        with ThreadPoolExecutor(len(drafts)) as pool:
+            statuses = sorted(pool.map(publish, drafts))
+        assert statuses == [200, 412, 412], (round_, statuses)
+        assert [v["status"] for v in history(office)].count("published") == 1
