@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/gridsvc demo load
 	$(BIN)/gridsvc map coverage --out maps/coverage.html
 	$(BIN)/gridsvc map hotspots --out maps/hotspots.html
+	$(BIN)/gridsvc demo keys
 	$(BIN)/gridsvc serve
 
 ## test: lint, type-check the core, and the whole test suite

@@ -32,7 +32,7 @@ from gridsvc.maps.basemaps import TileOptions
 from gridsvc.pointfiles import PointTable, read_points, write_points
 from gridsvc.services import match_table
 from gridsvc.services.evaluation import EvaluationQuery, EvaluationService, file_writer
-from gridsvc.services.keys import create_key
+from gridsvc.services.keys import create_key, demo_keys
 from gridsvc.services.layers import export as export_layer
 from gridsvc.services.layers import history as layer_history
 from gridsvc.services.maps import Look, MapFilter, MapService, write
@@ -493,6 +493,21 @@ def demo_load(
     settings = Settings()
     upgrade(settings.database_url)
     load_demo(make_engine(settings.database_url), settings.demo_dir, history=history, say=out.print)
+
+
+@demo_app.command("keys")
+@friendly
+def demo_keys_command(
+    url: Annotated[str, Opt(help="where the service answers")] = "http://127.0.0.1:8000",
+) -> None:
+    """One fresh key per role for trying the demo (the previous demo keys are revoked);
+    paste a key at the URL's sign-in, or into the page the role opens."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    made = demo_keys(make_engine(settings.database_url))
+    out.print(f"打开 open {url}/ 并粘贴密钥登录 (paste a key to sign in):")
+    for role, key, page in made:
+        out.print(f"  {role.value:<10} {url}{page:<11} {key}")
 
 
 @keys_app.command("create")

@@ -86,3 +86,25 @@ class KeyRing:
         if row is None:
             return None
         return Principal(int(row["id"]), row["name"], Role(row["role"]), row["department"])
+
+
+#: who the demo's keys are, by role: (name, department of a handler, the page it opens)
+DEMO_PEOPLE: tuple[tuple[Role, str, str | None, str], ...] = (
+    (Role.PATROL, "演示网格员 demo patrol", None, "/patrol"),
+    (Role.DISPATCHER, "演示调度员 demo dispatcher", None, "/dispatch"),
+    (Role.HANDLER, "演示执法队 demo handler", "D01", "/handle"),
+    (Role.PLANNER, "演示规划员 demo planner", None, "/plan"),
+    (Role.LEADER, "演示领导 demo leader", None, "/dashboard"),
+    (Role.ADMIN, "演示管理员 demo admin", None, "/"),
+)
+
+
+def demo_keys(engine: Engine) -> list[tuple[Role, str, str]]:
+    """A fresh key per role for the demo town, revoking the demo keys made before
+    (their secrets are not stored, so they cannot be shown again): (role, key, page)."""
+    with engine.begin() as conn:
+        store.revoke_keys_named(conn, [name for _, name, _, _ in DEMO_PEOPLE], datetime.now(UTC))
+    return [
+        (role, create_key(engine, role, name, department), page)
+        for role, name, department, page in DEMO_PEOPLE
+    ]

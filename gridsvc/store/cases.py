@@ -314,6 +314,13 @@ def insert_api_key(conn: Connection, **values: Any) -> int:
     return int(conn.execute(insert(s.api_keys).values(**values)).inserted_primary_key[0])
 
 
+def revoke_keys_named(conn: Connection, names: list[str], at: datetime) -> int:
+    """Revoke the unrevoked keys held by these names; how many were revoked."""
+    t = s.api_keys
+    query = update(t).where(t.c.name.in_(names), t.c.revoked_at.is_(None)).values(revoked_at=at)
+    return int(conn.execute(query).rowcount)
+
+
 def api_key_by_hash(conn: Connection, key_hash: str) -> dict[str, Any] | None:
     t = s.api_keys
     row = conn.execute(select(t).where(t.c.key_hash == key_hash, t.c.revoked_at.is_(None))).first()
