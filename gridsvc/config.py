@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     anonymous_rate_per_minute: int = Field(
         default=120, gt=0, description="requests a minute per address without a key (Open311)"
     )
+    live_max_wait_s: float = Field(
+        default=25, ge=0, le=25, description="longest a /api/v1/changes request is held"
+    )
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"
     )

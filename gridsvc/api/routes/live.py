@@ -15,7 +15,7 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.params import MAX_ID
@@ -28,6 +28,7 @@ MAX_WAIT_S = 25  # under the 30 s idle timeout of common proxies
 
 @router.get("/changes")
 async def changes(
+    request: Request,
     service: Cases,
     who: Dispatcher,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="the cursor you hold")] = None,
@@ -37,7 +38,7 @@ async def changes(
 
     Without ``after``: no cases, only the current cursor to start from. With
     ``wait``, the answer is held until something changes or the time is up."""
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + min(wait, request.app.state.settings.live_max_wait_s)
     while True:
         answer = await run_in_threadpool(service.changes, after)
         if answer["items"] or after is None or time.monotonic() >= deadline:
