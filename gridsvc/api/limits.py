@@ -105,7 +105,9 @@ class BodyLimits:
     def _check_headers(self, scope: Scope, rule: BodyRule) -> None:
         """Everything decided before the body: the key, the declared length, the media type."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if KEYED.match(scope["path"]):
+        if scope["method"] == "POST" and KEYED.match(scope["path"]):
+            # POST is the only method an API route takes a body by; any other is a 405
+            # from the router, which must not be hidden behind a 401
             key_before_body(scope)
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > rule.most:
