@@ -25,6 +25,8 @@ _COMMON: dict[str, tuple[str, str]] = {
     "online": ("在线", "Online"),
     "deadline": ("时限", "Due"),
     "refresh": ("刷新", "Refresh"),
+    "live": ("实时", "Live"),
+    "live_lost": ("实时连接中断，正在重连…", "Live updates lost, reconnecting…"),
     "other_lang": ("English", "中文"),
     "not_role": ("此密钥的角色不能使用本页面", "This key's role cannot use this page"),
     "forbidden_here": ("您的角色不能打开此页面", "Your role may not use this page"),
@@ -167,8 +169,6 @@ _DISPATCH: dict[str, tuple[str, str]] = {
     ),
     "changed_meanwhile": ("案件已被他人更新，已刷新", "Someone changed the case; reloaded"),
     "changed_meanwhile_hint": ("此案件刚被他人更新", "Someone has just changed this case"),
-    "live": ("实时", "Live"),
-    "live_lost": ("实时连接中断，正在重连…", "Live updates lost, reconnecting…"),
 }
 
 _HANDLE: dict[str, tuple[str, str]] = {
@@ -200,6 +200,7 @@ _HANDLE: dict[str, tuple[str, str]] = {
         "Already {action} by {actor} ({time}); reloaded",
     ),
     "back": ("返回列表", "Back to the list"),
+    "case_updated": ("此案件刚有新的办理，已刷新", "Someone just acted on this case; reloaded"),
 }
 
 _PLAN: dict[str, tuple[str, str]] = {

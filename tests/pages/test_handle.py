@@ -94,3 +94,32 @@ def test_return_with_a_reason(chromium: Browser, site: Site, problems: PageRepor
     expect(page.locator("#case-status")).to_contain_text("已退回")
     expect(page.locator("#case-actions button")).to_have_count(0)
     context.close()
+
+
+def test_cases_dispatched_and_acted_on_by_others_show_without_a_refresh(
+    chromium: Browser, site: Site, problems: PageReport, artifacts: Path
+) -> None:
+    """The handler keeps the page open: a case dispatched to the department appears in the
+    list, and the open case tells that someone else just acted on it (the live queue)."""
+    first = dispatched_case(site, "占道堆物")
+    context, page = open_page(chromium, site, problems)
+    page.locator("#cases li").filter(has_text=first["number"]).get_by_role("button").click()
+    expect(page.locator("#case-status")).to_contain_text("已派遣")
+    expect(page.locator("#live")).to_have_text("实时")
+    with httpx.Client(base_url=site.base) as client:
+        cancelled = client.post(
+            f"/api/v1/cases/{first['id']}/cancel",
+            json={"reason": "重复上报"},
+            headers={
+                "Authorization": f"Bearer {site.keys['dispatcher']}",
+                "If-Match": f'"{first["etag"]}"',
+            },
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    expect(page.locator("#case-message")).to_have_text("此案件刚有新的办理，已刷新")
+    expect(page.locator("#case-status")).to_contain_text("已作废")
+    page.get_by_role("button", name="← 返回列表").click()
+    second = dispatched_case(site, "井盖缺失")  # the page is not reloaded: it must come by itself
+    expect(page.locator("#cases li").filter(has_text=second["number"])).to_contain_text("已派遣")
+    page.screenshot(path=str(artifacts / "handle-live.png"), full_page=True)
+    context.close()

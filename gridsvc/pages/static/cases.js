@@ -61,3 +61,27 @@ export async function showPhotos(view, box, stillShown = () => true) {
       el("figcaption", {}, `${e.actor || t(`role_${e.role}`)} · ${shortTime(e.at)}`)));
   }
 }
+
+const LIVE_WAIT_S = 20; // under the 30 s idle timeout of common proxies
+const LIVE_RETRY_MS = 3000;
+
+/** Long-poll /changes for as long as the page is open: `onItems(items)` gets the cases that
+ *  changed (never the first answer, which only sets the cursor), `indicator` says whether the
+ *  page is live. The cursor lives in the database, so any worker or host can answer. */
+export async function watchChanges(onItems, indicator) {
+  let cursor = null;
+  for (;;) {
+    try {
+      const query = cursor == null ? "" : `?after=${cursor}&wait=${LIVE_WAIT_S}`;
+      const { data } = await api(`/api/v1/changes${query}`);
+      if (cursor != null && data.items.length) onItems(data.items);
+      cursor = data.cursor;
+      indicator.textContent = t("live");
+      indicator.className = "live on";
+    } catch {
+      indicator.textContent = t("live_lost");
+      indicator.className = "live off";
+      await new Promise((resolve) => setTimeout(resolve, LIVE_RETRY_MS));
+    }
+  }
+}

@@ -2,12 +2,11 @@
 // with its photos, history and possible duplicates, and the loop's actions by button or key.
 // Every write carries the ETag read; a 412 says who came first and reloads the case.
 
-import { historyItems, showPhotos, statusLine } from "./cases.js";
+import { historyItems, showPhotos, statusLine, watchChanges } from "./cases.js";
 import { api, ApiError, config, el, shortTime, signIn, t, watchNetwork } from "./common.js";
 
 const OPEN = ["reported", "dispatched", "accepted", "handled", "verified", "returned", "escalated", "reopened"];
 const RANK = { red: 0, orange: 1, yellow: 2 };
-const WAIT_S = 20;
 const COLOURS = { red: "#c62828", orange: "#e65100", yellow: "#c9a100" };
 //: the actions, their shortcut key and the fields they ask for
 const ACTIONS = {
@@ -132,25 +131,7 @@ function row(c) {
   );
 }
 
-// ---- live updates (long polling /changes) ---------------------------------------------------
-
-async function live() {
-  let cursor = null;
-  for (;;) {
-    try {
-      const query = cursor == null ? "" : `?after=${cursor}&wait=${WAIT_S}`;
-      const { data } = await api(`/api/v1/changes${query}`);
-      if (cursor != null) apply(data.items);
-      cursor = data.cursor;
-      $("live").textContent = t("live");
-      $("live").className = "live on";
-    } catch (error) {
-      $("live").textContent = t("live_lost");
-      $("live").className = "live off";
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-    }
-  }
-}
+// ---- live updates: watchChanges (cases.js) calls apply with what changed ----------------
 
 function apply(items) {
   for (const c of items) {
@@ -364,7 +345,7 @@ async function start() {
   markers = L.layerGroup().addTo(map);
   await loadReference();
   await loadQueue();
-  live();
+  watchChanges(apply, $("live"));
 }
 
 $("tab-queue").addEventListener("click", () => showMode("queue"));

@@ -1,14 +1,14 @@
 // A department handler's page: the department's cases with their deadlines counting down;
 // accept, report what was done with photos after, or return a case that is not ours.
 
-import { downscale, historyItems, showPhotos, statusLine, uploadPhoto } from "./cases.js";
+import { downscale, historyItems, showPhotos, statusLine, uploadPhoto, watchChanges } from "./cases.js";
 import { api, ApiError, el, shortTime, signIn, t, watchNetwork } from "./common.js";
 
 const MAX_PHOTOS = 3;
 const OUR_STEPS = ["dispatched", "accepted", "escalated"]; // the clock runs on us in these
 const TICK_MS = 30000;
 const $ = (id) => document.getElementById(id);
-let items = [], current = null, photos = [];
+let items = [], current = null, photos = [], myDepartment = null;
 
 // ---- the list -------------------------------------------------------------------------------
 
@@ -116,9 +116,27 @@ function submitReturn(event) {
   $("reason").value = "";
 }
 
+// ---- live: another's action on our cases shows without a refresh ------------------------------
+
+function ours(c) {
+  return c.department === myDepartment || c.assignee === myDepartment || items.some((i) => i.id === c.id);
+}
+
+function applyChanges(changed) {
+  const relevant = changed.filter(ours);
+  if (!relevant.length) return;
+  loadList();
+  const editing = !$("handle-form").hidden || !$("return-form").hidden;
+  if (current && !editing && !$("case-view").hidden && relevant.some((c) => c.id === current.id)) {
+    openCase(current.id, t("case_updated"));
+  }
+}
+
 function start(me) {
   $("department").textContent = me?.department_name || "";
+  myDepartment = me?.department || null;
   loadList();
+  watchChanges(applyChanges, $("live"));
   setInterval(showList, TICK_MS); // the countdowns move without asking the server
 }
 
