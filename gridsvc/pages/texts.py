@@ -204,6 +204,7 @@ _HANDLE: dict[str, tuple[str, str]] = {
 }
 
 _PLAN: dict[str, tuple[str, str]] = {
+    "map": ("草案、问题与影响地图", "Draft, problems and impact map"),
     "title": ("网格规划", "Grid planning"),
     "app_name": ("网格规划", "Grid planning"),
     "layer": ("图层", "Layer"),

@@ -10,33 +10,7 @@ import pytest
 from browser import PageReport, assert_not_blank
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from walk import Site, watched
-
-from gridsvc.core.layers import LayerKind
-from gridsvc.services.setup import load_reference
-
-
-def dispatched_case(site: Site, text: str) -> dict:
-    """A town-level case (违章建筑, D01's) reported and dispatched to D01."""
-    grids = load_reference(site.engine).town.layers[LayerKind.GRIDS].frame
-    p = grids.geometry.iloc[4].representative_point()
-    body = {"lon": p.x, "lat": p.y, "crs": "cgcs2000", "category": "CG06", "description": text}
-    with httpx.Client(base_url=site.base) as client:
-        made = client.post(
-            "/api/v1/reports", json=body, headers={"Authorization": f"Bearer {site.keys['patrol']}"}
-        )
-        assert made.status_code == 201, made.text
-        case = made.json()
-        sent = client.post(
-            f"/api/v1/cases/{case['id']}/dispatch",
-            json={"assignee": "D01"},
-            headers={
-                "Authorization": f"Bearer {site.keys['dispatcher']}",
-                "If-Match": f'"{case["etag"]}"',
-            },
-        )
-        assert sent.status_code == 200, sent.text
-        return sent.json()
+from walk import Site, dispatched_case, watched
 
 
 @pytest.fixture

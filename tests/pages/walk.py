@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from browser import PageReport, is_local
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect
 from sqlalchemy import Engine
@@ -109,3 +110,26 @@ def fill_report(page: Page, photo: Path) -> None:
     expect(page.locator("#where")).to_contain_text("位于")
     page.get_by_label("现场照片（最多 3 张）").set_input_files(str(photo))
     expect(page.locator("#thumbs img")).to_have_count(1)
+
+
+def dispatched_case(site: Site, text: str) -> dict:
+    """A town-level case (违章建筑, D01's) reported and dispatched to D01."""
+    grids = load_reference(site.engine).town.layers[LayerKind.GRIDS].frame
+    p = grids.geometry.iloc[4].representative_point()
+    body = {"lon": p.x, "lat": p.y, "crs": "cgcs2000", "category": "CG06", "description": text}
+    with httpx.Client(base_url=site.base) as client:
+        made = client.post(
+            "/api/v1/reports", json=body, headers={"Authorization": f"Bearer {site.keys['patrol']}"}
+        )
+        assert made.status_code == 201, made.text
+        case = made.json()
+        sent = client.post(
+            f"/api/v1/cases/{case['id']}/dispatch",
+            json={"assignee": "D01"},
+            headers={
+                "Authorization": f"Bearer {site.keys['dispatcher']}",
+                "If-Match": f'"{case["etag"]}"',
+            },
+        )
+        assert sent.status_code == 200, sent.text
+        return sent.json()

@@ -144,3 +144,11 @@ export function watchNetwork(onOnline = () => {}) {
   window.addEventListener("offline", showNet);
   showNet();
 }
+
+/** A Leaflet map in #map whose drawn shapes are not announced one by one: the list beside
+ *  each map names the same cases, problems or grids in words. */
+export function pageMap(options, center, zoom) {
+  const map = L.map("map", { attributionControl: false, ...options }).setView(center, zoom);
+  map.getPane("overlayPane").setAttribute("aria-hidden", "true");
+  return map;
+}

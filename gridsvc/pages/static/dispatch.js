@@ -3,7 +3,7 @@
 // Every write carries the ETag read; a 412 says who came first and reloads the case.
 
 import { historyItems, showPhotos, statusLine, watchChanges } from "./cases.js";
-import { api, ApiError, config, el, shortTime, signIn, t, watchNetwork } from "./common.js";
+import { api, ApiError, config, el, pageMap, shortTime, signIn, t, watchNetwork } from "./common.js";
 
 const OPEN = ["reported", "dispatched", "accepted", "handled", "verified", "returned", "escalated", "reopened"];
 const RANK = { red: 0, orange: 1, yellow: 2 };
@@ -340,7 +340,7 @@ function showMode(next) {
 }
 
 async function start() {
-  map = L.map("map", { attributionControl: false }).setView(config.center, 14);
+  map = pageMap({}, config.center, 14);
   if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
   markers = L.layerGroup().addTo(map);
   await loadReference();

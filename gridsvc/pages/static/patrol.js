@@ -2,7 +2,7 @@
 // outbox send it whenever the network is there. Nothing here needs the internet: Leaflet
 // and the grid boundaries come from gridsvc, and the service worker keeps the app itself.
 
-import { api, ApiError, config, el, forgetKey, newKey, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
+import { api, ApiError, config, el, forgetKey, newKey, pageMap, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
 import { downscale, uploadPhoto } from "./cases.js";
 import * as outbox from "./outbox.js";
 
@@ -16,7 +16,7 @@ let map, marker, whereTimer, retryTimer, fix = null, placedByHand = false, photo
 // ---- the map and the fix ---------------------------------------------------------------
 
 function initMap() {
-  map = L.map("map", { zoomControl: true, attributionControl: false }).setView(config.center, 15);
+  map = pageMap({ zoomControl: true }, config.center, 15);
   if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
   fetch("/ogc/collections/grids/items?limit=10000")
     .then((r) => r.json())

@@ -3,7 +3,7 @@
 // moves, and publish or roll back after a confirmation that says so. Every write names
 // the versions it was previewed against (If-Match), so two planners cannot cross.
 
-import { api, ApiError, config, el, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
+import { api, ApiError, config, el, pageMap, savedKey, shortTime, signIn, t, watchNetwork } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const names = {}; // code -> name, from the active layer and the drafts drawn
@@ -197,7 +197,7 @@ async function rollback() {
 }
 
 function start() {
-  map = L.map("map", { attributionControl: false }).setView(config.center, 14);
+  map = pageMap({}, config.center, 14);
   if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
   marks = L.layerGroup().addTo(map);
   loadVersions();
