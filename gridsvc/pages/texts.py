@@ -15,6 +15,14 @@ _COMMON: dict[str, tuple[str, str]] = {
     "key": ("密钥", "Key"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
+    "phone_code": ("手机扫码登录", "Sign in a phone"),
+    "phone_code_alt": ("登录二维码", "Sign-in QR code"),
+    "phone_code_hint": (
+        "用手机相机扫描此码，即以您的身份打开本页面。码中含有您的密钥：请勿拍照转发。",
+        "Scan this with the phone's camera to open this page as you. The code holds your key: "
+        "do not share a picture of it.",
+    ),
+    "close": ("关闭", "Close"),
     "checking": ("正在核对密钥…", "Checking the key…"),
     "bad_key": ("密钥无效或已吊销", "This key is unknown or revoked"),
     "offline_unchecked": (

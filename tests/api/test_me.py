@@ -89,3 +89,24 @@ def test_the_directory_names_departments_and_teams(d: Desk) -> None:
     assert any(d["level"] == "county" for d in body["departments"])
     assert body["teams"] and all(t["code"] and t["name"] for t in body["teams"])
     assert_problem(d.client.get("/api/v1/directory"), 401, "unauthenticated")
+
+
+def test_a_sign_in_code_is_an_uncached_svg_for_a_page_of_the_role(d: Desk) -> None:
+    response = d.client.post("/api/v1/me/sign-in-code", headers=d.headers("patrol"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.content.lstrip().startswith((b"<?xml", b"<svg"))
+    assert d.key("patrol").encode() not in response.content  # drawn as modules, not as text
+
+
+def test_a_sign_in_code_for_a_page_the_role_may_not_open_is_403(d: Desk) -> None:
+    response = d.client.post(
+        "/api/v1/me/sign-in-code", headers=d.headers("patrol"), params={"page": "/dispatch"}
+    )
+    body = assert_problem(response, 403, "forbidden")
+    assert "/patrol" in body["detail"]
+
+
+def test_a_sign_in_code_without_a_key_is_401(d: Desk) -> None:
+    assert_problem(d.client.post("/api/v1/me/sign-in-code"), 401, "unauthenticated")

@@ -133,6 +133,14 @@ def sign_in(t: Town, who: str | None, _: Any) -> httpx.Response:
     return t.d.client.post("/session", data=form, follow_redirects=False)
 
 
+def sign_in_code(t: Town, who: str | None, _: Any) -> httpx.Response:
+    """A QR code for the caller's own page (each role has one)."""
+    page = {"patrol": "/patrol", "handler-D01": "/handle", "planner": "/plan"}.get(
+        who or "", "/dashboard"
+    )
+    return t.d.client.post("/api/v1/me/sign-in-code", headers=t.auth(who), params={"page": page})
+
+
 def sign_out(t: Town, who: str | None, _: Any) -> httpx.Response:
     return t.d.client.post("/session/sign-out", headers=t.auth(who), follow_redirects=False)
 
@@ -323,6 +331,7 @@ POLICY: dict[str, Call] = {
     "GET /patrol/sw.js": Call(EVERYONE, get("/patrol/sw.js")),
     "GET /api/v1/me": Call(ANY_KEY, get("/api/v1/me")),
     "GET /api/v1/directory": Call(ANY_KEY, get("/api/v1/directory")),
+    "POST /api/v1/me/sign-in-code": Call(ANY_KEY, sign_in_code),
     # a patrol's own reports, a handler's department's cases; the others read /cases
     "GET /api/v1/me/cases": Call(frozenset({"patrol", "handler-D01"}), get("/api/v1/me/cases")),
     # cases

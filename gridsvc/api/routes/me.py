@@ -9,13 +9,18 @@ at ``/cases``.
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
+import segno
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
+from gridsvc.api.auth import bearer
 from gridsvc.api.params import Cursor
 from gridsvc.api.routes.cases import Cases, Page, Reader
-from gridsvc.core.errors import Forbidden
+from gridsvc.api.routes.session import PAGES
+from gridsvc.core.errors import Forbidden, Unauthenticated
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import CaseFilter
 
@@ -55,3 +60,33 @@ def my_cases(
         )
     items, next_cursor = service.search(wanted, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/me/sign-in-code",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}},
+)
+def sign_in_code(
+    who: Reader,
+    request: Request,
+    page: Annotated[str, Query(description="the page the phone opens, e.g. /patrol")] = "/patrol",
+) -> Response:
+    """A QR code (SVG) a phone scans to open ``page`` signed in with the caller's own key.
+
+    The key rides in the URL's fragment (``#key=``), which a browser never sends to a
+    server, so no access log sees it; the page takes it, checks it like a pasted key and
+    wipes it from the address bar and the history. POST and ``no-store``: the code is a
+    secret and no cache may keep it."""
+    allowed = [path for path, _, roles in PAGES if who.role in roles]
+    if page not in allowed:
+        raise Forbidden(f"a {who.role.value} key opens {', '.join(allowed)}; not {page!r}")
+    key = bearer(request, request.headers.get("authorization"))
+    if not key:  # signed in by the landing page's cookie: the page never held the key itself
+        raise Unauthenticated("send the key as 'Authorization: Bearer <key>' to make its code")
+    url = f"{str(request.base_url).rstrip('/')}{page}#key={key}"
+    svg = io.BytesIO()
+    segno.make(url, error="m").save(svg, kind="svg", scale=6, border=2, title=page)
+    return Response(
+        svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )

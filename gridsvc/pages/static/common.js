@@ -89,8 +89,11 @@ export function signIn({ roles, onReady, offlineOk = false }) {
     document.getElementById("app").hidden = !signedIn;
     signout.hidden = !signedIn;
   };
+  const phoneCode = document.getElementById("phone-code");
+  phoneCode.addEventListener("click", showPhoneCode);
   const ready = (me) => {
     show(true);
+    phoneCode.hidden = false;
     document.getElementById("who").textContent = me ? me.name : "";
     onReady(me);
   };
@@ -124,6 +127,15 @@ export function signIn({ roles, onReady, offlineOk = false }) {
     message.textContent = "";
     ready(me);
   });
+  const scanned = keyFromAddress();
+  if (scanned) {
+    forgetKey();
+    localStorage.removeItem(ME);
+    document.getElementById("key").value = scanned;
+    show(false);
+    form.requestSubmit(); // checked like a pasted key
+    return;
+  }
   const me = savedMe();
   if (savedKey() && (!me || roles.includes(me.role))) {
     ready(me);
@@ -131,6 +143,28 @@ export function signIn({ roles, onReady, offlineOk = false }) {
     show(false);
     document.getElementById("key").focus();
   }
+}
+
+/** The key a scanned sign-in code carried in the address's fragment (never sent to a
+ *  server), wiped from the address bar and the history at once. */
+function keyFromAddress() {
+  if (!location.hash.startsWith("#key=")) return null;
+  const key = decodeURIComponent(location.hash.slice(5)).trim();
+  history.replaceState(null, "", location.pathname + location.search);
+  return key || null;
+}
+
+/** The QR code that opens this page on a phone, signed in with this key. */
+async function showPhoneCode() {
+  const response = await fetch(`/api/v1/me/sign-in-code?page=${encodeURIComponent(location.pathname)}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${savedKey()}` },
+  });
+  if (!response.ok) return;
+  const image = document.getElementById("code-image");
+  if (image.src) URL.revokeObjectURL(image.src);
+  image.src = URL.createObjectURL(await response.blob());
+  document.getElementById("code-dialog").showModal();
 }
 
 /** The online/offline badge in the bar, kept current. */
