@@ -1,0 +1,287 @@
+"""Live editing of a draft, one feature per request, with its problems kept current.
+
+What QGIS's OAPIF provider does when a planner toggles editing on a draft
+(OGC API – Features Part 4): create a feature, replace or patch one with the
+ETag it read, delete one. Each write is one transaction in the draft's write
+turn (``store.draft_features.lock_draft``): the ETag is compared there, so of
+two editors who read the same version exactly one wins and the other gets a
+412. After the write the draft's problems are brought up to date around the
+edit only (``core.draft_edits.revalidated``); a worker that has not followed
+the draft since (another worker wrote, or it just started) validates the
+whole draft once. Publishing is unchanged: ``Planning.publish`` validates
+everything again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, Engine
+
+from gridsvc.core.crs import CGCS2000
+from gridsvc.core.draft_edits import edit_window, feature_etag, layer_digest, revalidated
+from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PreconditionRequired, StaleVersion
+from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.validation import SLIVER_M2, Problem, validate_layer
+from gridsvc.services.layers import StoredLayers
+from gridsvc.store import draft_features as store
+from gridsvc.store import reference
+
+MAX_CODE = 40  # the features table's code column
+
+
+@dataclass(frozen=True)
+class FeatureInput:
+    """One feature as a client sends it: code, name, parent, other attributes, geometry
+    (CGCS2000 lon/lat, already converted from the client's CRS)."""
+
+    code: str
+    name: str
+    parent_code: str
+    attrs: dict[str, Any]
+    geometry: BaseGeometry
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "parent_code": self.parent_code,
+            "attrs": self.attrs,
+            "geom_wkb": shapely.to_wkb(self.geometry),
+        }
+
+
+@dataclass(frozen=True)
+class Edited:
+    """What a write answers: the feature's code and new ETag (None once deleted), and the
+    draft's problems after it."""
+
+    code: str
+    etag: str | None
+    problems: list[Problem]
+
+
+@dataclass
+class _Followed:
+    digest: str
+    layer: Layer
+    problems: list[Problem]
+
+
+class DraftEditor:
+    """Writes single features of drafts and keeps each draft's problems."""
+
+    def __init__(self, engine: Engine, sliver_m2: float = SLIVER_M2) -> None:
+        self.engine = engine
+        self.sliver_m2 = sliver_m2
+        self._stored = StoredLayers()  # published parents: they never change
+        self._followed: dict[int, _Followed] = {}
+        self._lock = threading.Lock()
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def etag(self, draft_id: int, code: str) -> str:
+        """The ETag of one feature of a draft (what a client sends back as If-Match)."""
+        with self.engine.connect() as conn:
+            self._draft_row(conn, draft_id)
+            return _etag(self._feature(conn, draft_id, code))
+
+    def problems(self, draft_id: int) -> list[Problem]:
+        """The draft's problems now (the whole draft validated when not followed yet)."""
+        with self.engine.connect() as conn:
+            row = self._draft_row(conn, draft_id)
+            rows = store.features(conn, draft_id)
+            return self._follow(conn, row, rows).problems
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def create(self, draft_id: int, new: FeatureInput) -> Edited:
+        """Add a feature; its code must be new in the draft (409 otherwise)."""
+        _check_code(new.code)
+        with self.engine.begin() as conn:
+            row, before = self._begin(conn, draft_id)
+            if store.feature(conn, draft_id, new.code) is not None:
+                raise Conflict(f"the draft already has a feature {new.code!r}; replace it with PUT")
+            store.add(conn, draft_id, new.record())
+            return self._after(conn, row, before, {new.code}, [new.geometry], new.code)
+
+    def replace(self, draft_id: int, code: str, new: FeatureInput, if_match: str | None) -> Edited:
+        """Overwrite a feature whose ETag the caller read (412 if it changed since)."""
+        if new.code != code:
+            raise InvalidInput(
+                f"the code is the feature's id: {code!r} cannot become {new.code!r}; "
+                "create the new feature and delete this one"
+            )
+        with self.engine.begin() as conn:
+            row, before = self._begin(conn, draft_id)
+            old = self._matching(conn, draft_id, code, if_match)
+            store.replace(conn, old["id"], new.record())
+            shapes = [shapely.from_wkb(old["geom_wkb"]), new.geometry]
+            return self._after(conn, row, before, {code}, shapes, code)
+
+    def update(
+        self, draft_id: int, code: str, changes: dict[str, Any], if_match: str | None
+    ) -> Edited:
+        """Change some of a feature's fields (JSON merge patch semantics: a property set to
+        null is removed); ``changes`` may hold name, parent_code, attrs and geometry."""
+        with self.engine.begin() as conn:
+            row, before = self._begin(conn, draft_id)
+            old = self._matching(conn, draft_id, code, if_match)
+            record = _patched(old, changes)
+            store.replace(conn, old["id"], record)
+            shapes = [shapely.from_wkb(old["geom_wkb"]), shapely.from_wkb(record["geom_wkb"])]
+            return self._after(conn, row, before, {code}, shapes, code)
+
+    def delete(self, draft_id: int, code: str, if_match: str | None) -> Edited:
+        with self.engine.begin() as conn:
+            row, before = self._begin(conn, draft_id)
+            old = self._matching(conn, draft_id, code, if_match)
+            store.remove(conn, old["id"])
+            shapes = [shapely.from_wkb(old["geom_wkb"])]
+            return self._after(conn, row, before, {code}, shapes, None, deleted=code)
+
+    # ---- the steps of a write ------------------------------------------------------------
+
+    def _begin(self, conn: Connection, draft_id: int) -> tuple[dict[str, Any], _Followed]:
+        """The draft's write turn, and its state before the write."""
+        row = store.lock_draft(conn, draft_id)
+        _check_draft(row, draft_id)
+        assert row is not None
+        return row, self._follow(conn, row, store.features(conn, draft_id))
+
+    def _matching(
+        self, conn: Connection, draft_id: int, code: str, if_match: str | None
+    ) -> dict[str, Any]:
+        if if_match is None:
+            raise PreconditionRequired(
+                f"send If-Match with the ETag of feature {code!r} you read; without it a "
+                "change by someone else would be overwritten unseen"
+            )
+        old = self._feature(conn, draft_id, code)
+        if _etag(old) not in _etags_of(if_match):
+            raise StaleVersion(
+                f"feature {code!r} changed since you read it (ETag {_etag(old)}); "
+                "read it again and redo your change"
+            )
+        return old
+
+    def _after(
+        self,
+        conn: Connection,
+        row: dict[str, Any],
+        before: _Followed,
+        touched: set[str],
+        shapes: list[BaseGeometry],
+        code: str | None,
+        deleted: str | None = None,
+    ) -> Edited:
+        rows = store.features(conn, row["id"])
+        layer = _layer(LayerKind(row["kind"]), rows)
+        parent = self._parent(conn, LayerKind(row["kind"]))
+        problems = revalidated(
+            layer, parent, before.problems, touched, edit_window(shapes), self.sliver_m2
+        )
+        followed = _Followed(layer_digest(_etag(r) for r in rows), layer, problems)
+        with self._lock:
+            self._followed[row["id"]] = followed
+        etag = None if code is None else _etag(next(r for r in rows if r["code"] == code))
+        return Edited(code or deleted or "", etag, problems)
+
+    def _follow(
+        self, conn: Connection, row: dict[str, Any], rows: list[dict[str, Any]]
+    ) -> _Followed:
+        """The draft as this worker last saw it, or validated whole when it differs."""
+        digest = layer_digest(_etag(r) for r in rows)
+        with self._lock:
+            seen = self._followed.get(row["id"])
+        if seen is not None and seen.digest == digest:
+            return seen
+        kind = LayerKind(row["kind"])
+        layer = _layer(kind, rows)
+        problems = validate_layer(layer, self._parent(conn, kind), self.sliver_m2)
+        followed = _Followed(digest, layer, problems)
+        with self._lock:
+            self._followed[row["id"]] = followed
+        return followed
+
+    def _parent(self, conn: Connection, kind: LayerKind) -> Layer | None:
+        if kind not in PARENT_KIND:
+            return None
+        return self._stored.active(conn)[1].get(PARENT_KIND[kind])
+
+    def _draft_row(self, conn: Connection, draft_id: int) -> dict[str, Any]:
+        row = reference.version_row(conn, draft_id)
+        _check_draft(row, draft_id)
+        assert row is not None
+        return row
+
+    def _feature(self, conn: Connection, draft_id: int, code: str) -> dict[str, Any]:
+        found = store.feature(conn, draft_id, code)
+        if found is None:
+            raise NotFound(f"draft {draft_id} has no feature {code!r}")
+        return found
+
+
+def _check_draft(row: dict[str, Any] | None, draft_id: int) -> None:
+    if row is None:
+        raise NotFound(f"there is no draft {draft_id}")
+    if row["status"] != "draft":
+        raise Conflict(f"version {draft_id} is {row['status']}: only a draft can be edited")
+
+
+def _check_code(code: str) -> None:
+    if not code.strip():
+        raise InvalidInput("a feature needs a code (the property 'code')")
+    if len(code) > MAX_CODE:
+        raise InvalidInput(f"a code has at most {MAX_CODE} characters; {code[:50]!r}… has more")
+
+
+def _etag(row: dict[str, Any]) -> str:
+    return feature_etag(
+        row["code"], row["name"], row["parent_code"], row["attrs"] or {}, row["geom_wkb"]
+    )
+
+
+def _etags_of(if_match: str) -> set[str]:
+    """The ETags an If-Match names (quoted, weak or a list, as RFC 9110 allows)."""
+    return {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+
+
+def _patched(old: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    record = {k: old[k] for k in store.FEATURE_COLUMNS}
+    for field in ("name", "parent_code"):
+        if field in changes:
+            record[field] = "" if changes[field] is None else str(changes[field])
+    if "attrs" in changes:
+        attrs = dict(record["attrs"] or {})
+        for key, value in changes["attrs"].items():
+            if value is None:
+                attrs.pop(key, None)
+            else:
+                attrs[key] = value
+        record["attrs"] = attrs
+    if changes.get("geometry") is not None:
+        record["geom_wkb"] = shapely.to_wkb(changes["geometry"])
+    return record
+
+
+def _layer(kind: LayerKind, rows: list[dict[str, Any]]) -> Layer:
+    records = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "parent_code": r["parent_code"],
+            **(r["attrs"] or {}),
+        }
+        for r in rows
+    ]
+    geometry = shapely.from_wkb([r["geom_wkb"] for r in rows])
+    frame = gpd.GeoDataFrame(
+        records or {"code": [], "name": [], "parent_code": []}, geometry=geometry, crs=CGCS2000
+    )
+    return Layer(kind, frame)
