@@ -9,6 +9,7 @@ OpenAPI as ``maximum``.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -60,3 +61,21 @@ def draft_tags(header: str | None) -> dict[str, int]:
     if "draft" not in tags:
         raise PreconditionRequired('If-Match must name the draft, e.g. "draft-12", "active-3"')
     return tags
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """A ``bbox`` parameter as (minx, miny, maxx, maxy): four finite numbers, each minimum
+    before its maximum. ``nan`` passes float() and every comparison with it is false, so
+    unchecked it matched everything in one route and nothing in another."""
+    if not value:
+        return None
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
+        raise InvalidInput(f"bbox {value!r} must be four finite numbers: minx,miny,maxx,maxy")
+    minx, miny, maxx, maxy = numbers
+    if minx > maxx or miny > maxy:
+        raise InvalidInput(f"bbox {value!r}: each minimum must come before its maximum")
+    return minx, miny, maxx, maxy

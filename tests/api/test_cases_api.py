@@ -607,3 +607,10 @@ def test_unknown_action_and_unknown_case_are_404(d: Desk) -> None:
     assert_problem(d.get(10**9), 404, "not-found")
     assert_problem(d.act(10**9, "dispatch", "dispatcher", 1), 404, "not-found")
     assert_unchanged(d, case)
+
+
+@pytest.mark.parametrize("bbox", ["nan,nan,nan,nan", "121,31,inf,32", "121,31,122", "a,b,c,d"])
+def test_a_bbox_that_is_not_four_finite_numbers_is_a_422(d: Desk, bbox: str) -> None:
+    response = d.client.get("/api/v1/cases", headers=d.headers("dispatcher"), params={"bbox": bbox})
+    body = assert_problem(response, 422, "invalid-input")
+    assert "bbox" in body["detail"]

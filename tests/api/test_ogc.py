@@ -155,6 +155,13 @@ def test_projected_crs_is_in_metres(server: dict[str, object]) -> None:
         ("/collections/grids/items", {"bbox": "1,2,3"}, 422),
         ("/collections/grids/items", {"limit": 0}, 422),
         ("/collections/grids/items", {"version": 9999}, 404),
+        # past the 64-bit ids the database stores: a 422 naming version, never a 500
+        ("/collections/grids/items", {"version": 2**63}, 422),
+        ("/collections/grids/items/G01", {"version": 2**63}, 422),
+        ("/collections/grids/items", {"version": 0}, 422),
+        # nan passes float() and fails every comparison: it matched every feature
+        ("/collections/grids/items", {"bbox": "nan,nan,nan,nan"}, 422),
+        ("/collections/grids/items", {"bbox": "121,31,inf,32"}, 422),
     ],
 )
 def test_bad_requests_are_problems(

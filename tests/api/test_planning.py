@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from gridsvc.api.app import create_app
 from gridsvc.config import DEMO_DIR, Settings
+from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
-from gridsvc.store import schema
+from gridsvc.store import reference, schema
 
 SPLIT, MERGE_A, MERGE_B, NEW = "310106113G01", "310106113G02", "310106113G05", "310106113G15"
 
@@ -415,3 +416,26 @@ def test_an_unchanged_draft_moves_no_case_not_even_one_placed_outside(
     impact = client.get(f"/api/v1/layers/grids/drafts/{draft['id']}/impact", headers=planner)
     assert impact.json()["cases_checked"] == 2
     assert impact.json()["moved_cases"] == []
+
+
+def test_a_draft_is_read_over_ogc_by_planners_only_and_is_a_404_to_anyone_else(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    app, client, planner, patrol = town
+    draft = _upload(client, planner, "redraw.geojson", as_geojson(redrawn_grids())).json()
+    url = "/ogc/collections/grids/items"
+    missing = client.get(url, params={"version": 10_000})
+    for who in ({}, patrol):
+        refused = client.get(url, params={"version": draft["id"]}, headers=who)
+        assert refused.status_code == 404
+        assert refused.json()["detail"].replace(str(draft["id"]), "N") == missing.json()[
+            "detail"
+        ].replace("10000", "N")  # the same answer as for a version that does not exist
+        one = client.get(f"{url}/{SPLIT}", params={"version": draft["id"]}, headers=who)
+        assert one.status_code == 404
+    read = client.get(url, params={"version": draft["id"]}, headers=planner)
+    assert read.status_code == 200
+    assert read.json()["numberMatched"] == len(redrawn_grids())
+    with app.state.engine.connect() as conn:
+        published = reference.active_versions(conn)[LayerKind.GRIDS]
+    assert client.get(url, params={"version": published}).status_code == 200  # public

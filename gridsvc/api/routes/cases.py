@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from gridsvc.api.auth import admit, bearer, caller, principal, require
-from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor
+from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor, parse_bbox
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role, Status, actions_for
@@ -213,24 +213,10 @@ def case_filter(
         category=category,
         colour=colour,
         overdue=overdue,
-        bbox=_bbox(bbox),
+        bbox=parse_bbox(bbox),
         created_from=_aware(created_from, "from"),
         created_to=_aware(created_to, "to"),
     )
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
-    except ValueError as exc:
-        raise InvalidInput(
-            f"bbox {value!r} must be four numbers: minlon,minlat,maxlon,maxlat"
-        ) from exc
-    if minx > maxx or miny > maxy:
-        raise InvalidInput(f"bbox {value!r}: the minimum must come before the maximum")
-    return minx, miny, maxx, maxy
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:

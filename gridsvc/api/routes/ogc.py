@@ -19,7 +19,7 @@ import shapely
 from fastapi import APIRouter, Query, Request, Response
 
 from gridsvc.api.auth import bearer, caller
-from gridsvc.api.params import Offset
+from gridsvc.api.params import MAX_ID, Offset, parse_bbox
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
@@ -48,6 +48,11 @@ TITLES = {
     LayerKind.STREETS: ("街道路段", "Street segments"),
 }
 MAX_LIMIT = 10_000
+DRAFT_READERS = (Role.PLANNER, Role.ADMIN)
+Version = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_ID, description="a layer version id; default the active one"),
+]
 
 
 def _base(request: Request) -> str:
@@ -271,24 +276,32 @@ def _layer_at(request: Request, kind: LayerKind, version: int | None) -> Layer:
     cache: dict[tuple[LayerKind, int], Layer] = request.app.state.__dict__.setdefault(
         "ogc_versions", {}
     )
-    if (kind, version) not in cache:
-        with request.app.state.engine.connect() as conn:
-            if reference.version_kind(conn, version) != kind:
-                raise NotFound(f"collection {kind.value} has no version {version}")
-            cache[(kind, version)] = reference.load_layer(conn, kind, version)
-    return cache[(kind, version)]
+    if (kind, version) in cache:  # only published and retired versions: they never change
+        return cache[(kind, version)]
+    with request.app.state.engine.connect() as conn:
+        row = reference.version_row(conn, version)
+        if row is None or row["kind"] != kind.value or not _may_read(request, row):
+            # a draft is the planners' own: to anyone else it does not exist (404, not 403)
+            raise NotFound(f"collection {kind.value} has no version {version}")
+        layer = reference.load_layer(conn, kind, version)
+    if row["status"] != "draft":
+        cache[(kind, version)] = layer
+    return layer
+
+
+def _may_read(request: Request, version: dict[str, Any]) -> bool:
+    """Published and retired versions are public; a draft needs a planner's or admin's key."""
+    if version["status"] != "draft":
+        return True
+    key = bearer(request, request.headers.get("authorization"))
+    return key is not None and caller(request, key).role in DRAFT_READERS
 
 
 def _bbox(value: str | None, crs: str) -> shapely.Polygon | None:
-    """The bbox parameter as a polygon in CGCS2000 lon/lat."""
-    if value is None:
+    """The bbox parameter (in ``crs``'s axis order) as a polygon in CGCS2000 lon/lat."""
+    numbers = parse_bbox(value)
+    if numbers is None:
         return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError as exc:
-        raise InvalidInput(f"bbox {value!r} must be four numbers") from exc
-    if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        raise InvalidInput(f"bbox {value!r} must be minx,miny,maxx,maxy in the bbox-crs axis order")
     box = shapely.box(*numbers)
     if crs == "OGC:CRS84":
         return box
@@ -306,9 +319,7 @@ def items(
     offset: Offset = 0,
     crs: str | None = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
-    version: Annotated[
-        int | None, Query(description="a layer version id; default the active one")
-    ] = None,
+    version: Version = None,
 ) -> Response:
     """Features of a collection as GeoJSON, paged with `next` links."""
     kind = _kind(collection_id, request)
@@ -372,7 +383,7 @@ def item(
     fid: str,
     request: Request,
     crs: str | None = None,
-    version: int | None = None,
+    version: Version = None,
 ) -> Response:
     """One feature by its code."""
     kind = _kind(collection_id, request)
