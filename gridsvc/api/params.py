@@ -10,9 +10,12 @@ OpenAPI as ``maximum``.
 from __future__ import annotations
 
 import math
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
+from pydantic import BeforeValidator
 
 from gridsvc.core.errors import InvalidInput, PreconditionRequired
 
@@ -79,3 +82,21 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if minx > maxx or miny > maxy:
         raise InvalidInput(f"bbox {value!r}: each minimum must come before its maximum")
     return minx, miny, maxx, maxy
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _iso_only(value: Any) -> Any:
+    """pydantic reads a bare number as a Unix time (``to=0.5`` was 1970-01-01T00:00:00.5Z);
+    a person writing a time means a date or an ISO 8601 time."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError(
+            f"{value!r} is a number, not a time; give an ISO 8601 time such as "
+            "2026-11-30T08:00:00+08:00"
+        )
+    return value
+
+
+#: a date or time parameter: ISO 8601 only, never a Unix time
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]

@@ -614,3 +614,41 @@ def test_a_bbox_that_is_not_four_finite_numbers_is_a_422(d: Desk, bbox: str) -> 
     response = d.client.get("/api/v1/cases", headers=d.headers("dispatcher"), params={"bbox": bbox})
     body = assert_problem(response, 422, "invalid-input")
     assert "bbox" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lon", True), ("lon", "121.45"), ("lat", "31.3"), ("severity", True)],
+)
+def test_a_number_field_takes_only_a_json_number(d: Desk, field: str, value: Any) -> None:
+    """true was taken as 1.0 and "121.45" as 121.45: a phone that sends them is broken."""
+    body = assert_problem(d.report(**{field: value}), 422, "request-validation")
+    assert field in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "offset", [timedelta(days=2), timedelta(days=-31), timedelta(days=2_900_000)]
+)
+def test_a_client_time_off_the_plausible_window_is_a_422(d: Desk, offset: timedelta) -> None:
+    when = min(datetime.now(UTC) + offset, datetime(9999, 1, 1, tzinfo=UTC))
+    body = assert_problem(d.report(client_time=when.isoformat()), 422, "request-validation")
+    assert "client_time" in body["detail"]
+
+
+def test_a_report_kept_a_week_in_the_outbox_is_taken(d: Desk) -> None:
+    when = datetime.now(UTC) - timedelta(days=7)
+    assert d.report(client_time=when.isoformat()).status_code == 201
+
+
+@pytest.mark.parametrize("param", ["from", "to"])
+def test_a_bare_number_is_not_a_time(d: Desk, param: str) -> None:
+    """to=0.5 was read as half a second after 1970."""
+    response = d.client.get("/api/v1/cases", headers=d.headers("dispatcher"), params={param: "0.5"})
+    body = assert_problem(response, 422, "request-validation")
+    assert param in body["detail"] and "ISO 8601" in body["detail"]
+    dated = d.client.get(
+        "/api/v1/cases",
+        headers=d.headers("dispatcher"),
+        params={param: "2026-11-30T00:00:00+08:00"},
+    )
+    assert dated.status_code == 200

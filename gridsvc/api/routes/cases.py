@@ -5,17 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gridsvc.api.auth import admit, bearer, caller, principal, require
-from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor, parse_bbox
+from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor, IsoDatetime, parse_bbox
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
 from gridsvc.core.workflow import Role, Status, actions_for
@@ -33,13 +33,18 @@ Patrol = Annotated[Principal, Depends(require(Role.PATROL, Role.DISPATCHER))]
 Reader = Annotated[Principal, Depends(principal)]
 
 
+CLIENT_TIME_AHEAD = timedelta(days=1)  # a phone clock set a little wrong, or another zone
+CLIENT_TIME_BEHIND = timedelta(days=30)  # a report kept in the outbox through a long outage
+
+
 class ReportIn(BaseModel):
     """A geotagged report from the field."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lon: float = Field(description="longitude (x) in `crs`")
-    lat: float = Field(description="latitude (y) in `crs`")
+    # strict: JSON true and "121.4" were taken as numbers (1.0, 121.4); a phone sends numbers
+    lon: float = Field(strict=True, description="longitude (x) in `crs`")
+    lat: float = Field(strict=True, description="latitude (y) in `crs`")
     crs: str = Field(
         "wgs84",
         description="wgs84, cgcs2000, gcj02 or bd09",
@@ -49,12 +54,30 @@ class ReportIn(BaseModel):
         min_length=1, max_length=40, description="matter code from the responsibility list"
     )
     description: str = Field("", max_length=2000)
-    severity: int | None = Field(None, ge=1, le=3, description="1 general, 2 serious, 3 urgent")
+    severity: int | None = Field(
+        None, strict=True, ge=1, le=3, description="1 general, 2 serious, 3 urgent"
+    )
     reporter: str = Field("", max_length=100)
     client_time: AwareDatetime | None = Field(
         None, description="when the patrol saw it (ISO 8601 with offset)"
     )
     address: str = Field("", max_length=500)
+
+    @field_validator("client_time")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        """A phone's clock may be off, and its outbox may hold a report for days in a
+        basement; a time past tomorrow or before that window is a wrong clock, not a report
+        time (a year-9999 time was accepted)."""
+        if value is None:
+            return value
+        now = datetime.now(UTC)
+        if value > now + CLIENT_TIME_AHEAD:
+            raise ValueError(f"client_time {value.isoformat()} is in the future")
+        if value < now - CLIENT_TIME_BEHIND:
+            days = CLIENT_TIME_BEHIND.days
+            raise ValueError(f"client_time {value.isoformat()} is more than {days} days ago")
+        return value
 
     def to_domain(self) -> Report:
         return Report(**self.model_dump())
@@ -200,8 +223,8 @@ def case_filter(
     colour: Annotated[str | None, Query(pattern="^(yellow|orange|red)$")] = None,
     overdue: bool | None = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CGCS2000)")] = None,
-    created_from: Annotated[datetime | None, Query(alias="from")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    created_from: Annotated[IsoDatetime | None, Query(alias="from")] = None,
+    created_to: Annotated[IsoDatetime | None, Query(alias="to")] = None,
 ) -> CaseFilter:
     """The queue's filters, checked once for every list endpoint."""
     return CaseFilter(

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from gridsvc.api.auth import bearer, caller
+from gridsvc.api.params import IsoDatetime
 from gridsvc.core.errors import Forbidden, InvalidInput
 from gridsvc.core.matching import Matcher
 from gridsvc.core.routing import Matter
@@ -210,8 +211,8 @@ def get_requests(
         str | None, Query(description=f"comma-separated ids, at most {IDS_CAP}")
     ] = None,
     service_code: str | None = None,
-    start_date: datetime | None = None,
-    end_date: datetime | None = None,
+    start_date: IsoDatetime | None = None,
+    end_date: IsoDatetime | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
 ) -> Response:
     """Search requests: by ids (at most 50), or by service codes, date range (at most 90 days,
