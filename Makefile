@@ -24,6 +24,7 @@ run: $(STAMP)
 ## test: lint, type-check the core, and the whole test suite
 test: $(STAMP) lint
 	bash scripts/ensure-browser.sh  # Debian's chromium + a CJK font, for tests/maps (apt, once)
+	bash scripts/ensure-postgres.sh  # Debian's postgresql-15 + PostGIS 3, for the tests' own cluster (apt, once)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

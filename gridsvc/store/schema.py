@@ -1,9 +1,13 @@
 """The database schema (SQLAlchemy Core). Migrations in ``migrations/`` create it.
 
-Portable SQL only: SQLite is the embedded default, PostgreSQL/PostGIS comes
-later behind the same repositories. Geometry is stored as WKB next to plain
-coordinates; spatial questions go to the core's in-memory index, which is
-rebuilt from these rows at start. Times are stored in UTC.
+Portable SQL only: SQLite is the embedded default, PostgreSQL 15 + PostGIS 3
+runs the same tables (JSON as ``jsonb``, times as ``timestamptz``). Geometry is
+stored as WKB next to plain coordinates; spatial questions go to the core's
+in-memory index, which is rebuilt from these rows at start. Times are stored in UTC.
+
+On PostgreSQL, migration 0007 adds PostGIS columns the code never reads or
+writes (:data:`POSTGIS_COLUMNS`), kept by triggers from lon/lat and the WKB, so
+QGIS and an analyst's ``ST_Within`` can use the tables directly.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
+
+#: JSON documents: ``jsonb`` on PostgreSQL (indexable, compared by value), JSON text on SQLite
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+#: table → (PostGIS column, its type) that migration 0007 adds on PostgreSQL only
+POSTGIS_COLUMNS = {
+    "cases": ("location", "geometry(Point, 4490)"),
+    "features": ("geom", "geometry(Geometry, 4490)"),
+}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -74,7 +88,7 @@ features = Table(
     Column("code", String(40), nullable=False),
     Column("name", String(200), nullable=False),
     Column("parent_code", String(40), nullable=False, default=""),
-    Column("attrs", JSON, nullable=False, default=dict),
+    Column("attrs", Json, nullable=False, default=dict),
     Column("geom_wkb", LargeBinary, nullable=False),
     UniqueConstraint("version_id", "code", name="uq_features_version_code"),
 )
@@ -112,7 +126,7 @@ matters = Table(
     "matters",
     metadata,
     Column("code", String(40), primary_key=True),
-    Column("record", JSON, nullable=False),  # the responsibility-list row as loaded
+    Column("record", Json, nullable=False),  # the responsibility-list row as loaded
 )
 
 matter_lists = Table(
@@ -139,7 +153,7 @@ matter_list_rows = Table(
     Column("id", Integer, primary_key=True),
     Column("version_id", Integer, ForeignKey("matter_lists.id"), nullable=False),
     Column("code", String(40), nullable=False),
-    Column("record", JSON, nullable=False),
+    Column("record", Json, nullable=False),
     UniqueConstraint("version_id", "code", name="uq_matter_list_rows_version_code"),
 )
 holidays = Table(
@@ -182,12 +196,12 @@ cases = Table(
     Column("team", String(40)),
     Column("level", String(10), nullable=False),
     Column("department", String(40), nullable=False),  # primary responsible department
-    Column("cooperating", JSON, nullable=False, default=list),
+    Column("cooperating", Json, nullable=False, default=list),
     Column("group_code", String(40)),
     Column("assignee", String(40)),  # team or department currently holding the case
     Column("duplicate_of", Integer, ForeignKey("cases.id")),
     Column("reopen_count", Integer, nullable=False, default=0),
-    Column("layer_versions", JSON, nullable=False, default=dict),  # kind → version id matched under
+    Column("layer_versions", Json, nullable=False, default=dict),  # kind → version id matched under
     Column("cell", BigInteger),  # duplicate search: ~100 m cell, core.duplicates.cell_of
     Index("ix_cases_status", "status"),
     Index("ix_cases_category_cell_created", "category", "cell", "created_at"),
@@ -209,7 +223,7 @@ case_events = Table(
     Column("role", String(20), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("note", Text, nullable=False, default=""),
-    Column("data", JSON, nullable=False, default=dict),
+    Column("data", Json, nullable=False, default=dict),
     UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
 )
 
@@ -221,7 +235,7 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("state", String(10), nullable=False),  # in-flight, done
     Column("status_code", Integer),
-    Column("response", JSON),
+    Column("response", Json),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

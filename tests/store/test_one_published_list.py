@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select, text
@@ -34,9 +33,9 @@ def two_published(engine: Engine) -> tuple[int, int]:
 
 
 def test_upgrade_keeps_the_newest_of_two_published_lists(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'g.db'}"
+    url = db_url
     upgrade(url, "0005")
     engine = make_engine(url)
     older, newer = two_published(engine)
@@ -51,18 +50,16 @@ def test_upgrade_keeps_the_newest_of_two_published_lists(
         assert matter_lists.active_version(conn) == newer
 
 
-def test_the_database_refuses_a_second_published_list(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
+def test_the_database_refuses_a_second_published_list(migrated_db_url: str) -> None:
+    url = migrated_db_url
     engine = make_engine(url)
     with pytest.raises(IntegrityError):
         two_published(engine)
 
 
-def test_two_published_lists_are_named_not_a_traceback(tmp_path: Path) -> None:
+def test_two_published_lists_are_named_not_a_traceback(migrated_db_url: str) -> None:
     """A database mended by hand without the index: the service names the state and the cure."""
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
+    url = migrated_db_url
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX uq_matter_lists_one_published"))

@@ -63,12 +63,12 @@ def upgrade() -> None:
         sa.Column("team", sa.String(length=40), nullable=True),
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("department", sa.String(length=40), nullable=False),
-        sa.Column("cooperating", sa.JSON(), nullable=False),
+        sa.Column("cooperating", gridsvc.store.schema.Json, nullable=False),
         sa.Column("group_code", sa.String(length=40), nullable=True),
         sa.Column("assignee", sa.String(length=40), nullable=True),
         sa.Column("duplicate_of", sa.Integer(), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
-        sa.Column("layer_versions", sa.JSON(), nullable=False),
+        sa.Column("layer_versions", gridsvc.store.schema.Json, nullable=False),
         sa.ForeignKeyConstraint(
             ["duplicate_of"],
             ["cases.id"],
@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("response", gridsvc.store.schema.Json, nullable=True),
         sa.Column("created_at", gridsvc.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("principal", "key"),
     )
@@ -126,7 +126,7 @@ def upgrade() -> None:
     op.create_table(
         "matters",
         sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("record", sa.JSON(), nullable=False),
+        sa.Column("record", gridsvc.store.schema.Json, nullable=False),
         sa.PrimaryKeyConstraint("code"),
     )
     op.create_table(
@@ -172,7 +172,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("at", gridsvc.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("data", gridsvc.store.schema.Json, nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -187,7 +187,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("parent_code", sa.String(length=40), nullable=False),
-        sa.Column("attrs", sa.JSON(), nullable=False),
+        sa.Column("attrs", gridsvc.store.schema.Json, nullable=False),
         sa.Column("geom_wkb", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+import gridsvc.store.schema
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -39,7 +41,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("version_id", sa.Integer, sa.ForeignKey("matter_lists.id"), nullable=False),
         sa.Column("code", sa.String(40), nullable=False),
-        sa.Column("record", sa.JSON, nullable=False),
+        sa.Column("record", gridsvc.store.schema.Json, nullable=False),
         sa.UniqueConstraint("version_id", "code", name="uq_matter_list_rows_version_code"),
     )
     conn = op.get_bind()
