@@ -1,6 +1,6 @@
 """Settings, read from ``GRIDSVC_*`` environment variables (pydantic-settings).
 
-Only the composition roots (``api/app.py``, ``cli.py`` and ``intake_writer.py``) read
+Only the composition roots (``api/app.py``, ``cli/`` and ``intake_writer.py``) read
 Settings; everything else receives what it needs as arguments.
 """
 

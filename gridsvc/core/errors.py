@@ -3,7 +3,7 @@
 Every error a user can cause is one of these classes. They carry a stable
 ``code`` (used as the problem ``type`` in the API and shown by the CLI) and a
 message meant for the user, naming the bad value and what is allowed. No HTTP
-here: ``api/problems.py`` maps classes to status codes, ``cli.py`` to exit codes.
+here: ``api/problems.py`` maps classes to status codes, ``cli/context.py`` to exit codes.
 """
 
 from __future__ import annotations

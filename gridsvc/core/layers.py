@@ -10,41 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import geopandas as gpd
 import pandas as pd
 
 from gridsvc.core.crs import CGCS2000, gauss_kruger_epsg
 from gridsvc.core.errors import InvalidLayer, MissingCRS
-
-
-class LayerKind(StrEnum):
-    """The levels of the territory, from the largest to the smallest."""
-
-    JURISDICTION = "jurisdiction"
-    UNITS = "units"
-    GRIDS = "grids"
-    COMMITTEES = "committees"
-    CELLS = "cells"
-    STREETS = "streets"
-
-
-POLYGON_KINDS = (
-    LayerKind.JURISDICTION,
-    LayerKind.UNITS,
-    LayerKind.GRIDS,
-    LayerKind.COMMITTEES,
-    LayerKind.CELLS,
-)
-
-# Each polygon level tiles its parent with no gaps and no overlaps.
-PARENT_KIND: dict[LayerKind, LayerKind] = {
-    LayerKind.UNITS: LayerKind.JURISDICTION,
-    LayerKind.GRIDS: LayerKind.UNITS,
-    LayerKind.COMMITTEES: LayerKind.GRIDS,
-    LayerKind.CELLS: LayerKind.COMMITTEES,
-}
+from gridsvc.core.kinds import PARENT_KIND as PARENT_KIND  # re-exported: importers keep working
+from gridsvc.core.kinds import POLYGON_KINDS as POLYGON_KINDS
+from gridsvc.core.kinds import LayerKind
 
 BASE_COLUMNS = ("code", "name", "parent_code")
 

@@ -1,0 +1,45 @@
+"""``gridsvc demo``: the demo town."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gridsvc.cli.context import Opt, friendly, out, settings
+
+app = typer.Typer(help="the demo town 示范镇", no_args_is_help=True)
+
+
+@app.command("load")
+@friendly
+def demo_load(
+    history: Annotated[
+        bool, Opt(help="also import the year of historical reports as cases")
+    ] = True,
+) -> None:
+    """Put the demo town (layers, teams, departments, lists, history) into the database, once."""
+    from gridsvc.services.setup import load_demo
+    from gridsvc.store.engine import make_engine, upgrade
+
+    config = settings()
+    upgrade(config.database_url)
+    load_demo(make_engine(config.database_url), config.demo_dir, history=history, say=out.print)
+
+
+@app.command("keys")
+@friendly
+def demo_keys_command(
+    url: Annotated[str, Opt(help="where the service answers")] = "http://127.0.0.1:8000",
+) -> None:
+    """One fresh key per role for trying the demo (the previous demo keys are revoked);
+    paste a key at the URL's sign-in, or into the page the role opens."""
+    from gridsvc.services.keys import demo_keys
+    from gridsvc.store.engine import make_engine, upgrade
+
+    config = settings()
+    upgrade(config.database_url)
+    made = demo_keys(make_engine(config.database_url))
+    out.print(f"打开 open {url}/ 并粘贴密钥登录 (paste a key to sign in):")
+    for role, key, page in made:
+        out.print(f"  {role.value:<10} {url}{page:<11} {key}")
