@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,9 @@ def services(tmp_path: Path) -> Iterator[tuple[list[Service], dict[str, str], st
             service.kill()
 
 
+SEEN = datetime.now(UTC).replace(microsecond=0)  # one moment: a retry's body is the same
+
+
 def report_body(i: int) -> dict[str, Any]:
     """Thirty-odd different reports: categories, severities, CRSs, text, client times."""
     categories = ["CG01", "CG12", "CG14", "CG22", "CG26", "CG17"]
@@ -127,7 +131,8 @@ def report_body(i: int) -> dict[str, Any]:
         "description": f"第{i}号巡查上报: 现场情况 #{i}",
         "reporter": f"网格员{i % 4}",
         "address": f"示范路{i}号",
-        "client_time": f"2025-06-09T09:{i % 60:02d}:00+08:00",
+        # within the window a report's client_time may take (30 days back to a day ahead)
+        "client_time": (SEEN - timedelta(minutes=i % 600)).isoformat(),
     }
     if i % 4 == 0:
         body["severity"] = 3

@@ -38,7 +38,8 @@ async function exportVersion(v) {
 
 async function features(version) {
   const query = version ? `&version=${version}` : "";
-  const collection = await (await fetch(`/ogc/collections/${kind}/items?limit=10000${query}`)).json();
+  const headers = query ? { Authorization: `Bearer ${savedKey()}` } : {}; // a draft is the planners' own
+  const collection = await (await fetch(`/ogc/collections/${kind}/items?limit=10000${query}`, { headers })).json();
   for (const f of collection.features) if (f.properties.name) names[f.properties.code] ??= f.properties.name;
   return collection;
 }
