@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     anonymous_rate_per_minute: int = Field(
         default=120, gt=0, description="requests a minute per address without a key (Open311)"
     )
+    export_max_rows: int = Field(
+        default=100_000, gt=0, description="most cases one CSV export may hold"
+    )
+    export_turns: int = Field(
+        default=2, gt=0, le=64, description="CSV exports running at once per server process"
+    )
     live_max_wait_s: float = Field(
         default=25, ge=0, le=25, description="longest a /api/v1/changes request is held"
     )

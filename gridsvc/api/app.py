@@ -17,6 +17,7 @@ from gridsvc.api import logredact, problems
 from gridsvc.api.anonymous import AddressLimiter
 from gridsvc.api.auth import PageRefused
 from gridsvc.api.direct import GZIP_MINIMUM, DirectRoutes
+from gridsvc.api.exports import ExportGate
 from gridsvc.api.limits import BodyLimits, RateLimiter, body_rules
 from gridsvc.api.refresh import VersionWatcher
 from gridsvc.api.routes import (
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
         intake=RemoteIntake(settings.intake_socket) if settings.intake_socket else None,
     )
+    app.state.exports = ExportGate(settings.export_turns, settings.export_max_rows)
     app.state.planning = Planning(engine, settings.sliver_m2)
     app.state.evaluation = EvaluationService(
         engine,

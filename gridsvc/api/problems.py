@@ -4,12 +4,15 @@ Domain exceptions carry a stable ``code``; here the class's MRO is walked to
 a status, and the answer is ``application/problem+json`` with ``type``,
 ``title``, ``status``, ``detail`` and ``instance``. 5xx answers are logged
 with their traceback and never tell the client more than that something
-failed on our side.
+failed on our side; a 503 (the database or the intake writer is away, which
+comes in bursts of thousands) is one line, and at most one per second.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +30,33 @@ log = logging.getLogger("gridsvc.api")
 PROBLEM_JSON = "application/problem+json"
 _STANDARD = frozenset({"type", "title", "status", "detail", "instance"})
 TYPE_BASE = "https://gridsvc.example/problems/"
+
+
+class Throttled:
+    """One log line per ``interval`` seconds for a repeated failure, counting the rest.
+
+    Why: while the database is down every request fails the same way; a
+    traceback each (34 lines, 2,000 a second) buries the one line that says so.
+    """
+
+    def __init__(self, logger: logging.Logger, interval: float = 1.0) -> None:
+        self.logger, self.interval = logger, interval
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._held = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return
+            held, self._held, self._next = self._held, 0, now + self.interval
+        suffix = f" (and {held} more like it in the last {self.interval:g} s)" if held else ""
+        self.logger.warning(message + suffix, *args)
+
+
+unavailable_log = Throttled(log)
 
 STATUS: dict[type[errors.GridsvcError], int] = {
     errors.PayloadTooLarge: 413,
@@ -90,8 +120,14 @@ def problem(
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.GridsvcError)
     status = status_for(exc)
-    if status >= 500:
+    if status == 503:
+        cause = exc.__cause__ or exc.__context__
+        reason = f"{type(cause).__name__}: {cause}" if cause else exc.message
+        reason = (reason.splitlines() or [""])[0]  # a driver's message may run on for lines
+        unavailable_log.warning("%s %s: 503, %s", request.method, request.url.path, reason)
+    elif status >= 500:
         log.error("%s failed", request.url.path, exc_info=exc)
+    if status >= 500:
         # the message may name the database; a 503 says when to try again instead
         retry = {"Retry-After": "1"} if status == 503 else None
         detail = "the server could not complete the request"

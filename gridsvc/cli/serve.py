@@ -43,6 +43,7 @@ def serve(
     config = settings()
     config = config.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
     log_to_stderr()
+    _stop_is_a_normal_end()
     upgrade(config.database_url)  # before the writer and the workers open the database
     with writer_process() as intake_socket:
         config = config.model_copy(update={"intake_socket": intake_socket})
@@ -66,6 +67,21 @@ def serve(
         application = create_app(config)
         _serve_banner(config)
         uvicorn.run(application, host=config.host, port=config.port, **server)
+
+
+def _stop_is_a_normal_end() -> None:
+    """Let SIGTERM/SIGINT end ``serve`` with exit code 0 after the graceful shutdown.
+
+    Why: uvicorn restores the handlers it found and raises the signal again
+    once it has shut down, so with the default handler the process died by
+    the signal (exit -15 / 143) and a supervisor logged a failed service for
+    every ordinary stop. With this handler in place that second signal is a
+    no-op and ``uvicorn.run`` returns.
+    """
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
 
 
 def _serve_banner(config: Settings) -> None:

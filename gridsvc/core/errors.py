@@ -76,6 +76,13 @@ class UnknownCategory(InvalidInput):
     title = "Unknown category"
 
 
+class TooManyRows(InvalidInput):
+    """An export whose filter matches more rows than one download may hold."""
+
+    code = "too-many-rows"
+    title = "Too many rows for one export"
+
+
 class NotFound(GridsvcError):
     code = "not-found"
     title = "Not found"

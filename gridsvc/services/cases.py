@@ -441,6 +441,11 @@ class CaseService:
                     return items, None
         return items, before
 
+    def count(self, wanted: CaseFilter) -> int:
+        """How many cases the stored part of ``wanted`` matches (its colour filters not applied)."""
+        with self.engine.connect() as conn:
+            return store.count_cases(conn, wanted.stored())
+
     def supervision_queue(self, wanted: CaseFilter) -> list[dict[str, Any]]:
         """Open cases that are overdue or whose colour climbed, most urgent first."""
         base = CaseFilter(**{**wanted.__dict__, "open_only": True})

@@ -359,6 +359,12 @@ def search_cases(
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def count_cases(conn: Connection, filters: dict[str, Any]) -> int:
+    """How many cases the stored-field filters of :func:`search_cases` match."""
+    query = select(func.count()).select_from(s.cases).where(*_conditions(filters))
+    return int(conn.execute(query).scalar_one())
+
+
 def case_points(conn: Connection, filters: dict[str, Any]) -> dict[str, list[Any]]:
     """Where and what the matching cases are, as columns (for maps: one query, no ORM rows).
 

@@ -53,6 +53,7 @@ COMMANDS = {
                 "--log-level", "warning"],
     "serve --workers 2": [sys.executable, "-m", "gridsvc", "serve", "--workers", "2",
                           "--no-access-log"],
+    "serve": [sys.executable, "-m", "gridsvc", "serve", "--no-access-log"],
 }  # fmt: skip
 
 
@@ -91,6 +92,11 @@ class Service:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def terminate(self) -> int:
+        """SIGTERM to the main process only, as systemd or docker stop send it; its exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
@@ -213,3 +219,16 @@ def test_every_acknowledged_report_survives_kill_9(
     assert {v["id"] for v in acked.values()} <= ids
     assert orphans == 0  # no case without its report event: each intake is one transaction
     second.kill()
+
+
+@pytest.mark.parametrize("how", ["serve", "serve --workers 2"])
+def test_serve_ends_with_exit_0_on_sigterm(
+    services: tuple[list[Service], dict[str, str], str], tmp_path: Path, how: str
+) -> None:
+    """Finding (issue 19, 5): serve died by the signal (-15) after a graceful stop."""
+    started, env, key = services
+    service = Service(env, tmp_path / "serve.log", how)
+    started.append(service)
+    service.wait_ready()
+    assert service.terminate() == 0, service.tail()
+    assert "Application shutdown complete" in service.tail()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest_cases import assert_problem, desk, settings_for
 
+from gridsvc.api import problems
 from gridsvc.api.app import create_app
 from gridsvc.services.intake_process import SOCKET_NAME, IntakeServer
 
@@ -53,3 +54,25 @@ def test_reports_wait_for_the_writer_process_and_a_missing_one_is_503(
         finally:
             stop.set()
             thread.join(timeout=10)
+
+
+def test_a_burst_of_503s_logs_one_line_not_a_traceback_each(
+    tmp_path_factory: pytest.TempPathFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Finding (issue 19, 5): each 503 logged a 34-line traceback, 2,040 of them in 5 s."""
+    monkeypatch.setattr(problems, "unavailable_log", problems.Throttled(problems.log))
+    socket_path = Path(tempfile.mkdtemp(prefix="gi-")) / SOCKET_NAME
+    settings = settings_for(tmp_path_factory.mktemp("writer-log"))
+    app = create_app(settings.model_copy(update={"intake_socket": socket_path}))
+    for d in desk(app):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="gridsvc.api"):
+            answers = [d.report().status_code for _ in range(30)]
+        assert answers == [503] * 30
+        lines = [r for r in caplog.records if r.name == "gridsvc.api"]
+        assert 1 <= len(lines) <= 2, [r.getMessage() for r in lines]  # 30 in well under 2 s
+        for record in lines:
+            assert record.exc_info is None and "\n" not in record.getMessage()
+            assert "503" in record.getMessage() and "/api/v1/reports" in record.getMessage()

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gridsvc.api.auth import admit, bearer, caller, principal, require
+from gridsvc.api.exports import ExportGate
 from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor, IsoDatetime, parse_bbox
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
@@ -290,8 +291,17 @@ CSV_COLUMNS = (
 
 
 @router.get("/cases.csv", response_class=StreamingResponse)
-def export_cases(service: Cases, who: Dispatcher, wanted: Filter) -> StreamingResponse:
-    """The same queue as CSV (UTF-8 with BOM, so Excel shows the Chinese names)."""
+def export_cases(
+    request: Request, service: Cases, who: Dispatcher, wanted: Filter
+) -> StreamingResponse:
+    """The same queue as CSV (UTF-8 with BOM, so Excel shows the Chinese names).
+
+    At most `GRIDSVC_EXPORT_MAX_ROWS` cases (a 422 asks to narrow the filter,
+    e.g. by `from`/`to`) and `GRIDSVC_EXPORT_TURNS` exports at once per server
+    process (a 429 with `Retry-After` beyond).
+    """
+    gate: ExportGate = request.app.state.exports
+    gate.check_size(service.count(wanted))
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
@@ -311,7 +321,9 @@ def export_cases(service: Cases, who: Dispatcher, wanted: Filter) -> StreamingRe
                 return
 
     headers = {"Content-Disposition": 'attachment; filename="cases.csv"'}
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(
+        gate.streamed(rows()), media_type="text/csv; charset=utf-8", headers=headers
+    )
 
 
 @router.get("/supervision")
