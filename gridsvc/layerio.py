@@ -60,6 +60,7 @@ def read_layer(
     parent_field: str = "parent_code",
     encoding: str | None = None,
     crs: str | None = None,
+    require_parent: bool = True,
 ) -> Layer:
     """Read one level of the territory from a vector file.
 
@@ -71,12 +72,15 @@ def read_layer(
     become text with every digit. ``encoding`` overrides a Shapefile's
     ``.cpg`` (``GBK`` for files from older Chinese GIS). ``crs`` says what
     the coordinates are when the file does not (or cannot: ``gcj02``,
-    ``bd09``); the result is always in EPSG:4490.
+    ``bd09``); the result is always in EPSG:4490. ``require_parent=False``
+    reads a layer whose parent level is not there to check it against (a
+    planner's plain grid file): its parent codes are then blank when the
+    file has no such field.
     """
     source = Path(path)
     kind = _kind(kind)
     frame = _read_frame(source, kind, layer, encoding)
-    frame = _map_fields(frame, kind, source, code_field, name_field, parent_field)
+    frame = _map_fields(frame, kind, source, code_field, name_field, parent_field, require_parent)
     result = Layer(kind, _to_cgcs2000(frame, crs, source))
     problems = geometry_type_problems(result)
     if problems:
@@ -149,7 +153,7 @@ def _read_frame(
             declared = encoding or "declared"
             raise UnreadableFile(
                 f"{source.name}: the attributes are not in the {declared} encoding ({exc}); "
-                "pass the right one with encoding=, e.g. GBK"
+                "pass the right one with {param:encoding}, e.g. GBK"
             ) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise UnreadableFile(f"{source.name} has no geometry; it is a table, not a map layer")
@@ -217,7 +221,7 @@ def _choose_layer(source: Path, names: list[str], wanted: str | None, kind: Laye
         return like_kind[0]
     raise UnreadableFile(
         f"{source.name} has {len(names)} layers ({listing}) and none is named {kind.value}; "
-        "choose one with layer="
+        "choose one with {param:layer}"
     )
 
 
@@ -246,6 +250,7 @@ def _map_fields(
     code_field: str,
     name_field: str,
     parent_field: str,
+    require_parent: bool = True,
 ) -> gpd.GeoDataFrame:
     """The file's fields under the agreed names, codes and names as text, geometry 2-D.
 
@@ -255,14 +260,15 @@ def _map_fields(
     columns = [c for c in frame.columns if c != frame.geometry.name]
     wanted = dict(zip(BASE_COLUMNS, (code_field, name_field, parent_field), strict=True))
     found = {target: _find_field(columns, field) for target, field in wanted.items()}
-    optional = {"parent_code"} if kind == LayerKind.JURISDICTION else set()
+    parentless = kind == LayerKind.JURISDICTION or not require_parent
+    optional = {"parent_code"} if parentless else set()
     missing = [
         f"{t} (field {wanted[t]!r})" for t in found if found[t] is None and t not in optional
     ]
     if missing:
         raise InvalidLayer(
             f"{source.name} has no {' or '.join(missing)}; its fields are {', '.join(columns)}; "
-            "name the right ones with code_field=, name_field=, parent_field="
+            "name the right ones with {param:code_field}, {param:name_field}, {param:parent_field}"
         )
     base = {t: _texts(frame[f]) if f else [""] * len(frame) for t, f in found.items()}
     rest = frame[[c for c in columns if c not in {*found.values(), *BASE_COLUMNS}]]
@@ -294,13 +300,13 @@ def _to_cgcs2000(frame: gpd.GeoDataFrame, declared: str | None, source: Path) ->
     given = parse_crs(declared) if declared is not None else None
     if frame.crs is None and given is None:
         raise MissingCRS(
-            f"{source.name} has no coordinate reference system; say what it is with crs= "
+            f"{source.name} has no coordinate reference system; say what it is with {{param:crs}} "
             "(EPSG:4490, EPSG:4549, wgs84, gcj02, bd09)"
         )
     if given is not None and frame.crs is not None and not _agrees(frame.crs, given):
         raise InvalidLayer(
-            f"{source.name} says its CRS is {frame.crs.to_string()} but crs={declared!r} was "
-            "given; leave crs= out or fix the file"
+            f"{source.name} says its CRS is {frame.crs.to_string()} but {{param:crs}} is {declared!r}; "
+            "leave {param:crs} out or fix the file"
         )
     if given is not None and given.kind in ("gcj02", "bd09"):
         return _unshift(frame, given)

@@ -55,10 +55,32 @@ def load_town_file(path: Path) -> Town:
     return load_town(files)
 
 
-def load_town(files: dict[LayerKind, Path], **read_options: str) -> Town:
-    """Read and validate the given layer files (one per kind; a GeoPackage may serve several)."""
+def load_town(
+    files: dict[LayerKind, Path],
+    layer_names: dict[LayerKind, str] | None = None,
+    *,
+    code_field: str = "code",
+    name_field: str = "name",
+    crs: str | None = None,
+) -> Town:
+    """Read and validate the given layer files (one per kind; a GeoPackage may serve several).
+
+    In a file of several layers the one named in ``layer_names`` is read,
+    else its only layer whatever its name, else the one named like the kind.
+    A level's parent codes are required only when its parent level is given:
+    a planner's grid file alone matches without a ``parent_code`` field.
+    """
+    names = layer_names or {}
     layers = {
-        kind: read_layer(path, kind, layer=kind.value if _is_gpkg(path) else None, **read_options)
+        kind: read_layer(
+            path,
+            kind,
+            layer=names.get(kind),
+            code_field=code_field,
+            name_field=name_field,
+            crs=crs,
+            require_parent=PARENT_KIND.get(kind) in files,
+        )
         for kind, path in files.items()
     }
     problems = validate_town(layers)
@@ -80,7 +102,3 @@ def validate_town(layers: dict[LayerKind, Layer]) -> list[Problem]:
         except InvalidLayer as exc:
             problems.extend(exc.problems)
     return problems
-
-
-def _is_gpkg(path: Path) -> bool:
-    return Path(path).suffix.lower() == ".gpkg"

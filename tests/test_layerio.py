@@ -149,7 +149,7 @@ def test_gauss_kruger_file_is_reprojected(tmp_path: Path, grids: Layer) -> None:
 
 def test_given_crs_must_agree_with_the_file(tmp_path: Path, grids: Layer) -> None:
     path = write_layer(grids.frame.to_crs(4549), tmp_path / "grids_4549.gpkg")
-    with pytest.raises(InvalidLayer, match="EPSG:4549 but crs='gcj02'"):
+    with pytest.raises(InvalidLayer, match="EPSG:4549 but crs= is 'gcj02'"):
         read_layer(path, "grids", crs="gcj02")
 
 

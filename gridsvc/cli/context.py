@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,27 +34,50 @@ def settings() -> Settings:
     return Settings()
 
 
-def friendly(func: F) -> F:
-    """Turn gridsvc errors (and missing files) into one line and exit code 2."""
+def flag(name: str) -> str:
+    """How the command line spells a parameter a message names: ``code_field`` → ``--code-field``."""
+    return "--" + name.replace("_", "-")
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from gridsvc.core.errors import GridsvcError, InvalidLayer
 
-        try:
-            return func(*args, **kwargs)
-        except InvalidLayer as exc:
-            print_problems(exc.problems)
-            console.print(f"[red]error:[/red] {exc.message}", highlight=False)
-            raise typer.Exit(EXIT_PROBLEMS if exc.problems else EXIT_USAGE) from None
-        except GridsvcError as exc:
-            console.print(f"[red]error:[/red] {exc.message}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
-        except OSError as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(EXIT_USAGE) from None
+def friendly(func: F | None = None, *, flags: dict[str, str] | None = None) -> Any:
+    """Turn gridsvc errors (and missing files) into one line and exit code 2.
 
-    return wrapper  # type: ignore[return-value]
+    A message naming a parameter names the command's flag for it; ``flags``
+    renames those that this command spells differently (``match`` reads the
+    layer files' CRS from ``--layer-crs``, its ``--crs`` is the points').
+    """
+    renamed = flags or {}
+
+    def spell(name: str) -> str:
+        return renamed.get(name) or flag(name)
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from gridsvc.core.errors import GridsvcError, InvalidLayer
+
+            try:
+                return command(*args, **kwargs)
+            except InvalidLayer as exc:
+                print_problems(exc.problems)
+                fail(exc.render(spell), EXIT_PROBLEMS if exc.problems else EXIT_USAGE)
+            except GridsvcError as exc:
+                fail(exc.render(spell), EXIT_USAGE)
+            except OSError as exc:
+                fail(str(exc), EXIT_USAGE)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """One line on stderr and the exit code: what every refused command ends with."""
+    from rich.text import Text
+
+    # as Text, not markup: a message quoting "[a, b]" must print as it is
+    console.print(Text.assemble(("error: ", "red"), message))
+    raise typer.Exit(code) from None
 
 
 def print_problems(problems: list[Any]) -> None:

@@ -35,11 +35,15 @@ def demo_keys_command(
     """One fresh key per role for trying the demo (the previous demo keys are revoked);
     paste a key at the URL's sign-in, or into the page the role opens."""
     from gridsvc.services.keys import demo_keys
+    from gridsvc.services.setup import is_loaded, load_demo
     from gridsvc.store.engine import make_engine, upgrade
 
     config = settings()
     upgrade(config.database_url)
-    made = demo_keys(make_engine(config.database_url))
+    engine = make_engine(config.database_url)
+    if not is_loaded(engine):  # the handler's key names a department of the demo town
+        load_demo(engine, config.demo_dir, history=False, say=out.print)
+    made = demo_keys(engine)
     out.print(f"打开 open {url}/ 并粘贴密钥登录 (paste a key to sign in):")
     for role, key, page in made:
         out.print(f"  {role.value:<10} {url}{page:<11} {key}")

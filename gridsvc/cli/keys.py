@@ -27,3 +27,54 @@ def keys_create(
     upgrade(config.database_url)
     key = create_key(make_engine(config.database_url), role, name, department)
     out.print(key)
+
+
+@app.command("list")
+@friendly
+def keys_list(
+    revoked: Annotated[bool, Opt("--revoked", help="also list revoked keys")] = False,
+) -> None:
+    """Who holds a key: id, role, department, created and revoked (never the key itself)."""
+    from rich.table import Table
+
+    from gridsvc.services.keys import list_keys
+    from gridsvc.store.engine import make_engine, upgrade
+
+    config = settings()
+    upgrade(config.database_url)
+    table = Table("id", "name", "role", "department", "created", "revoked")
+    for k in list_keys(make_engine(config.database_url), revoked):
+        table.add_row(
+            str(k["id"]),
+            str(k["name"]),
+            str(k["role"]),
+            str(k["department"] or ""),
+            _minute(k["created_at"]),
+            _minute(k["revoked_at"]),
+        )
+    out.print(table)
+
+
+@app.command("revoke")
+@friendly
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="the key's id (gridsvc keys list)")],
+) -> None:
+    """Revoke a key: it stops working within 30 s on every server."""
+    from gridsvc.services.keys import revoke_key
+    from gridsvc.store.engine import make_engine, upgrade
+
+    config = settings()
+    upgrade(config.database_url)
+    revoke_key(make_engine(config.database_url), key_id)
+    out.print(f"revoked key {key_id}")
+
+
+def _minute(value: object) -> str:
+    """A stored time to the minute, on the town's clock."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(value, datetime):
+        return ""
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")

@@ -51,7 +51,16 @@ def validate(
     from gridsvc.layerio import read_layer
 
     fields = {"code_field": code_field, "name_field": name_field, "parent_field": parent_field}
-    found = read_layer(file, kind, layer=layer, encoding=encoding, crs=crs, **fields)
+    # a layer checked alone has no parent to name: its parent codes are not asked for
+    found = read_layer(
+        file,
+        kind,
+        layer=layer,
+        encoding=encoding,
+        crs=crs,
+        require_parent=parent is not None,
+        **fields,
+    )
     parent_layer = _parent_layer(parent, kind)
     problems = validate_layer(found, parent_layer, settings().sliver_m2)
     print_problems(problems)
@@ -194,10 +203,7 @@ def layers_impact(
     from rich.table import Table
 
     impact = planning(settings()).impact(kind, draft)
-    features = impact["features"]
-    out.print(
-        f"added {features['added']}, removed {features['removed']}, changed {len(features['changed'])}"
-    )
+    _print_feature_changes(impact["features"])
     table = Table(
         "case", "status", "from grid", "to grid", "from team", "to team", title="cases that move"
     )
@@ -210,8 +216,33 @@ def layers_impact(
             str(m["from"]["team"]),
             str(m["to"]["team"]),
         )
-    out.print(table)
+    if impact["moved_cases"]:
+        out.print(table)
     out.print(f"{len(impact['moved_cases'])} of {impact['cases_checked']} cases move")
+
+
+def _print_feature_changes(features: dict[str, Any]) -> None:
+    """Added and removed codes in one line each, changed features as a table."""
+    from rich.table import Table
+
+    changed = features["changed"]
+    added, removed = features["added"], features["removed"]
+    out.print(f"added {len(added)}, removed {len(removed)}, changed {len(changed)}")
+    for word, codes in (("added", added), ("removed", removed)):
+        if codes:
+            out.print(f"  {word}: {', '.join(map(str, codes))}")
+    if not changed:
+        return
+    table = Table("code", "area change m²", "perimeter change m", "shape", "attributes")
+    for c in changed:
+        table.add_row(
+            str(c["code"]),
+            f"{c['area_change_m2']:+,.1f}",
+            f"{c['perimeter_change_m']:+,.1f}",
+            "changed" if c["geometry_changed"] else "",
+            "changed" if c["attributes_changed"] else "",
+        )
+    out.print(table)
 
 
 @app.command("publish")
@@ -219,10 +250,23 @@ def layers_impact(
 def layers_publish(
     kind: Annotated[LayerKind, typer.Argument()],
     draft: Annotated[int, typer.Argument()],
-    active: Annotated[int | None, Opt(help="the active version id you previewed against")] = None,
+    active: Annotated[
+        int | None,
+        Opt(help="the active version id you previewed against (default: show the impact, ask)"),
+    ] = None,
+    yes: Annotated[bool, Opt("--yes", "-y", help="publish without asking")] = False,
 ) -> None:
     """Publish a draft; open cases it moves are reassigned."""
-    result = planning(settings()).publish(kind, draft, draft, active)
+    service = planning(settings())
+    if active is None:
+        active = service.active_version(kind)
+        impact = service.impact(kind, draft)
+        _print_feature_changes(impact["features"])
+        moving = sum(m["open"] for m in impact["moved_cases"])
+        _confirm(
+            yes, f"publish draft {draft} over version {active}, reassigning {moving} open case(s)?"
+        )
+    result = service.publish(kind, draft, draft, active)
     out.print(
         f"published version {result['published']}, retired {result['retired']}, reassigned {result['reassigned']} case(s)"
     )
@@ -232,10 +276,31 @@ def layers_publish(
 @friendly
 def layers_rollback(
     kind: Annotated[LayerKind, typer.Argument()],
-    active: Annotated[int | None, Opt(help="the active version id you mean to replace")] = None,
+    active: Annotated[
+        int | None, Opt(help="the active version id you mean to replace (default: ask)")
+    ] = None,
+    yes: Annotated[bool, Opt("--yes", "-y", help="roll back without asking")] = False,
 ) -> None:
     """Make the previous version active again (as a new version)."""
-    result = planning(settings()).rollback(kind, active)
+    service = planning(settings())
+    if active is None:
+        active = service.active_version(kind)
+        _confirm(yes, f"replace the active {kind.value} version {active} by the one before it?")
+    result = service.rollback(kind, active)
     out.print(
         f"restored version {result['restored']} as version {result['published']}; reassigned {result['reassigned']}"
     )
+
+
+def _confirm(yes: bool, question: str) -> None:
+    """Ask before an act that moves cases; no answer (no terminal, end of input) is a no."""
+    from gridsvc.cli.context import fail
+
+    if yes:
+        return
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:  # end of input, or Ctrl-C at the question
+        agreed = False
+    if not agreed:
+        fail("nothing was changed; give --yes (or --active ID) to go ahead without asking", 1)

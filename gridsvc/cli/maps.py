@@ -44,9 +44,15 @@ def _look(config: Settings, lang: str | None, basemap: str, period: str = "month
     return Look(lang or config.lang, basemap, tiles, period)
 
 
-def _written(path: Path, config: Settings, url_path: str) -> None:
-    url = f"http://{config.host}:{config.port}{url_path}?api_key=<leader key>"
-    out.print(f"wrote {path}  (served at {url})", soft_wrap=True)
+def _written(path: Path, config: Settings, url_path: str, who: str) -> None:
+    """Where the file is, and where the service shows the same map to whom (after sign-in)."""
+    url = f"http://{config.host}:{config.port}{url_path}"
+    out.print(f"wrote {path}  (served at {url} to {who}, after signing in)", soft_wrap=True)
+
+
+#: who may open the maps the service serves (the routes' roles)
+MAP_VIEWERS = "leaders, dispatchers, planners and handlers"
+PLANNERS = "planners and admins"
 
 
 @app.command("coverage")
@@ -63,7 +69,7 @@ def map_coverage(
     service = _map_service(config)
     with console.status("building the coverage map…"):
         written = write(service.coverage(_look(config, lang, basemap)), out_path)
-    _written(written, config, "/maps/coverage")
+    _written(written, config, "/maps/coverage", MAP_VIEWERS)
 
 
 @app.command("hotspots")
@@ -91,7 +97,7 @@ def map_hotspots(
     )
     with console.status("reading the cases and building the hotspot map (Gi*, heat, periods)…"):
         written = write(service.hotspots(wanted, _look(config, lang, basemap, period)), out_path)
-    _written(written, config, "/maps/hotspots")
+    _written(written, config, "/maps/hotspots", MAP_VIEWERS)
 
 
 @app.command("impact")
@@ -111,4 +117,4 @@ def map_impact(
     with console.status("re-matching the cases under the draft and building the map…"):
         page = service.impact(planning(config), kind, draft, _look(config, lang, basemap))
         written = write(page, out_path)
-    _written(written, config, f"/maps/impact/{kind.value}/{draft}")
+    _written(written, config, f"/maps/impact/{kind.value}/{draft}", PLANNERS)

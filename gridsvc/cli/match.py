@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 PROGRESS_FROM = 200_000  # inputs at least this large show a progress bar
 
 
-@friendly
+@friendly(flags={"crs": "--layer-crs"})
 def match(
     input: Annotated[Path, typer.Argument(help="points: CSV, GeoJSON, GeoPackage or Parquet")],
     out_path: Annotated[Path, Opt("--out", "-o", help="result: .csv, .geojson, .gpkg or .parquet")],
@@ -46,6 +46,16 @@ def match(
     lat_col: Annotated[str | None, Opt(help="CSV column holding latitude / y")] = None,
     code_field: Annotated[str, Opt(help="code field in the layer files")] = "code",
     name_field: Annotated[str, Opt(help="name field in the layer files")] = "name",
+    layer: Annotated[
+        list[str] | None,
+        Opt(
+            help="layer of a GeoPackage with several: NAME for the grids file, "
+            "KIND=NAME for another (streets=roads); repeatable"
+        ),
+    ] = None,
+    layer_crs: Annotated[
+        str | None, Opt(help="CRS of the layer files that declare none (e.g. EPSG:4549)")
+    ] = None,
     radius: Annotated[float | None, Opt(help="nearest-street radius in metres")] = None,
 ) -> None:
     """Match every point of a file to its grid, unit, committee, street and team."""
@@ -60,7 +70,8 @@ def match(
         LayerKind.JURISDICTION: jurisdiction,
         LayerKind.STREETS: streets,
     }
-    town = _town(config, {k: v for k, v in files.items() if v is not None}, code_field, name_field)
+    given = {k: v for k, v in files.items() if v is not None}
+    town = _town(config, given, _layer_names(layer or []), code_field, name_field, layer_crs)
     points = read_points(input, lon_col, lat_col)
     in_crs = _input_crs(crs, crs_col, points)
     started = time.perf_counter()
@@ -89,7 +100,30 @@ def _input_crs(crs: str | None, crs_col: str | None, points: PointTable) -> Inpu
     return points.crs or parse_crs("wgs84")
 
 
-def _town(config: Settings, files: dict[LayerKind, Path], code: str, name: str) -> Town:
+def _layer_names(given: list[str]) -> dict[LayerKind, str]:
+    """``--layer`` values: ``NAME`` (the grids file's) or ``KIND=NAME``."""
+    from gridsvc.core.errors import InvalidInput
+
+    names: dict[LayerKind, str] = {}
+    for value in given:
+        kind, sep, name = value.rpartition("=")
+        try:
+            level = LayerKind(kind) if sep else LayerKind.GRIDS
+        except ValueError:
+            levels = ", ".join(k.value for k in LayerKind)
+            raise InvalidInput(f"--layer {value!r}: {kind!r} is not a level ({levels})") from None
+        names[level] = name
+    return names
+
+
+def _town(
+    config: Settings,
+    files: dict[LayerKind, Path],
+    layer_names: dict[LayerKind, str],
+    code: str,
+    name: str,
+    layer_crs: str | None,
+) -> Town:
     from gridsvc.core.errors import InvalidLayer
     from gridsvc.town import load_town, load_town_file
 
@@ -97,7 +131,7 @@ def _town(config: Settings, files: dict[LayerKind, Path], code: str, name: str) 
         return load_town_file(config.town_file)
     if LayerKind.GRIDS not in files:
         raise InvalidLayer("--grids is required when other layer files are given")
-    return load_town(files, code_field=code, name_field=name)
+    return load_town(files, layer_names, code_field=code, name_field=name, crs=layer_crs)
 
 
 class _progress:

@@ -8,19 +8,53 @@ here: ``api/problems.py`` maps classes to status codes, ``cli/context.py`` to ex
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
+
+#: ``{param:code_field}`` in a message: a parameter, named the way the caller's transport
+#: spells it (``code_field=`` for the API's form, ``--code-field`` on the command line);
+#: ``{param:by=department}`` with a value (``by=department``, ``--by department``)
+_PARAM = re.compile(r"\{param:([a-z_]+)(?:=([^}]*))?\}")
+
+
+def _spelled(match: re.Match[str], spell: Callable[[str], str]) -> str:
+    name, value = match.group(1), match.group(2)
+    prefix = spell(name)
+    if value is None:
+        return prefix
+    return prefix + value if prefix.endswith("=") else f"{prefix} {value}"
+
+
+def form_field(name: str) -> str:
+    """How the API (query and form fields) spells a parameter in a message."""
+    return f"{name}="
 
 
 class GridsvcError(Exception):
-    """Base of every gridsvc error; ``code`` is stable, ``message`` is for users."""
+    """Base of every gridsvc error; ``code`` is stable, ``message`` is for users.
+
+    A message may name the parameter to change as ``{param:name}``: the
+    API shows it as ``name=``, the CLI as its flag (:meth:`render`), so
+    neither tells its user the other's syntax.
+    """
 
     code = "error"
     title = "gridsvc error"
 
     def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(_PARAM.sub(lambda m: _spelled(m, form_field), message))
+        self.template = message
         self.extra = extra
+
+    @property
+    def message(self) -> str:
+        """The message as the API gives it."""
+        return self.render(form_field)
+
+    def render(self, spell: Callable[[str], str]) -> str:
+        """The message with each ``{param:name}`` spelled by ``spell(name)``."""
+        return _PARAM.sub(lambda m: _spelled(m, spell), self.template)
 
 
 class InvalidInput(GridsvcError):

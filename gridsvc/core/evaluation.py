@@ -62,7 +62,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -79,6 +79,15 @@ from gridsvc.core.workflow import (
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
+
+
+def last_full_month(today: date) -> tuple[date, date]:
+    """The first and last day of the month before ``today``'s: the default period of a report,
+    the one whose figures no longer change and which a leader's monthly meeting looks at."""
+    first_this = today.replace(day=1)
+    last = first_this - timedelta(days=1)
+    return last.replace(day=1), last
+
 
 #: The statuses a case waits in on its way round the loop, each with its step limit.
 LOOP = (Status.REPORTED, Status.DISPATCHED, Status.ACCEPTED, Status.HANDLED, Status.VERIFIED)

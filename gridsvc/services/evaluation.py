@@ -83,18 +83,22 @@ class EvaluationQuery:
     ) -> EvaluationQuery:
         """A query from what a user typed; every mistake is an InvalidInput naming the value."""
         if by not in BY:
-            raise InvalidInput(f"by={by!r} is not a grouping; use one of {', '.join(BY)}")
+            raise InvalidInput(
+                f"{by!r} is not a grouping for {{param:by}}; use one of {', '.join(BY)}"
+            )
         if lang not in LANGS:
-            raise InvalidInput(f"lang={lang!r} is not offered; use zh or en")
+            raise InvalidInput(f"{lang!r} is not offered for {{param:lang}}; use zh or en")
         scores = dict(_line_score(item) for item in line_scores)
         if scores and by != "department":
-            raise InvalidInput("line scores belong to departments: give them with by=department")
+            raise InvalidInput(
+                "line scores belong to departments: give them with {param:by=department}"
+            )
         minimum = DEFAULT_MIN_CASES if min_cases is None else min_cases
         if minimum < 1:
-            raise InvalidInput(f"min_cases must be at least 1; got {minimum}")
+            raise InvalidInput(f"{{param:min_cases}} must be at least 1; got {minimum}")
         first, last = _day(first_day, "from"), _day(last_day, "to")
         if last < first:
-            raise InvalidInput(f"to={last} comes before from={first}")
+            raise InvalidInput(f"{{param:to}} {last} comes before {{param:from}} {first}")
         return cls(first, last, by, minimum, lang, scores)
 
     def period(self, calendar: WorkCalendar) -> Period:
@@ -108,7 +112,9 @@ def _day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{name}={value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise InvalidInput(
+            f"{value!r} is not a date for {{param:{name}}}; write it as YYYY-MM-DD"
+        ) from None
 
 
 def _line_score(item: str) -> tuple[str, float]:

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from gridsvc.core.errors import InvalidInput, Unauthenticated
+from gridsvc.core.errors import InvalidInput, NotFound, Unauthenticated
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
-from gridsvc.store import cases as store
+from gridsvc.store import keys as store
+from gridsvc.store.reference import read_table
 
 KEY_PREFIX = "gs_"
 
@@ -25,11 +26,26 @@ def hash_key(key: str) -> str:
 
 
 def create_key(engine: Engine, role: Role, name: str, department: str | None = None) -> str:
-    """A new key for ``role``; the plain key is returned once and never stored."""
+    """A new key for ``role``; the plain key is returned once and never stored.
+
+    A handler's department must be one the town has: a key bound to a
+    misspelt code would see an empty queue and nobody would know why.
+    """
     if role == Role.HANDLER and not department:
-        raise InvalidInput("a handler key must be bound to a department (--department)")
+        raise InvalidInput("a handler key must be bound to a department ({param:department})")
+    if department and role != Role.HANDLER:
+        raise InvalidInput(f"only handler keys are bound to a department, not {role.value} keys")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
+        known = sorted(str(r["code"]) for r in read_table(conn, "departments"))
+        if department and department not in known:
+            listing = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+            raise InvalidInput(
+                f"no department {department!r}; the town's are {listing}"
+                if known
+                else f"no department {department!r}: the town has none yet (load it first)",
+                department=department,
+            )
         store.insert_api_key(
             conn,
             name=name,
@@ -86,6 +102,19 @@ class KeyRing:
         if row is None:
             return None
         return Principal(int(row["id"]), row["name"], Role(row["role"]), row["department"])
+
+
+def list_keys(engine: Engine, include_revoked: bool = False) -> list[dict[str, object]]:
+    """Every key's holder, role, department and dates (never the key or its hash)."""
+    with engine.connect() as conn:
+        return store.api_keys(conn, include_revoked)
+
+
+def revoke_key(engine: Engine, key_id: int) -> None:
+    """Revoke one key; it stops working within the key cache's lifetime (30 s)."""
+    with engine.begin() as conn:
+        if not store.revoke_key(conn, key_id, datetime.now(UTC)):
+            raise NotFound(f"no key {key_id} that is not already revoked")
 
 
 #: who the demo's keys are, by role: (name, department of a handler, the page it opens)

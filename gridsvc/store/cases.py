@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
 from gridsvc.core.duplicates import Reported, cell_of, cells_around
 from gridsvc.store import schema as s
@@ -305,26 +305,6 @@ def record_idempotency_key(
             "response": response,
         },
     )
-
-
-# ---- API keys ------------------------------------------------------------------------------
-
-
-def insert_api_key(conn: Connection, **values: Any) -> int:
-    return int(conn.execute(insert(s.api_keys).values(**values)).inserted_primary_key[0])
-
-
-def revoke_keys_named(conn: Connection, names: list[str], at: datetime) -> int:
-    """Revoke the unrevoked keys held by these names; how many were revoked."""
-    t = s.api_keys
-    query = update(t).where(t.c.name.in_(names), t.c.revoked_at.is_(None)).values(revoked_at=at)
-    return int(conn.execute(query).rowcount)
-
-
-def api_key_by_hash(conn: Connection, key_hash: str) -> dict[str, Any] | None:
-    t = s.api_keys
-    row = conn.execute(select(t).where(t.c.key_hash == key_hash, t.c.revoked_at.is_(None))).first()
-    return dict(row._mapping) if row else None
 
 
 # ---- queues and search ---------------------------------------------------------------------

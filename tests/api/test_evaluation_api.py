@@ -258,12 +258,12 @@ def test_xlsx_reads_back_in_a_spreadsheet(
 @pytest.mark.parametrize(
     ("params", "mentions"),
     [
-        ({"by": "street"}, "by='street'"),
-        ({"from": "2025-06-31"}, "from='2025-06-31'"),
+        ({"by": "street"}, "'street' is not a grouping for by="),
+        ({"from": "2025-06-31"}, "'2025-06-31' is not a date for from="),
         ({"to": "2025-06-01"}, "comes before"),
         ({"from": "2024-01-01", "to": "2025-06-15"}, "at most 366 days"),
         ({"min_cases": 0}, "min_cases"),
-        ({"lang": "fr"}, "lang='fr'"),
+        ({"lang": "fr"}, "'fr' is not offered for lang="),
         ({"format": "xml"}, "format='xml'"),
         ({"line_score": "D10=90"}, "by=department"),
         ({"by": "department", "line_score": "D01=90"}, "town's own"),

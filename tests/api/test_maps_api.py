@@ -137,7 +137,7 @@ def test_the_dashboard_defaults_to_the_last_full_month_and_links_the_same_period
 ) -> None:
     from datetime import datetime
 
-    from gridsvc.api.routes.dashboard import last_full_month
+    from gridsvc.core.evaluation import last_full_month
     from gridsvc.services.maps import LOCAL_TZ
 
     first, last = last_full_month(datetime.now(LOCAL_TZ).date())
@@ -153,7 +153,7 @@ def test_the_dashboard_defaults_to_the_last_full_month_and_links_the_same_period
 def test_last_full_month_crosses_the_year() -> None:
     from datetime import date
 
-    from gridsvc.api.routes.dashboard import last_full_month
+    from gridsvc.core.evaluation import last_full_month
 
     assert last_full_month(date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
     assert last_full_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))

@@ -34,6 +34,7 @@ def test_coverage_and_hotspots_files_open_offline(database: str, tmp_path: Path)
         result = run(database, kind, "--out", str(out))
         assert result.exit_code == 0, result.output
         assert f"wrote {out}" in result.output and f"/maps/{kind}" in result.output
+        assert "api_key" not in result.output and "leaders" in result.output  # who may open it
         html = out.read_text(encoding="utf-8")
         assets = re.findall(r'(?:src|href)="(static/[^"]+)"', html)
         assert assets and all((out.parent / a).is_file() for a in assets)
@@ -67,3 +68,20 @@ def test_bad_map_requests_are_one_line_and_exit_2(
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_impact_map_says_who_may_open_it_online(database: str, tmp_path: Path) -> None:
+    """Finding (issue 19, 8): the printed URL asked for a leader's key, which gets a 403 there."""
+    import geopandas as gpd
+
+    from gridsvc.config import Settings
+
+    path = tmp_path / "same.gpkg"
+    gpd.read_file(Settings().town_file, layer="grids").to_file(path, layer="grids")
+    env = {"GRIDSVC_DATABASE_URL": database}
+    made = runner.invoke(app, ["layers", "upload", "grids", str(path)], env=env)
+    draft = re.search(r"draft (\d+):", made.output).group(1)
+    result = run(database, "impact", "grids", draft, "--out", str(tmp_path / "i.html"))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"/maps/impact/grids/{draft} to planners" in said and "leader" not in said

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -111,8 +111,8 @@ def test_xlsx_in_english_by_grid(
     ("args", "mentions"),
     [
         (["--out", "x.txt"], ".csv or .xlsx"),
-        (["--by", "street", "--out", "x.csv"], "by='street'"),
-        (["--by", "grid", "--line-score", "D01=90", "--out", "x.csv"], "by=department"),
+        (["--by", "street", "--out", "x.csv"], "'street' is not a grouping for --by"),
+        (["--by", "grid", "--line-score", "D01=90", "--out", "x.csv"], "with --by department"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(
@@ -128,3 +128,22 @@ def test_mistakes_are_one_line_and_exit_2(
     assert result.stderr.strip().startswith("error:") and mentions in result.stderr
     assert "Traceback" not in result.output
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_without_dates_the_report_is_of_the_last_full_month(
+    database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Finding (issue 19, 8): --from/--to were demanded; the dashboard and API default to it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    last = today.replace(day=1) - timedelta(days=1)
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database)
+    out = tmp_path / "last-month.csv"
+    result = runner.invoke(app, ["report", "evaluation", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"({last.replace(day=1)} to {last})" in " ".join(result.stdout.split())
+    assert out.exists()
+    half = runner.invoke(app, ["report", "evaluation", "--out", str(out), "--from", "2025-06-16"])
+    assert half.exit_code == 2 and "--to" in half.stderr

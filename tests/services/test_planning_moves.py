@@ -6,7 +6,7 @@ import geopandas as gpd
 import shapely
 
 from gridsvc.core.layers import Layer, LayerKind
-from gridsvc.services.planning import _columns, _moved, _rematched
+from gridsvc.services.planning import _columns, _feature_changes, _moved, _rematched
 
 
 def grids(team_b: str = "T2") -> Layer:
@@ -47,3 +47,19 @@ def test_a_team_change_moves_the_cases_of_that_grid_only() -> None:
         "team": "T2",
     }
     assert move["to"] == {"grid_code": "B", "unit_code": None, "committee_code": None, "team": "T9"}
+
+
+def _jittered(layer: Layer, metres: float) -> Layer:
+    """Every vertex moved by about ``metres`` (a degree of latitude is 111 km)."""
+    step = metres / 111_000.0
+    frame = layer.frame.copy()
+    frame["geometry"] = shapely.transform(frame.geometry.to_numpy(), lambda xy: xy + step / 2**0.5)
+    return Layer(LayerKind.GRIDS, frame)
+
+
+def test_sub_millimetre_jitter_is_no_change_but_a_metre_is() -> None:
+    """Finding (issue 19, 8): a file round-tripped through another GIS showed every grid changed."""
+    assert _feature_changes(grids(), _jittered(grids(), 0.0005))["changed"] == []
+    changed = _feature_changes(grids(), _jittered(grids(), 1.0))["changed"]
+    assert [c["code"] for c in changed] == ["A", "B"]
+    assert all(c["geometry_changed"] and not c["attributes_changed"] for c in changed)

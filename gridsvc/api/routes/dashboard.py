@@ -10,7 +10,7 @@ longer change.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gridsvc.api.auth import require_page
+from gridsvc.core.evaluation import last_full_month
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
 from gridsvc.services.evaluation import (
@@ -69,13 +70,6 @@ _BY = {
     "en": {"grid": "Grid", "team": "Team", "department": "Department", "group": "Working group",
            "category": "Category", "unit": "Unit"},
 }  # fmt: skip
-
-
-def last_full_month(today: date) -> tuple[date, date]:
-    """The first and last day of the month before ``today``'s."""
-    first_this = today.replace(day=1)
-    last = first_this - timedelta(days=1)
-    return last.replace(day=1), last
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
