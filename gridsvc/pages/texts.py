@@ -110,6 +110,7 @@ _PATROL: dict[str, tuple[str, str]] = {
         "This matter goes to its department; reported as usual: case {number}",
     ),
     "in_grid": ("位于 {grid} {street}", "In {grid} {street}"),
+    "my_grid": ("我的网格 {name}：在办案件 {n} 件", "My grid {name}: {n} open cases"),
     "outside": (
         "不在本辖区内（距边界约 {m} 米）",
         "Outside the jurisdiction (about {m} m from it)",

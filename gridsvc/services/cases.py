@@ -66,12 +66,13 @@ IN_FLIGHT_EXPIRY = timedelta(
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: an API key's name, role and (for handlers) department."""
+    """Who is calling: an API key's name, role, (for handlers) department, (for patrols) grid."""
 
     key_id: int
     name: str
     role: Role
     department: str | None = None
+    grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -532,9 +533,21 @@ class CaseService:
         return for_reader(view, who)
 
     def readable(self, case_id: int, who: Principal) -> None:
-        """NotFound unless ``who`` may read the case (photos, actions: the same rule as ``get``)."""
+        """NotFound unless ``who`` may read the case (photos: the same rule as ``get``)."""
         if who.role == Role.PATROL:
             self.get(case_id, who)
+
+    def actable(self, case_id: int, who: Principal) -> None:
+        """As :meth:`readable`, and a patrol acts (fixes on the spot, attaches photos) only
+        on its own reports: its grid's other cases it may read, not change."""
+        if who.role != Role.PATROL:
+            return
+        with self.engine.connect() as conn:
+            view = self._view(conn, case_id, self.clock())
+        if not may_read(view, who):
+            raise NotFound(f"no case with id {case_id}")
+        if not reported_by(view, who):
+            raise Forbidden("a patrol acts only on the cases it reported")
 
     def _case(self, conn: Any, case_id: int) -> dict[str, Any]:
         case = store.get_case(conn, case_id)
@@ -657,15 +670,26 @@ CONTACT_READERS = frozenset({Role.DISPATCHER, Role.ADMIN})
 
 
 def may_read(view: dict[str, Any], who: Principal) -> bool:
-    """Whether ``who`` may read a case: a patrol only its own reports, everyone else all.
+    """Whether ``who`` may read a case: a patrol its own reports and its grid's open
+    cases (what it walks past and may be asked to look at again), everyone else all.
 
-    Keys carry no grid, so "own" is the key the report came with (its report
-    event's ``reporter_key``); cases loaded as history have none.
+    "Own" is the key the report came with (its report event's ``reporter_key``);
+    cases loaded as history have none. A patrol key without a grid reads only its own.
     """
-    if who.role != Role.PATROL:
+    if who.role != Role.PATROL or reported_by(view, who):
         return True
+    return bool(who.grid) and is_open_in_grid(view, who.grid)
+
+
+def reported_by(view: dict[str, Any], who: Principal) -> bool:
+    """Whether the case's report came with ``who``'s key."""
     first = view["history"][0] if view.get("history") else {}
     return bool(first.get("action") == "report" and first["data"].get(REPORTER_KEY) == who.key_id)
+
+
+def is_open_in_grid(case: dict[str, Any], grid: str) -> bool:
+    """A case of ``grid`` that is not closed, a duplicate or cancelled."""
+    return case.get("grid_code") == grid and case.get("status") not in store.OPEN_EXCLUDED
 
 
 def _last_change(events: list[dict[str, Any]], who: Principal) -> dict[str, Any] | None:

@@ -7,15 +7,17 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound, Unauthenticated
+from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import Principal
 from gridsvc.store import keys as store
-from gridsvc.store.reference import read_table
+from gridsvc.store.reference import active_versions, feature_names, read_table
 
 KEY_PREFIX = "gs_"
 
@@ -25,36 +27,54 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(engine: Engine, role: Role, name: str, department: str | None = None) -> str:
+def create_key(
+    engine: Engine,
+    role: Role,
+    name: str,
+    department: str | None = None,
+    grid: str | None = None,
+) -> str:
     """A new key for ``role``; the plain key is returned once and never stored.
 
-    A handler's department must be one the town has: a key bound to a
-    misspelt code would see an empty queue and nobody would know why.
+    A handler's department and a patrol's grid must be ones the town has: a
+    key bound to a misspelt code would see an empty queue and nobody would
+    know why.
     """
     if role == Role.HANDLER and not department:
         raise InvalidInput("a handler key must be bound to a department ({param:department})")
     if department and role != Role.HANDLER:
         raise InvalidInput(f"only handler keys are bound to a department, not {role.value} keys")
+    if grid and role != Role.PATROL:
+        raise InvalidInput(f"only patrol keys are bound to a grid, not {role.value} keys")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        known = sorted(str(r["code"]) for r in read_table(conn, "departments"))
-        if department and department not in known:
-            listing = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
-            raise InvalidInput(
-                f"no department {department!r}; the town's are {listing}"
-                if known
-                else f"no department {department!r}: the town has none yet (load it first)",
-                department=department,
-            )
+        if department:
+            departments = [str(r["code"]) for r in read_table(conn, "departments")]
+            _check_known("department", department, departments)
+        if grid:
+            active = active_versions(conn).get(LayerKind.GRIDS)
+            _check_known("grid", grid, feature_names(conn, active) if active else [])
         store.insert_api_key(
             conn,
             name=name,
             role=role.value,
             department=department,
+            grid_code=grid,
             key_hash=hash_key(key),
             created_at=datetime.now(UTC),
         )
     return key
+
+
+def _check_known(what: str, code: str, known: Iterable[str]) -> None:
+    """Refuse a code the town does not have, listing (the first of) those it has."""
+    codes = sorted(known)
+    if code in codes:
+        return
+    if not codes:
+        raise InvalidInput(f"no {what} {code!r}: the town has none yet (load it first)")
+    listing = ", ".join(codes[:12]) + (" …" if len(codes) > 12 else "")
+    raise InvalidInput(f"no {what} {code!r}; the town's are {listing}", **{what: code})
 
 
 class KeyRing:
@@ -101,7 +121,9 @@ class KeyRing:
             row = store.api_key_by_hash(conn, digest)
         if row is None:
             return None
-        return Principal(int(row["id"]), row["name"], Role(row["role"]), row["department"])
+        return Principal(
+            int(row["id"]), row["name"], Role(row["role"]), row["department"], row.get("grid_code")
+        )
 
 
 def list_keys(engine: Engine, include_revoked: bool = False) -> list[dict[str, object]]:

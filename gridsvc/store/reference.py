@@ -147,6 +147,13 @@ def version_kind(conn: Connection, version_id: int) -> LayerKind | None:
     return LayerKind(row[0]) if row else None
 
 
+def feature_names(conn: Connection, version_id: int) -> dict[str, str]:
+    """Code → name of a version's features, without reading their geometry."""
+    f = s.features.c
+    rows = conn.execute(select(f.code, f.name).where(f.version_id == version_id))
+    return {str(code): str(name) for code, name in rows}
+
+
 def load_layer(conn: Connection, kind: LayerKind, version_id: int) -> Layer:
     """A stored layer version as a Layer (attributes back as columns)."""
     rows = conn.execute(

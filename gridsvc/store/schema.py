@@ -258,6 +258,7 @@ api_keys = Table(
     Column("name", String(100), nullable=False),
     Column("role", String(20), nullable=False),
     Column("department", String(40)),
+    Column("grid_code", String(40)),  # a patrol's own grid (migration 0008)
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),

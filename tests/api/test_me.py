@@ -7,7 +7,21 @@ are its department's cases; the desk roles are sent to the queue.
 
 from __future__ import annotations
 
-from conftest_cases import Desk, assert_problem, departments, desk_fixtures, matters
+import pytest
+from conftest_cases import (
+    INSIDE,
+    Desk,
+    assert_problem,
+    departments,
+    desk_fixtures,
+    grid_at,
+    matters,
+    picture,
+)
+
+from gridsvc.core.errors import InvalidInput
+from gridsvc.core.workflow import Role
+from gridsvc.services.keys import create_key
 
 app, d = desk_fixtures("me")
 
@@ -110,3 +124,78 @@ def test_a_sign_in_code_for_a_page_the_role_may_not_open_is_403(d: Desk) -> None
 
 def test_a_sign_in_code_without_a_key_is_401(d: Desk) -> None:
     assert_problem(d.client.post("/api/v1/me/sign-in-code"), 401, "unauthenticated")
+
+
+# ---- my grid: a patrol's own grid and its open cases --------------------------------------
+
+
+#: a point of another demo grid than INSIDE's, 600 m west
+ELSEWHERE = (INSIDE[0] - 0.006, INSIDE[1])
+
+
+def grid_patrol(d: Desk, name: str, grid: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_key(d.engine, Role.PATROL, name, grid=grid)}"}
+
+
+def test_my_grid_is_its_outline_and_its_open_cases_only(d: Desk) -> None:
+    grid = str(grid_at(*INSIDE)["code"])
+    assert str(grid_at(*ELSEWHERE)["code"]) != grid
+    headers = grid_patrol(d, "网格员甲", grid)
+    here = d.new_case(description="井盖缺失 示范路12号")  # by a colleague's key
+    there = d.new_case(at=ELSEWHERE)
+    done = d.new_case()
+    d.step(done, "cancel", "dispatcher", reason="误报")
+    body = d.client.get("/api/v1/me/grid", headers=headers).json()
+    assert body["type"] == "FeatureCollection"
+    outline, *cases = body["features"]
+    assert outline["properties"] == {
+        "kind": "grid",
+        "code": grid,
+        "name": outline["properties"]["name"],
+    }
+    assert outline["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    ids = {c["properties"]["id"] for c in cases}
+    assert here["id"] in ids and there["id"] not in ids and done["id"] not in ids
+    shown = next(c for c in cases if c["properties"]["id"] == here["id"])
+    assert shown["properties"]["colour"] in {"green", "yellow", "orange", "red"}
+    assert "井盖" not in str(body) and "reporter" not in str(body)  # no description, no contact
+
+
+def test_a_grid_patrol_reads_its_grids_open_cases_but_acts_only_on_its_own(d: Desk) -> None:
+    grid = str(grid_at(*INSIDE)["code"])
+    headers = grid_patrol(d, "网格员乙", grid)
+    colleague = d.new_case()
+    read = d.client.get(f"/api/v1/cases/{colleague['id']}", headers=headers)
+    assert read.status_code == 200 and "reporter" not in read.json()
+    fix = d.client.post(
+        f"/api/v1/cases/{colleague['id']}/fix",
+        json={"result": "已处理"},
+        headers=headers | {"If-Match": f'"{colleague["etag"]}"'},
+    )
+    assert_problem(fix, 403, "forbidden")
+    photo = d.client.post(
+        f"/api/v1/cases/{colleague['id']}/attachments",
+        files={"file": ("a.png", picture("PNG"), "image/png")},
+        headers=headers,
+    )
+    assert_problem(photo, 403, "forbidden")
+    assert d.get(colleague["id"]).json()["etag"] == colleague["etag"]  # nothing changed
+    far = d.new_case(at=ELSEWHERE)
+    assert_problem(d.client.get(f"/api/v1/cases/{far['id']}", headers=headers), 404, "not-found")
+
+
+def test_my_grid_without_a_grid_or_for_another_role(d: Desk) -> None:
+    assert_problem(d.client.get("/api/v1/me/grid", headers=d.headers("patrol")), 404, "not-found")
+    refused = d.client.get("/api/v1/me/grid", headers=d.headers("dispatcher"))
+    assert_problem(refused, 403, "forbidden")
+
+
+def test_a_key_names_a_grid_the_town_has_and_only_a_patrols_has_one(d: Desk) -> None:
+    """Checked where the key is made; the error lists the grids there are."""
+    grid = str(grid_at(*INSIDE)["code"])
+    with pytest.raises(InvalidInput, match=f"no grid 'G-NONE'.*{grid[:-2]}"):
+        create_key(d.engine, Role.PATROL, "丙", grid="G-NONE")
+    with pytest.raises(InvalidInput, match="only patrol keys"):
+        create_key(d.engine, Role.DISPATCHER, "丁", grid=grid)
+    me = d.client.get("/api/v1/me", headers=grid_patrol(d, "戊", grid)).json()
+    assert me["grid"] == grid

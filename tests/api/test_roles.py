@@ -35,7 +35,8 @@ from sqlalchemy import inspect, text
 from starlette.routing import Route
 
 from gridsvc.config import DEMO_DIR
-from gridsvc.core.workflow import TRANSITIONS
+from gridsvc.core.workflow import TRANSITIONS, Role
+from gridsvc.services.keys import create_key
 
 ROLES = ["patrol", "dispatcher", "handler-D01", "planner", "leader", "admin"]
 CALLERS: list[str | None] = [*ROLES, None, "unknown"]  # "unknown": a key nobody issued
@@ -97,6 +98,17 @@ def get(path: str, **params: Any) -> Send:
         return t.d.client.get(url, headers=t.auth(who), params=params or None)
 
     return send
+
+
+def my_grid(t: Town, who: str | None, _: Any) -> httpx.Response:
+    """GET /me/grid; the matrix's patrol here is one whose key has the case's grid."""
+    headers = t.auth(who)
+    if who == "patrol":
+        if "patrol-grid" not in t.d.keys:
+            grid = t.case["grid_code"]
+            t.d.keys["patrol-grid"] = create_key(t.d.engine, Role.PATROL, "patrol-grid", grid=grid)
+        headers = {"Authorization": f"Bearer {t.d.keys['patrol-grid']}"}
+    return t.d.client.get("/api/v1/me/grid", headers=headers)
 
 
 def _this_week() -> dict[str, str]:
@@ -334,6 +346,7 @@ POLICY: dict[str, Call] = {
     "POST /api/v1/me/sign-in-code": Call(ANY_KEY, sign_in_code),
     # a patrol's own reports, a handler's department's cases; the others read /cases
     "GET /api/v1/me/cases": Call(frozenset({"patrol", "handler-D01"}), get("/api/v1/me/cases")),
+    "GET /api/v1/me/grid": Call(frozenset({"patrol"}), my_grid),
     # cases
     "POST /api/v1/reports": Call(INTAKE, report, 201),
     # the town's case is the patrol's own report: another patrol's is a 404 (test below)

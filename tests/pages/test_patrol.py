@@ -216,3 +216,51 @@ def test_a_small_loop_matter_is_fixed_on_the_spot(
         )
     assert rows == {number: "handled", town: "reported"}
     assert report.problems == []
+
+
+def test_my_grid_and_its_open_cases_are_on_the_map(
+    chromium: Browser, site: Site, artifacts: Path
+) -> None:
+    """A patrol bound to a grid sees its outline and the grid's open cases (a colleague's too),
+    each a dot in its supervision colour, and a line saying how many there are."""
+    from gridsvc.core.layers import LayerKind
+    from gridsvc.core.workflow import Role
+    from gridsvc.services.keys import create_key
+    from gridsvc.services.setup import load_reference
+
+    grids = load_reference(site.engine).town.layers[LayerKind.GRIDS].frame
+    grid = grids.iloc[0]
+    key = create_key(site.engine, Role.PATROL, "周网格", grid=str(grid["code"]))
+    lat, lon = inside_a_grid(site)
+    import httpx
+    import shapely
+
+    # somewhere else in the grid than the phone's fix, so the pin does not cover the dot
+    away = grid.geometry.difference(shapely.Point(lon, lat).buffer(0.0008)).point_on_surface()
+    body = {
+        "lon": away.x,
+        "lat": away.y,
+        "crs": "cgcs2000",
+        "category": "CG01",
+        "description": "占道",
+    }
+    with httpx.Client(base_url=site.base) as client:
+        made = client.post(
+            "/api/v1/reports", json=body, headers={"Authorization": f"Bearer {site.keys['patrol']}"}
+        )
+        assert made.status_code == 201, made.text
+        open_here = client.get(
+            "/api/v1/me/grid", headers={"Authorization": f"Bearer {key}"}
+        ).json()["features"][1:]
+    report = PageReport(url=f"{site.base}/patrol", screenshot=artifacts / "patrol-my-grid.png")
+    with phone(chromium, site, report) as (_, page):
+        sign_in(page, site, key)
+        expect(page.locator("#my-grid")).to_contain_text(
+            f"我的网格 {grid['name']}：在办案件 {len(open_here)} 件"
+        )
+        dots = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+        expect(dots).to_have_count(len(open_here))
+        dots.first.hover()
+        expect(page.locator(".leaflet-tooltip")).to_contain_text(made.json()["number"][:4])
+        page.screenshot(path=str(report.screenshot), full_page=True)
+    assert report.problems == []

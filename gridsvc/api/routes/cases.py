@@ -344,6 +344,7 @@ async def upload_attachment(
     name and the client's content type are not looked at), at most 10 MB by default. A file
     that is not such an image is 415, a damaged one 422. Its EXIF, GPS included, is kept."""
     settings = request.app.state.settings
+    await run_in_threadpool(request.app.state.cases.actable, case_id, who)
     policy = PhotoPolicy(settings.attachment_max_pixels, settings.attachment_strip_gps)
     data = await file.read(settings.max_attachment_bytes + 1)
     if len(data) > settings.max_attachment_bytes:
@@ -397,6 +398,6 @@ def act_on_case(
     changed the case since you read it)."""
     version = _parse_if_match(if_match)
     fields = (body or ActionIn()).model_dump()
-    service.readable(case_id, who)
+    service.actable(case_id, who)
     view = for_reader(service.act(case_id, action, who, version, fields), who)
     return _with_etag(response, _with_actions(view, who))

@@ -13,6 +13,7 @@ import io
 from typing import Annotated, Any
 
 import segno
+import shapely.geometry
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -20,7 +21,8 @@ from gridsvc.api.auth import bearer
 from gridsvc.api.params import Cursor
 from gridsvc.api.routes.cases import Cases, Page, Reader
 from gridsvc.api.routes.session import PAGES
-from gridsvc.core.errors import Forbidden, Unauthenticated
+from gridsvc.core.errors import Forbidden, NotFound, Unauthenticated
+from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import CaseFilter
 
@@ -37,6 +39,54 @@ def me(who: Reader, request: Request) -> dict[str, Any]:
         "department": who.department,
         "department_name": department.get("name"),
         "department_name_en": department.get("name_en"),
+        "grid": who.grid,
+    }
+
+
+#: most open cases "my grid" shows: a grid has tens; a backlog past this is the centre's
+MY_GRID_CASES = 500
+
+
+@router.get("/me/grid")
+def my_grid(who: Reader, service: Cases, request: Request) -> dict[str, Any]:
+    """A patrol's own grid and its open cases, as one GeoJSON FeatureCollection (RFC 7946,
+    lon/lat): the grid's outline first (`"kind": "grid"`), then each open case as a point
+    with its number, category, status, colour and deadline (`"kind": "case"`), most
+    recent first. What the patrol app draws as "my grid". 404 when the key has no grid."""
+    if who.role != Role.PATROL:
+        raise Forbidden(f"a {who.role.value} has no grid of its own; patrols' keys have one")
+    if not who.grid:
+        raise NotFound("this patrol key has no grid; an admin gives it one with keys create --grid")
+    grids = request.app.state.town.layer(LayerKind.GRIDS)
+    row = grids.frame[grids.frame["code"] == who.grid]
+    if row.empty:  # the grid was redrawn away since the key was made
+        raise NotFound(f"grid {who.grid} is not in the active grids layer any more")
+    outline = {
+        "type": "Feature",
+        "geometry": shapely.geometry.mapping(row.geometry.iloc[0]),
+        "properties": {"kind": "grid", "code": who.grid, "name": str(row["name"].iloc[0])},
+    }
+    items, _ = service.search(CaseFilter(grid_code=who.grid, open_only=True), None, MY_GRID_CASES)
+    return {"type": "FeatureCollection", "features": [outline, *map(_case_point, items)]}
+
+
+def _case_point(item: dict[str, Any]) -> dict[str, Any]:
+    """An open case as the map needs it, without description, address or reporter."""
+    supervision = item["supervision"]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
+        "properties": {
+            "kind": "case",
+            "id": item["id"],
+            "number": item["number"],
+            "category": item["category"],
+            "category_name": item.get("category_name"),
+            "status": item["status"],
+            "colour": supervision["colour"],
+            "deadline": supervision["deadline"],
+            "created_at": item["created_at"],
+        },
     }
 
 

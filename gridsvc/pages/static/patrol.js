@@ -8,6 +8,7 @@ import * as outbox from "./outbox.js";
 
 const MAX_PHOTOS = 3;
 const SYNC_EVERY_MS = 15000;
+const GRID_EVERY_MS = 60000; // my grid's open cases: new ones show within a minute
 const RETRY_MS = 4000; // after a failed send: a lost answer is retried at once, not in 15 s
 const $ = (id) => document.getElementById(id);
 
@@ -273,6 +274,42 @@ async function sendFix(item) {
   fix.done = true;
 }
 
+// ---- my grid: its outline and its open cases -------------------------------------------------
+
+const CASE_COLOURS = { green: "#2e7d32", yellow: "#c9a100", orange: "#e65100", red: "#c62828" };
+let gridLayer;
+
+/** The key's own grid and its open cases on the map (kept for the basement: last copy shown).
+ * Only a key with a grid asks (/me said so at sign-in): the others would get a 404. */
+async function loadMyGrid(me) {
+  if (!me || !me.grid) return;
+  let grid;
+  try {
+    ({ data: grid } = await api("/api/v1/me/grid"));
+    localStorage.setItem("gridsvc.mygrid", JSON.stringify(grid));
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500) return; // the grid was redrawn away
+    grid = JSON.parse(localStorage.getItem("gridsvc.mygrid") || "null");
+  }
+  if (!grid) return;
+  const [outline, ...cases] = grid.features;
+  if (gridLayer) gridLayer.remove();
+  gridLayer = L.layerGroup([
+    L.geoJSON(outline, { style: { color: "#e65100", weight: 4, fill: false }, interactive: false }),
+    ...cases.map(caseMarker),
+  ]).addTo(map);
+  $("my-grid").textContent = t("my_grid", { name: outline.properties.name, n: cases.length });
+  $("my-grid").hidden = false;
+}
+
+function caseMarker(feature) {
+  const p = feature.properties;
+  const [lon, lat] = feature.geometry.coordinates;
+  const colour = CASE_COLOURS[p.colour] || CASE_COLOURS.green;
+  return L.circleMarker([lat, lon], { radius: 7, color: "#ffffff", weight: 2, fillColor: colour, fillOpacity: 0.95 })
+    .bindTooltip(`${p.number} ${p.category_name || p.category} · ${t(`status_${p.status}`)}`);
+}
+
 // ---- my reports --------------------------------------------------------------------------
 
 async function loadMine() {
@@ -313,14 +350,16 @@ function showTab(name) {
   else map.invalidateSize();
 }
 
-function start() {
+function start(me) {
   initMap();
   watchPosition();
   loadMatters();
   showOutbox();
   sync();
   loadMine();
+  loadMyGrid(me);
   setInterval(sync, SYNC_EVERY_MS);
+  setInterval(() => loadMyGrid(me), GRID_EVERY_MS);
 }
 
 $("report-form").addEventListener("submit", submitReport);

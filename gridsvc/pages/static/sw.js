@@ -3,7 +3,7 @@
 // offline. The API is never cached here (the outbox in IndexedDB keeps the reports),
 // except the grid boundaries and the category list, which change with a new version.
 
-const CACHE = "gridsvc-patrol-v2";
+const CACHE = "gridsvc-patrol-v3";
 const SHELL = [
   "/patrol",
   "/pages/static/pages.css",
