@@ -155,7 +155,15 @@ def demo_keys(engine: Engine) -> list[tuple[Role, str, str]]:
     (their secrets are not stored, so they cannot be shown again): (role, key, page)."""
     with engine.begin() as conn:
         store.revoke_keys_named(conn, [name for _, name, _, _ in DEMO_PEOPLE], datetime.now(UTC))
+    with engine.connect() as conn:  # the demo patrol walks the first grid (its open cases shown)
+        active = active_versions(conn).get(LayerKind.GRIDS)
+        codes = sorted(feature_names(conn, active)) if active else []
+    grid = codes[0] if codes else None
     return [
-        (role, create_key(engine, role, name, department), page)
+        (
+            role,
+            create_key(engine, role, name, department, grid if role == Role.PATROL else None),
+            page,
+        )
         for role, name, department, page in DEMO_PEOPLE
     ]
