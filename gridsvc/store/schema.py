@@ -38,6 +38,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 #: JSON documents: ``jsonb`` on PostgreSQL (indexable, compared by value), JSON text on SQLite
 Json = JSON().with_variant(JSONB(), "postgresql")
+#: ids (and the case ETag) are 64-bit on PostgreSQL (migration 0009): the API takes any id
+#: up to 2^63 - 1, and an int4 column made PostgreSQL refuse the lookup of a larger one
+#: instead of finding nothing; SQLite's INTEGER PRIMARY KEY is 64-bit already
+Id = BigInteger().with_variant(Integer(), "sqlite")
 
 #: table → (PostGIS column, its type) that migration 0007 adds on PostgreSQL only
 POSTGIS_COLUMNS = {
@@ -70,7 +74,7 @@ metadata = MetaData()
 layer_versions = Table(
     "layer_versions",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("kind", String(20), nullable=False),
     Column("label", String(200), nullable=False),
     Column("status", String(12), nullable=False),  # draft, published, retired
@@ -83,8 +87,8 @@ layer_versions = Table(
 features = Table(
     "features",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version_id", Integer, ForeignKey("layer_versions.id"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("version_id", Id, ForeignKey("layer_versions.id"), nullable=False),
     Column("code", String(40), nullable=False),
     Column("name", String(200), nullable=False),
     Column("parent_code", String(40), nullable=False, default=""),
@@ -132,7 +136,7 @@ matters = Table(
 matter_lists = Table(
     "matter_lists",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("label", String(200), nullable=False),
     Column("status", String(12), nullable=False),  # draft, published, retired
     Column("created_at", UTCDateTime, nullable=False),
@@ -150,8 +154,8 @@ matter_lists = Table(
 matter_list_rows = Table(
     "matter_list_rows",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version_id", Integer, ForeignKey("matter_lists.id"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("version_id", Id, ForeignKey("matter_lists.id"), nullable=False),
     Column("code", String(40), nullable=False),
     Column("record", Json, nullable=False),
     UniqueConstraint("version_id", "code", name="uq_matter_list_rows_version_code"),
@@ -167,11 +171,11 @@ holidays = Table(
 cases = Table(
     "cases",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("number", String(40), nullable=False, unique=True),
     Column("status", String(20), nullable=False),
     Column("status_since", UTCDateTime, nullable=False),
-    Column("version", Integer, nullable=False, default=1),  # the ETag
+    Column("version", Id, nullable=False, default=1),  # the ETag
     Column("category", String(40), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("severity", Integer, nullable=False),
@@ -199,7 +203,7 @@ cases = Table(
     Column("cooperating", Json, nullable=False, default=list),
     Column("group_code", String(40)),
     Column("assignee", String(40)),  # team or department currently holding the case
-    Column("duplicate_of", Integer, ForeignKey("cases.id")),
+    Column("duplicate_of", Id, ForeignKey("cases.id")),
     Column("reopen_count", Integer, nullable=False, default=0),
     Column("layer_versions", Json, nullable=False, default=dict),  # kind → version id matched under
     Column("cell", BigInteger),  # duplicate search: ~100 m cell, core.duplicates.cell_of
@@ -213,8 +217,8 @@ cases = Table(
 case_events = Table(
     "case_events",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("action", String(20), nullable=False),
     Column("from_status", String(20)),
@@ -242,8 +246,8 @@ idempotency_keys = Table(
 attachments = Table(
     "attachments",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("content_type", String(40), nullable=False),
     Column("size", Integer, nullable=False),
@@ -254,7 +258,7 @@ attachments = Table(
 api_keys = Table(
     "api_keys",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("name", String(100), nullable=False),
     Column("role", String(20), nullable=False),
     Column("department", String(40)),

@@ -42,17 +42,20 @@ NEAR_OUTSIDE = (121.47200279880227, 31.327742351423012)
 FAR_OUTSIDE = (121.47510128823743, 31.327706777611553)
 
 
-def settings_for(directory: Path) -> Settings:
-    """A fresh database and attachment store in ``directory``; no rate limit in the way."""
+def settings_for(directory: Path, database_url: str | None = None) -> Settings:
+    """A fresh database (SQLite in ``directory`` unless ``database_url`` names another) and
+    attachment store in ``directory``; no rate limit in the way."""
     return Settings(
-        database_url=f"sqlite:///{directory / 'g.db'}",
+        database_url=database_url or f"sqlite:///{directory / 'g.db'}",
         attachments_dir=directory / "attachments",
         rate_per_minute=1_000_000,
     )
 
 
-def build_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> FastAPI:
-    return create_app(settings_for(tmp_path_factory.mktemp(name)))
+def build_app(
+    tmp_path_factory: pytest.TempPathFactory, name: str, database_url: str | None = None
+) -> FastAPI:
+    return create_app(settings_for(tmp_path_factory.mktemp(name), database_url))
 
 
 # ---- the demo town's reference data, read straight from its files -----------------------
@@ -185,13 +188,24 @@ def desk(app: FastAPI) -> Iterator[Desk]:
         yield Desk(app, client)
 
 
-def desk_fixtures(name: str) -> tuple[Any, Any]:
+def desk_fixtures(name: str, both_backends: bool = False) -> tuple[Any, Any]:
     """The module-scoped fixtures most API test modules share, ``app`` (a database of its own
-    named ``name``) and ``d`` (its desk): ``app, d = desk_fixtures("cases-api")``."""
+    named ``name``) and ``d`` (its desk): ``app, d = desk_fixtures("cases-api")``.
 
-    @pytest.fixture(scope="module", name="app")
-    def app_fixture(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-        return build_app(tmp_path_factory, name)
+    ``both_backends`` runs the module on SQLite and then on PostgreSQL + PostGIS (the
+    throwaway cluster of tests/pg.py), each test once per backend."""
+
+    if both_backends:
+
+        @pytest.fixture(scope="module", name="app")
+        def app_fixture(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> FastAPI:
+            return build_app(tmp_path_factory, name, module_db_url)
+
+    else:
+
+        @pytest.fixture(scope="module", name="app")
+        def app_fixture(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+            return build_app(tmp_path_factory, name)
 
     @pytest.fixture(scope="module", name="d")
     def desk_fixture(app: FastAPI) -> Iterator[Desk]:

@@ -55,7 +55,7 @@ def gps_of(data: bytes) -> dict[int, object]:
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))
 
 
-app, d = desk_fixtures("attachments")
+app, d = desk_fixtures("attachments", both_backends=True)
 
 
 def upload(d: Desk, case_id: int, data: bytes, name: str, who: str | None = "patrol"):  # type: ignore[no-untyped-def]

@@ -38,7 +38,7 @@ from gridsvc.store import cases as store
 GOOD = {"lon": INSIDE[0], "lat": INSIDE[1], "crs": "cgcs2000", "category": "CG01"}
 
 
-app, d = desk_fixtures("cases-api")
+app, d = desk_fixtures("cases-api", both_backends=True)
 
 
 def history(view: dict[str, Any]) -> list[tuple[str, str | None, str, str, str]]:

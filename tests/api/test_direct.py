@@ -10,7 +10,7 @@ import pytest
 from conftest_cases import INSIDE, REPORTS, Desk, assert_problem, desk_fixtures
 from fastapi import FastAPI
 
-app, d = desk_fixtures("direct")
+app, d = desk_fixtures("direct", both_backends=True)
 
 
 def _raw(d: Desk, encoding: str, **fields: Any) -> tuple[dict[str, str], bytes]:

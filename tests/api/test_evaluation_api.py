@@ -45,8 +45,8 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "evaluation-api")
+def app(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> FastAPI:
+    return build_app(tmp_path_factory, "evaluation-api", module_db_url)
 
 
 @pytest.fixture(scope="module")

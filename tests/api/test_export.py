@@ -15,7 +15,7 @@ from conftest_cases import Desk, assert_problem, desk_fixtures
 
 from gridsvc.api.exports import ExportGate
 
-app, d = desk_fixtures("export")
+app, d = desk_fixtures("export", both_backends=True)
 
 EXPORT = "/api/v1/cases.csv"
 

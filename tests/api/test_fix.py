@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest_cases import Desk, assert_problem, desk_fixtures, matters
 
-app, d = desk_fixtures("fix")
+app, d = desk_fixtures("fix", both_backends=True)
 
 GRID_MATTER = next(c for c, m in matters().items() if m["level"] == "grid")
 TOWN_MATTER = next(c for c, m in matters().items() if m["level"] == "town")

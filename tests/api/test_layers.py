@@ -23,9 +23,9 @@ from gridsvc.store import reference
 
 
 @pytest.fixture(scope="module")
-def town(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, str, str]:
+def town(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> tuple[FastAPI, str, str]:
     tmp = tmp_path_factory.mktemp("layers")
-    url = f"sqlite:///{tmp}/g.db"
+    url = module_db_url  # SQLite, then PostgreSQL
     app = create_app(Settings(database_url=url, attachments_dir=tmp / "att"))
     return app, create_key(app.state.engine, Role.PLANNER, "规划员"), url
 

@@ -8,7 +8,7 @@ import time
 
 from conftest_cases import Desk, assert_problem, desk_fixtures
 
-app, d = desk_fixtures("live")
+app, d = desk_fixtures("live", both_backends=True)
 
 
 def changes(d: Desk, **params: object) -> dict:

@@ -10,8 +10,8 @@ from conftest_cases import INSIDE, Desk, assert_problem, build_app, desk
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    yield from desk(build_app(tmp_path_factory, "maps"))
+def office(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[Desk]:
+    yield from desk(build_app(tmp_path_factory, "maps", module_db_url))
 
 
 def tooltip_counts(html: str) -> dict[str, int]:

@@ -23,7 +23,7 @@ from gridsvc.core.errors import InvalidInput
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 
-app, d = desk_fixtures("me")
+app, d = desk_fixtures("me", both_backends=True)
 
 
 def mine(d: Desk, who: str, **params: str) -> list[dict]:

@@ -16,7 +16,7 @@ TOO_BIG = MAX_ID + 1  # 2**63: one past SQLite's largest INTEGER
 HUGE = 32185576957927354368  # what schemathesis sent
 
 
-app, d = desk_fixtures("params")
+app, d = desk_fixtures("params", both_backends=True)
 
 
 GETS = [

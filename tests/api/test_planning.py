@@ -49,10 +49,9 @@ def as_geojson(frame: gpd.GeoDataFrame) -> bytes:
 
 
 @pytest.fixture()
-def town(tmp_path: Path) -> tuple[FastAPI, TestClient, dict[str, str], dict[str, str]]:
-    app = create_app(
-        Settings(database_url=f"sqlite:///{tmp_path}/g.db", attachments_dir=tmp_path / "att")
-    )
+def town(tmp_path: Path, db_url: str) -> tuple[FastAPI, TestClient, dict[str, str], dict[str, str]]:
+    """A fresh town, on SQLite and then on PostgreSQL."""
+    app = create_app(Settings(database_url=db_url, attachments_dir=tmp_path / "att"))
     planner = {"Authorization": f"Bearer {create_key(app.state.engine, Role.PLANNER, '规划员')}"}
     patrol = {"Authorization": f"Bearer {create_key(app.state.engine, Role.PATROL, 'P1')}"}
     return app, TestClient(app), planner, patrol

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from gridsvc.api.logredact import redact
 
-app, d = desk_fixtures("privacy")
+app, d = desk_fixtures("privacy", both_backends=True)
 
 REPORTER = "李四 13800138000"  # a citizen's name and phone, as a patrol writes them down
 

@@ -17,8 +17,8 @@ BASE = "/api/v1/responsibility-list"
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    yield from desk(build_app(tmp_path_factory, "lists"))
+def office(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[Desk]:
+    yield from desk(build_app(tmp_path_factory, "lists", module_db_url))
 
 
 def demo_rows() -> list[dict[str, str]]:

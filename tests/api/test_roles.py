@@ -479,8 +479,8 @@ def _all_routes(routes: list[Any]) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return build_app(tmp_path_factory, "roles")
+def app(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> FastAPI:
+    return build_app(tmp_path_factory, "roles", module_db_url)  # SQLite, then PostgreSQL
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from gridsvc.api.auth import SESSION_COOKIE
 from gridsvc.api.routes.session import PAGES
 from gridsvc.core.workflow import Role
 
-app, d = desk_fixtures("session")
+app, d = desk_fixtures("session", both_backends=True)
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 

@@ -1,8 +1,7 @@
-"""Fixtures of the CaseService tests: a fresh demo-town database per test module."""
+"""Fixtures of the CaseService tests: a fresh demo-town database per test module,
+on SQLite and on PostgreSQL + PostGIS (the throwaway cluster of tests/pg.py) in turn."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from case_kit import Clock, service
@@ -11,15 +10,12 @@ from sqlalchemy import Engine
 from gridsvc.config import DEMO_DIR
 from gridsvc.services.cases import CaseService
 from gridsvc.services.setup import load_demo
-from gridsvc.store.engine import make_engine, upgrade
+from gridsvc.store.engine import make_engine
 
 
 @pytest.fixture(scope="module")
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-    url = f"sqlite:///{Path(folder) / 'g.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+def engine(module_db_url: str) -> Engine:
+    engine = make_engine(module_db_url)
     load_demo(engine, DEMO_DIR, history=False, say=lambda _: None)
     return engine
 
