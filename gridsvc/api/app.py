@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 
 from gridsvc.api import logredact, problems
 from gridsvc.api.anonymous import AddressLimiter
@@ -44,6 +45,8 @@ from gridsvc.maps.assets import STATIC_DIR
 from gridsvc.maps.basemaps import TileOptions
 from gridsvc.services.cases import CaseService
 from gridsvc.services.evaluation import EvaluationService
+from gridsvc.services.intake import IntakeWriter
+from gridsvc.services.intake_db import DatabaseIntake
 from gridsvc.services.intake_process import RemoteIntake
 from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
@@ -55,6 +58,18 @@ from gridsvc.store.engine import make_engine, upgrade
 
 log = logging.getLogger("gridsvc.api")
 PAGE_ASSETS = Path(__file__).resolve().parent / "static"  # the pages' CSS
+
+
+def _intake(settings: Settings, engine: Engine) -> IntakeWriter | None:
+    """Who writes the reports: the intake writer process when one serves (SQLite under
+    ``gridsvc serve``), each worker itself on PostgreSQL, else this process's writer thread."""
+    if settings.intake_socket:
+        return RemoteIntake(settings.intake_socket)
+    if engine.dialect.name == "postgresql":
+        return DatabaseIntake(
+            engine, settings.duplicate_radius_m, timedelta(hours=settings.duplicate_window_h)
+        )
+    return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -104,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         departments=ref.departments,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_h),
-        intake=RemoteIntake(settings.intake_socket) if settings.intake_socket else None,
+        intake=_intake(settings, engine),
     )
     app.state.exports = ExportGate(settings.export_turns, settings.export_max_rows)
     app.state.planning = Planning(engine, settings.sliver_m2)
