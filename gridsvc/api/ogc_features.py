@@ -83,14 +83,22 @@ def content_crs(crs: str | None) -> dict[str, str]:
     return {"Content-Crs": f"<{crs or CRS84}>"}
 
 
+def north_first(crs: str) -> bool:
+    """Whether ``crs``'s authority puts the northing first (EPSG:4490, the Gauss-Krüger zones)."""
+    return pyproj.CRS(crs).axis_info[0].direction in ("north", "south")
+
+
 def bbox_polygon(value: str | None, crs: str) -> shapely.Polygon | None:
-    """The bbox parameter (in ``crs``'s axis order) as a polygon in CGCS2000 lon/lat."""
+    """The bbox parameter (in ``crs``'s axis order, as Part 2 says and QGIS sends it) as a
+    polygon in CGCS2000 lon/lat."""
     numbers = parse_bbox(value)
     if numbers is None:
         return None
     box = shapely.box(*numbers)
     if crs == "OGC:CRS84":
         return box
+    if north_first(crs):  # pyproj below is always_xy: east first
+        box = shapely.transform(box, lambda xy: xy[:, ::-1])
     return gpd.GeoSeries([box], crs=pyproj.CRS(crs)).to_crs(CGCS2000).iloc[0].envelope
 
 
@@ -145,7 +153,7 @@ def page_links(request: Request, offset: int, limit: int, matched: int) -> list[
 def features_of(frame: gpd.GeoDataFrame, crs: str, id_column: str = "code") -> list[dict[str, Any]]:
     """GeoJSON features in ``crs``, in its authority's axis order (a missing geometry: null)."""
     geometry = frame.geometry if crs == "OGC:CRS84" else frame.geometry.to_crs(pyproj.CRS(crs))
-    if pyproj.CRS(crs).axis_info[0].direction in ("north", "south"):
+    if north_first(crs):
         geometry = geometry.map(
             lambda g: None if g is None else shapely.transform(g, lambda xy: xy[:, ::-1])
         )
