@@ -329,6 +329,12 @@ def test_a_published_collection_refuses_writes_with_405(
     for where in ("/collections/grids/items", f"/collections/grids/items/{code}"):
         options = planner.call("OPTIONS", where)
         assert options.status_code == 204 and allowed(options) == {"GET", "HEAD", "OPTIONS"}
+        head = planner.call("HEAD", where)  # what Allow names is served (HEAD was a 405)
+        assert head.status_code == 200 and not head.content
+    cases = planner.write(
+        method, "/collections/cases/items" + path[len("/collections/grids/items") :], {}
+    )
+    assert_problem(cases, 405, "method-not-allowed")
 
 
 def test_options_name_what_a_planner_may_do_on_an_item_and_the_problems(

@@ -6,6 +6,8 @@ cells, streets). Items are GeoJSON features whose id is the feature code;
 (CRS84, EPSG:4490, the Gauss-Krüger zone) and a ``version`` parameter for a
 historical layer version are supported. Coordinates follow the axis order of
 the requested CRS, as Part 2 requires (EPSG:4490 is latitude first).
+Published collections are read-only (OPTIONS says so, writes are 405); the
+drafts, which planners edit, are ``routes/ogc_drafts.py``'s.
 """
 
 from __future__ import annotations
@@ -327,11 +329,13 @@ def read_only_methods(collection_id: str, request: Request) -> Response:
 def refuse_write(collection_id: str, request: Request) -> Response:
     """A published version never changes: 405, with the methods it does take."""
     _readable(collection_id, request)
+    how = (
+        "cases change through /api/v1/cases"
+        if collection_id == CASES
+        else f"edit a draft of it (a collection {collection_id}-draft-<id>) and publish that"
+    )
     raise HTTPException(
-        405,
-        f"collection {collection_id!r} is published and read-only; edit a draft of it "
-        f"(a collection named {collection_id}-draft-<id>) and publish that",
-        headers={"Allow": READ_ONLY},
+        405, f"collection {collection_id!r} is read-only; {how}", headers={"Allow": READ_ONLY}
     )
 
 
