@@ -25,9 +25,10 @@ from sqlalchemy import Engine
 from test_ogc import server  # noqa: F401 (test_ogc's live server, shared)
 
 from gridsvc.config import DEMO_DIR
+from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
-from gridsvc.store import draft_features
+from gridsvc.store import draft_features, reference
 
 GK = "http://www.opengis.net/def/crs/EPSG/0/4549"  # CGCS2000 Gauss-Krüger 120°E, north first
 EPSG_4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"  # latitude first
@@ -536,3 +537,19 @@ def test_a_bbox_in_a_north_first_crs_is_read_north_first(live: Server, crs: str)
     assert found.status_code == 200, found.text
     got = {f["id"] for f in found.json()["features"]}
     assert got >= expected and 0 < len(expected) < 14
+
+
+def test_only_an_open_draft_of_its_own_kind_is_a_draft_collection(
+    live: Server, planner: Qgis, draft: int
+) -> None:
+    engine: Engine = live["engine"]
+    with engine.connect() as conn:
+        published = reference.active_versions(conn)[LayerKind.GRIDS]
+    for name in (
+        f"grids-draft-{published}",  # a published version is no draft: read it by ?version=
+        f"units-draft-{draft}",  # the draft is of grids
+        f"nope-draft-{draft}",
+        f"grids-draft-{2**63}",  # past the ids stored: a 404 like any other, not a 500
+    ):
+        assert_problem(planner.get(f"/collections/{name}/items"), 404, "not-found")
+        assert_problem(planner.write("POST", f"/collections/{name}/items", {}), 404, "not-found")
