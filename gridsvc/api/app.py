@@ -33,6 +33,7 @@ from gridsvc.api.routes import (
     match,
     me,
     ogc,
+    ogc_drafts,
     open311,
     pages,
     responsibility,
@@ -44,6 +45,7 @@ from gridsvc.core.evaluation import TownWeights
 from gridsvc.maps.assets import STATIC_DIR
 from gridsvc.maps.basemaps import TileOptions
 from gridsvc.services.cases import CaseService
+from gridsvc.services.draft_editing import DraftEditor
 from gridsvc.services.evaluation import EvaluationService
 from gridsvc.services.intake import IntakeWriter
 from gridsvc.services.intake_db import DatabaseIntake
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.exports = ExportGate(settings.export_turns, settings.export_max_rows)
     app.state.planning = Planning(engine, settings.sliver_m2)
+    app.state.draft_editor = DraftEditor(engine, settings.sliver_m2)
     app.state.evaluation = EvaluationService(
         engine,
         ref.matters,
@@ -157,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(match.router)
     app.include_router(cases.router)
     app.include_router(open311.router)
+    app.include_router(ogc_drafts.router)  # before ogc: its paths are ogc's {collection_id}
     app.include_router(ogc.router)
     app.include_router(layers.router)
     app.include_router(evaluation.router)

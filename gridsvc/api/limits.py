@@ -40,6 +40,8 @@ ATTACHMENTS = re.compile(r"^/api/v1/cases/\d+/attachments$")
 LAYER_DRAFTS = re.compile(r"^/api/v1/layers/[a-z]+/drafts$")
 LIST_DRAFTS = re.compile(r"^/api/v1/responsibility-list/drafts$")
 KEYED = re.compile(r"^/api/v1/")  # every API route takes its key from the header
+DRAFT_FEATURES = re.compile(r"^/ogc/collections/[a-z]+-draft-\d+/items(/[^/]+)?$")
+FEATURE_BYTES = 10 * 1024 * 1024  # one feature of a draft: a district's 300,000 vertices
 ANY_PATH = re.compile(r"")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small form fields
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -71,6 +73,7 @@ def body_rules(
         BodyRule(LAYER_DRAFTS, layer_bytes, "a layer upload", slack=MULTIPART_OVERHEAD),
         BodyRule(LIST_DRAFTS, list_bytes, "a responsibility list", slack=MULTIPART_OVERHEAD),
         BodyRule(JSON_POSTS, json_bytes, "a JSON body", json=True),
+        BodyRule(DRAFT_FEATURES, FEATURE_BYTES, "a feature"),  # geo+json: the route checks
         BodyRule(ANY_PATH, json_bytes, "a request body"),
     )
 
@@ -109,6 +112,8 @@ class BodyLimits:
             # POST is the only method an API route takes a body by; any other is a 405
             # from the router, which must not be hidden behind a 401
             key_before_body(scope)
+        if scope["method"] != "DELETE" and DRAFT_FEATURES.match(scope["path"]):
+            key_before_body(scope)  # a draft's writes: POST on its items, PUT/PATCH on one
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > rule.most:
             raise too_large(rule)

@@ -91,6 +91,14 @@ class DraftEditor:
             self._draft_row(conn, draft_id)
             return _etag(self._feature(conn, draft_id, code))
 
+    def read(self, draft_id: int, code: str) -> tuple[Layer, str]:
+        """One feature of a draft as a one-feature layer, and its ETag, from the same read
+        (so the ETag a client gets is the version of what it was shown)."""
+        with self.engine.connect() as conn:
+            row = self._draft_row(conn, draft_id)
+            found = self._feature(conn, draft_id, code)
+            return _layer(LayerKind(row["kind"]), [found]), _etag(found)
+
     def problems(self, draft_id: int) -> list[Problem]:
         """The draft's problems now (the whole draft validated when not followed yet)."""
         with self.engine.connect() as conn:

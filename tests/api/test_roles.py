@@ -18,10 +18,13 @@ A route added to the app without a line here fails the first test.
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import count
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +65,7 @@ class Town:
     case: dict[str, Any]  # a reported CG01 case
     attachment: int  # a photo of that case
     grids_version: int  # the active grids layer version
+    shared: dict[str, Any] = field(default_factory=dict)  # made once, e.g. the OGC draft
 
     def auth(self, who: str | None) -> dict[str, str]:
         if who == "unknown":
@@ -81,13 +85,16 @@ class Call:
 
     ``prepare`` runs first, as whoever must act before (a planner uploads the
     draft that is then published); what it returns goes to ``send``. The
-    database is compared from after ``prepare`` to after ``send``.
+    database is compared from after ``prepare`` to after ``send``. ``hidden``: to a
+    role it does not admit the thing does not exist (404, not 403), as a draft's OGC
+    collection is to anyone but planners.
     """
 
     who: frozenset[str | None]
     send: Send
     ok: int = 200
     prepare: Callable[[Town], Any] = field(default=lambda town: None)
+    hidden: bool = False
 
 
 def get(path: str, **params: Any) -> Send:
@@ -254,6 +261,131 @@ def grid_feature(t: Town, who: str | None, fid: str) -> httpx.Response:
     return t.d.client.get(f"/ogc/collections/grids/items/{fid}", headers=t.auth(who))
 
 
+# ---- a draft edited over OGC API - Features Part 4 -------------------------------------------
+
+OGC_DRAFT = "/ogc/collections/{kind}-draft-{draft_id}"
+OGC_PROBLEMS = OGC_DRAFT + "-problems"
+_feature_codes = count()
+
+
+def square(code: str) -> bytes:
+    """A small grid near INSIDE as a GeoJSON feature (CRS84): it overlaps the demo's."""
+    lon, lat = INSIDE
+    ring = [[lon, lat], [lon + 4e-4, lat], [lon + 4e-4, lat + 4e-4], [lon, lat + 4e-4], [lon, lat]]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    return json.dumps(
+        {"type": "Feature", "properties": {"code": code}, "geometry": geometry}
+    ).encode()
+
+
+def ogc_feature(t: Town) -> tuple[int, str, str]:
+    """A feature a planner adds to the draft the OGC calls share: (draft, code, ETag)."""
+    if "ogc_draft" not in t.shared:
+        t.shared["ogc_draft"] = grid_draft(t)
+    draft, code = t.shared["ogc_draft"], f"R{next(_feature_codes)}"
+    headers = t.auth("planner") | {"Content-Type": "application/geo+json"}
+    url = f"/ogc/collections/grids-draft-{draft}/items"
+    response = t.d.client.post(url, content=square(code), headers=headers)
+    assert response.status_code == 201, response.text
+    return draft, code, response.headers["etag"]
+
+
+def ogc_draft(method: str, path: str, media: str = "", body: bytes | None = None) -> Send:
+    """A request on the OGC draft ``prepare`` made, ``{code}`` its feature; a write sends
+    ``body`` (a new feature when None) with the ETag read."""
+
+    def send(t: Town, who: str | None, made: tuple[int, str, str]) -> httpx.Response:
+        draft, code, etag = made
+        url = path.format(kind="grids", draft_id=draft, fid=code)
+        headers = t.auth(who)
+        if media:
+            headers |= {"Content-Type": media, "If-Match": etag}
+        content = body
+        if content is None and media:  # POST a new feature, PUT this one as it is
+            content = square(f"R{next(_feature_codes)}" if method == "POST" else code)
+        return t.d.client.request(method, url, headers=headers, content=content)
+
+    return send
+
+
+def ogc_draft_call(method: str, path: str, ok: int = 200, **kw: Any) -> Call:
+    planners = roles("planner")
+    return Call(planners, ogc_draft(method, path, **kw), ok, prepare=ogc_feature, hidden=True)
+
+
+def ogc_published(method: str, path: str) -> Send:
+    def send(t: Town, who: str | None, code: str) -> httpx.Response:
+        url = path.format(collection_id="grids", fid=code)
+        return t.d.client.request(method, url, headers=t.auth(who), content=b"{}")
+
+    return send
+
+
+GEOJSON = "application/geo+json"
+OGC_CALLS: dict[str, Call] = {
+    f"GET {OGC_DRAFT}": ogc_draft_call("GET", OGC_DRAFT),
+    f"GET {OGC_DRAFT}/items": ogc_draft_call("GET", OGC_DRAFT + "/items"),
+    f"OPTIONS {OGC_DRAFT}/items": ogc_draft_call("OPTIONS", OGC_DRAFT + "/items", 204),
+    f"POST {OGC_DRAFT}/items": ogc_draft_call("POST", OGC_DRAFT + "/items", 201, media=GEOJSON),
+    f"GET {OGC_DRAFT}/items/{{fid}}": ogc_draft_call("GET", OGC_DRAFT + "/items/{fid}"),
+    f"OPTIONS {OGC_DRAFT}/items/{{fid}}": ogc_draft_call(
+        "OPTIONS", OGC_DRAFT + "/items/{fid}", 204
+    ),
+    f"PUT {OGC_DRAFT}/items/{{fid}}": ogc_draft_call(
+        "PUT", OGC_DRAFT + "/items/{fid}", media=GEOJSON
+    ),
+    f"PATCH {OGC_DRAFT}/items/{{fid}}": ogc_draft_call(
+        "PATCH",
+        OGC_DRAFT + "/items/{fid}",
+        media="application/merge-patch+json",
+        body=json.dumps({"properties": {"name": "改名"}}).encode(),
+    ),
+    f"DELETE {OGC_DRAFT}/items/{{fid}}": ogc_draft_call(
+        "DELETE", OGC_DRAFT + "/items/{fid}", 204, media=GEOJSON, body=b""
+    ),
+    f"GET {OGC_PROBLEMS}": ogc_draft_call("GET", OGC_PROBLEMS),
+    f"GET {OGC_PROBLEMS}/items": ogc_draft_call("GET", OGC_PROBLEMS + "/items"),
+    # the draft's squares overlap the grids: there is a first problem
+    f"GET {OGC_PROBLEMS}/items/{{fid}}": ogc_draft_call("GET", OGC_PROBLEMS + "/items/1"),
+    f"OPTIONS {OGC_PROBLEMS}/items": ogc_draft_call("OPTIONS", OGC_PROBLEMS + "/items", 204),
+    f"OPTIONS {OGC_PROBLEMS}/items/{{fid}}": ogc_draft_call(
+        "OPTIONS", OGC_PROBLEMS + "/items/1", 204
+    ),
+    # the problems follow the features: read-only, 405 to planners, absent to the others
+    f"POST {OGC_PROBLEMS}/items": ogc_draft_call(
+        "POST", OGC_PROBLEMS + "/items", 405, media=GEOJSON, body=b"{}"
+    ),
+    **{
+        f"{m} {OGC_PROBLEMS}/items/{{fid}}": ogc_draft_call(
+            m, OGC_PROBLEMS + "/items/1", 405, media=GEOJSON, body=b"{}"
+        )
+        for m in ("PUT", "PATCH", "DELETE")
+    },
+    # a published collection is read-only to everyone, and says so
+    "OPTIONS /ogc/collections/{collection_id}/items": Call(
+        EVERYONE, ogc_published("OPTIONS", "/ogc/collections/{collection_id}/items"), 204
+    ),
+    "OPTIONS /ogc/collections/{collection_id}/items/{fid}": Call(
+        EVERYONE,
+        ogc_published("OPTIONS", "/ogc/collections/{collection_id}/items/{fid}"),
+        204,
+        prepare=first_grid_code,
+    ),
+    "POST /ogc/collections/{collection_id}/items": Call(
+        EVERYONE, ogc_published("POST", "/ogc/collections/{collection_id}/items"), 405
+    ),
+    **{
+        f"{m} /ogc/collections/{{collection_id}}/items/{{fid}}": Call(
+            EVERYONE,
+            ogc_published(m, "/ogc/collections/{collection_id}/items/{fid}"),
+            405,
+            prepare=first_grid_code,
+        )
+        for m in ("PUT", "PATCH", "DELETE")
+    },
+}
+
+
 # ---- the closed loop's actions, each from a state where it is possible --------------------
 
 #: the steps that bring a fresh case to a state, each (action, by whom, fields)
@@ -406,7 +538,8 @@ POLICY: dict[str, Call] = {
     # OGC API - Features: the layers are public, the cases are not
     "GET /ogc": Call(EVERYONE, get("/ogc")),
     "GET /ogc/conformance": Call(EVERYONE, get("/ogc/conformance")),
-    "GET /ogc/collections": Call(EVERYONE, get("/ogc/collections")),
+    # a planner's key lists the drafts too: a key sent must be a real one
+    "GET /ogc/collections": Call(PUBLIC_READ, get("/ogc/collections")),
     "GET /ogc/collections/{collection_id}": Call(EVERYONE, get("/ogc/collections/grids")),
     "GET /ogc/collections/{collection_id}/items": Call(
         EVERYONE, get("/ogc/collections/grids/items")
@@ -417,6 +550,7 @@ POLICY: dict[str, Call] = {
     "GET /ogc/collections/cases/items": Call(
         roles("dispatcher", "leader", "planner"), get("/ogc/collections/cases/items")
     ),
+    **OGC_CALLS,
     # Open311 GeoReport v2: public reads of public fields (a dispatcher's key shows all; a
     # key sent must be real), keyed posts, OPTIONS naming each path's methods
     "GET /open311/v2/services.{fmt}": Call(EVERYONE, get("/open311/v2/services.json")),
@@ -457,7 +591,7 @@ def served_routes(app: FastAPI) -> set[str]:
         for method in operations
     }
     pages = {
-        f"{method} {route.path}"
+        f"{method} {re.sub(r':[a-z]+}', '}', route.path)}"  # {draft_id:int} as documented
         for route in _all_routes(app.router.routes)
         if isinstance(route, Route)  # undocumented ones too: pages, forms, OPTIONS
         for method in (route.methods or set()) - {"HEAD"}
@@ -531,7 +665,7 @@ def test_endpoint_as_caller(town: Town, endpoint: str, who: str | None) -> None:
     if who in call.who:
         assert response.status_code == call.ok, response.text
         return
-    status = 401 if who in (None, "unknown") else 403
+    status = 401 if who in (None, "unknown") else 404 if call.hidden else 403
     assert_refused(response, endpoint, status)
     assert state_of(town) == before  # a refused call writes nothing
     if isinstance(prepared, dict):  # nor changes the case it was refused on
@@ -550,7 +684,7 @@ def assert_refused(response: httpx.Response, endpoint: str, status: int) -> None
         [error] = response.json()
         assert error["code"] == status and error["description"]
         return
-    code = {401: "unauthenticated", 403: "forbidden"}[status]
+    code = {401: "unauthenticated", 403: "forbidden", 404: "not-found"}[status]
     body = assert_problem(response, status, code)
     assert body["type"] == PROBLEM_BASE + code
 

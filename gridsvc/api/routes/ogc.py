@@ -6,6 +6,8 @@ cells, streets). Items are GeoJSON features whose id is the feature code;
 (CRS84, EPSG:4490, the Gauss-Krüger zone) and a ``version`` parameter for a
 historical layer version are supported. Coordinates follow the axis order of
 the requested CRS, as Part 2 requires (EPSG:4490 is latitude first).
+Published collections are read-only (OPTIONS says so, writes are 405); the
+drafts, which planners edit, are ``routes/ogc_drafts.py``'s.
 """
 
 from __future__ import annotations
@@ -14,13 +16,32 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import geopandas as gpd
-import pyproj
-import shapely
 from fastapi import APIRouter, Query, Request, Response
+from starlette.exceptions import HTTPException
 
 from gridsvc.api.auth import bearer, caller
-from gridsvc.api.params import MAX_ID, Offset, parse_bbox
-from gridsvc.api.problems import json_bytes
+from gridsvc.api.ogc_features import (
+    CRS84,
+    EPSG_URI,
+    GEOJSON,
+    GEOJSON_OK,
+    MAX_LIMIT,
+    READ_ONLY,
+    TITLES,
+    GeoJSONResponse,
+    bbox_polygon,
+    collection_doc,
+    content_crs,
+    crs_uris,
+    features_of,
+    items_page,
+    ogc_base,
+    ogc_json,
+    page_links,
+    parse_crs,
+)
+from gridsvc.api.params import MAX_ID, Offset
+from gridsvc.api.routes.ogc_drafts import PART4, draft_collections, reads_drafts
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
@@ -30,71 +51,24 @@ from gridsvc.store import reference
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
-GEOJSON = "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *PART4,  # on the drafts' collections (routes/ogc_drafts.py); the others say 405
 ]
-TITLES = {
-    LayerKind.JURISDICTION: ("辖区", "Jurisdiction"),
-    LayerKind.UNITS: ("基本管理单元", "Basic management units"),
-    LayerKind.GRIDS: ("责任网格", "Responsibility grids"),
-    LayerKind.COMMITTEES: ("居委", "Residents' committees"),
-    LayerKind.CELLS: ("单元网格", "Unit cells"),
-    LayerKind.STREETS: ("街道路段", "Street segments"),
-}
-MAX_LIMIT = 10_000
-DRAFT_READERS = (Role.PLANNER, Role.ADMIN)
 Version = Annotated[
     int | None,
     Query(ge=1, le=MAX_ID, description="a layer version id; default the active one"),
 ]
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
-
-
-class GeoJSONResponse(Response):
-    """What the items routes answer (RFC 7946), so their OpenAPI says so."""
-
-    media_type = GEOJSON
-
-
-GEOJSON_OK: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object", "description": "RFC 7946 GeoJSON"}}}}
-}
-
-
-def _json(
-    content: Any, media_type: str = "application/json", headers: dict[str, str] | None = None
-) -> Response:
-    return Response(json_bytes(content), media_type=media_type, headers=headers)
-
-
-def _crs_uris(request: Request) -> list[str]:
-    epsg = request.app.state.matcher.work_epsg
-    return [CRS84, EPSG_URI.format(4490), EPSG_URI.format(epsg)]
-
-
-def _parse_crs(uri: str | None, request: Request, what: str) -> str:
-    """A supported CRS URI → a pyproj string; CRS84 when none is given."""
-    if uri is None or uri == CRS84:
-        return "OGC:CRS84"
-    if uri in _crs_uris(request):
-        return "EPSG:" + uri.rsplit("/", 1)[1]
-    raise InvalidInput(f"{what} {uri!r} is not offered; use one of {', '.join(_crs_uris(request))}")
-
-
 @router.get("")
 def landing(request: Request) -> Response:
     """The landing page: links to the API definition, conformance and the collections."""
-    base = _base(request)
-    return _json(
+    base = ogc_base(request)
+    return ogc_json(
         {
             "title": "gridsvc 网格化管理 — OGC API Features",
             "description": "Grid-management boundaries of the town, for QGIS and GDAL",
@@ -116,30 +90,16 @@ def landing(request: Request) -> Response:
 @router.get("/conformance")
 def conformance() -> Response:
     """The conformance classes this service implements."""
-    return _json({"conformsTo": CONFORMANCE})
+    return ogc_json({"conformsTo": CONFORMANCE})
 
 
 def _layers(request: Request) -> dict[LayerKind, Layer]:
     return request.app.state.town.layers  # type: ignore[no-any-return]
 
 
-def _collection(request: Request, kind: LayerKind, layer: Layer) -> dict[str, Any]:
-    base = _base(request)
-    minx, miny, maxx, maxy = (float(v) for v in layer.frame.total_bounds)
+def _collection(request: Request, kind: LayerKind) -> dict[str, Any]:
     zh, en = TITLES[kind]
-    return {
-        "id": kind.value,
-        "title": zh,
-        "description": en,
-        "itemType": "feature",
-        "extent": {"spatial": {"bbox": [[minx, miny, maxx, maxy]], "crs": CRS84}},
-        "crs": _crs_uris(request),
-        "storageCrs": EPSG_URI.format(4490),
-        "links": [
-            {"href": f"{base}/collections/{kind.value}", "rel": "self", "type": "application/json"},
-            {"href": f"{base}/collections/{kind.value}/items", "rel": "items", "type": GEOJSON},
-        ],
-    }
+    return collection_doc(request, kind.value, zh, en, _layers(request)[kind])
 
 
 CASES = "cases"
@@ -147,7 +107,7 @@ CASE_READERS = (Role.DISPATCHER, Role.LEADER, Role.PLANNER, Role.ADMIN)
 
 
 def _cases_collection(request: Request) -> dict[str, Any]:
-    base = _base(request)
+    base = ogc_base(request)
     minx, miny, maxx, maxy = (
         float(v) for v in request.app.state.town.layers[LayerKind.GRIDS].frame.total_bounds
     )
@@ -156,7 +116,7 @@ def _cases_collection(request: Request) -> dict[str, Any]:
         "title": "案件",
         "description": "Cases (read-only; needs a dispatcher, leader or planner key)",
         "itemType": "feature",
-        "crs": _crs_uris(request),
+        "crs": crs_uris(request),
         "storageCrs": EPSG_URI.format(4490),
         "extent": {
             "spatial": {"bbox": [[minx, miny, maxx, maxy]], "crs": CRS84},
@@ -171,11 +131,13 @@ def _cases_collection(request: Request) -> dict[str, Any]:
 
 @router.get("/collections")
 def collections(request: Request) -> Response:
-    """Every published layer as a collection, and the cases."""
-    items = [_collection(request, kind, layer) for kind, layer in _layers(request).items()]
+    """Every published layer as a collection, and the cases; with a planner's key, each
+    open draft too (`grids-draft-7`, and its problems as `grids-draft-7-problems`)."""
+    items = [_collection(request, kind) for kind in _layers(request)]
     items.append(_cases_collection(request))
-    base = _base(request)
-    return _json(
+    items += draft_collections(request)
+    base = ogc_base(request)
+    return ogc_json(
         {
             "collections": items,
             "links": [{"href": base + "/collections", "rel": "self", "type": "application/json"}],
@@ -194,6 +156,7 @@ def _kind(collection_id: str, request: Request) -> LayerKind:
     return kind
 
 
+@router.head("/collections/cases/items", include_in_schema=False)
 @router.get("/collections/cases/items", response_class=GeoJSONResponse, responses=GEOJSON_OK)
 def case_items(
     request: Request,
@@ -209,8 +172,8 @@ def case_items(
     who = caller(request, bearer(request, request.headers.get("authorization")))
     if who.role not in CASE_READERS:
         raise Forbidden(f"role {who.role.value} may not read cases")
-    out_crs = _parse_crs(crs, request, "crs")
-    area = _bbox(bbox, "OGC:CRS84")
+    out_crs = parse_crs(crs, request, "crs")
+    area = bbox_polygon(bbox, "OGC:CRS84")
     start, end = _interval(datetime_)
     with request.app.state.engine.connect() as conn:
         rows, matched = case_store.cases_page(
@@ -231,12 +194,12 @@ def case_items(
     )
     body = {
         "type": "FeatureCollection",
-        "features": _features(frame, out_crs) if rows else [],
+        "features": features_of(frame, out_crs) if rows else [],
         "numberMatched": matched,
         "numberReturned": len(rows),
-        "links": _page_links(request, offset, limit, matched),
+        "links": page_links(request, offset, limit, matched),
     }
-    return _json(body, GEOJSON, {"Content-Crs": f"<{crs or CRS84}>"})
+    return ogc_json(body, GEOJSON, content_crs(crs))
 
 
 def _interval(value: str | None) -> tuple[datetime | None, datetime | None]:
@@ -264,9 +227,9 @@ def _interval(value: str | None) -> tuple[datetime | None, datetime | None]:
 def collection(collection_id: str, request: Request) -> Response:
     """One collection's description."""
     if collection_id == CASES:
-        return _json(_cases_collection(request))
+        return ogc_json(_cases_collection(request))
     kind = _kind(collection_id, request)
-    return _json(_collection(request, kind, _layers(request)[kind]))
+    return ogc_json(_collection(request, kind))
 
 
 def _layer_at(request: Request, kind: LayerKind, version: int | None) -> Layer:
@@ -291,23 +254,10 @@ def _layer_at(request: Request, kind: LayerKind, version: int | None) -> Layer:
 
 def _may_read(request: Request, version: dict[str, Any]) -> bool:
     """Published and retired versions are public; a draft needs a planner's or admin's key."""
-    if version["status"] != "draft":
-        return True
-    key = bearer(request, request.headers.get("authorization"))
-    return key is not None and caller(request, key).role in DRAFT_READERS
+    return version["status"] != "draft" or reads_drafts(request)
 
 
-def _bbox(value: str | None, crs: str) -> shapely.Polygon | None:
-    """The bbox parameter (in ``crs``'s axis order) as a polygon in CGCS2000 lon/lat."""
-    numbers = parse_bbox(value)
-    if numbers is None:
-        return None
-    box = shapely.box(*numbers)
-    if crs == "OGC:CRS84":
-        return box
-    return gpd.GeoSeries([box], crs=pyproj.CRS(crs)).to_crs(CGCS2000).iloc[0].envelope
-
-
+@router.head("/collections/{collection_id}/items", include_in_schema=False)
 @router.get(
     "/collections/{collection_id}/items", response_class=GeoJSONResponse, responses=GEOJSON_OK
 )
@@ -323,58 +273,15 @@ def items(
 ) -> Response:
     """Features of a collection as GeoJSON, paged with `next` links."""
     kind = _kind(collection_id, request)
-    out_crs = _parse_crs(crs, request, "crs")
+    out_crs = parse_crs(crs, request, "crs")
     frame = _layer_at(request, kind, version).frame
-    area = _bbox(bbox, _parse_crs(bbox_crs, request, "bbox-crs"))
-    if area is not None:
-        frame = frame[frame.intersects(area)]
-    page = frame.iloc[offset : offset + limit]
-    body = {
-        "type": "FeatureCollection",
-        "features": _features(page, out_crs),
-        "numberMatched": len(frame),
-        "numberReturned": len(page),
-        "links": _page_links(request, offset, limit, len(frame)),
-    }
-    return _json(body, GEOJSON, {"Content-Crs": f"<{crs or CRS84}>"})
+    area = bbox_polygon(bbox, parse_crs(bbox_crs, request, "bbox-crs"))
+    page, counts = items_page(request, frame, area, (offset, limit))
+    body = {"type": "FeatureCollection", "features": features_of(page, out_crs), **counts}
+    return ogc_json(body, GEOJSON, content_crs(crs))
 
 
-def _page_links(request: Request, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
-    url = request.url
-    links = [{"href": str(url), "rel": "self", "type": GEOJSON}]
-    if offset + limit < matched:
-        links.append(
-            {
-                "href": str(url.include_query_params(offset=offset + limit)),
-                "rel": "next",
-                "type": GEOJSON,
-            }
-        )
-    if offset > 0:
-        links.append(
-            {
-                "href": str(url.include_query_params(offset=max(offset - limit, 0))),
-                "rel": "prev",
-                "type": GEOJSON,
-            }
-        )
-    return links
-
-
-def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict[str, Any]]:
-    """GeoJSON features in ``crs``, in its authority's axis order."""
-    geometry = frame.geometry if crs == "OGC:CRS84" else frame.geometry.to_crs(pyproj.CRS(crs))
-    if pyproj.CRS(crs).axis_info[0].direction in ("north", "south"):
-        geometry = geometry.map(lambda g: shapely.transform(g, lambda xy: xy[:, ::-1]))
-    shapes = shapely.geometry.mapping
-    properties = frame.drop(columns=frame.geometry.name)
-    records = properties.astype(object).where(properties.notna(), None).to_dict("records")
-    return [
-        {"type": "Feature", "id": str(props["code"]), "geometry": shapes(geom), "properties": props}
-        for props, geom in zip(records, geometry.array, strict=True)
-    ]
-
-
+@router.head("/collections/{collection_id}/items/{fid}", include_in_schema=False)
 @router.get(
     "/collections/{collection_id}/items/{fid}", response_class=GeoJSONResponse, responses=GEOJSON_OK
 )
@@ -391,14 +298,48 @@ def item(
     hit = frame[frame["code"].astype(str) == fid]
     if hit.empty:
         raise NotFound(f"collection {kind.value} has no feature {fid!r}")
-    out_crs = _parse_crs(crs, request, "crs")
-    [feature] = _features(hit, out_crs)
+    out_crs = parse_crs(crs, request, "crs")
+    [feature] = features_of(hit, out_crs)
     feature["links"] = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {
-            "href": f"{_base(request)}/collections/{kind.value}",
+            "href": f"{ogc_base(request)}/collections/{kind.value}",
             "rel": "collection",
             "type": "application/json",
         },
     ]
-    return _json(feature, GEOJSON, {"Content-Crs": f"<{crs or CRS84}>"})
+    return ogc_json(feature, GEOJSON, content_crs(crs))
+
+
+@router.options("/collections/{collection_id}/items", status_code=204)
+@router.options("/collections/{collection_id}/items/{fid}", status_code=204)
+def read_only_methods(collection_id: str, request: Request) -> Response:
+    """The methods a published collection takes (Allow): it is read-only, to every key;
+    a draft's collection takes writes (see its own OPTIONS)."""
+    _readable(collection_id, request)
+    return Response(status_code=204, headers={"Allow": READ_ONLY})
+
+
+@router.api_route("/collections/{collection_id}/items", methods=["POST"], include_in_schema=False)
+@router.api_route(
+    "/collections/{collection_id}/items/{fid}",
+    methods=["PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+def refuse_write(collection_id: str, request: Request) -> Response:
+    """A published version never changes: 405, with the methods it does take."""
+    _readable(collection_id, request)
+    how = (
+        "cases change through /api/v1/cases"
+        if collection_id == CASES
+        else f"edit a draft of it (a collection {collection_id}-draft-<id>) and publish that"
+    )
+    raise HTTPException(
+        405, f"collection {collection_id!r} is read-only; {how}", headers={"Allow": READ_ONLY}
+    )
+
+
+def _readable(collection_id: str, request: Request) -> None:
+    """A published layer's or the cases' collection (404 for any other name)."""
+    if collection_id != CASES:
+        _kind(collection_id, request)
