@@ -60,7 +60,11 @@ def missing() -> str | None:
 class Cluster:
     """One running throwaway cluster; :meth:`database` hands out fresh databases."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """``durable``: commits wait for the WAL (``synchronous_commit=on``), as a deployment's
+        do; what a fault test needs, since the shared cluster's fast commits may be lost by an
+        immediate stop."""
+        self.settings = SETTINGS | ({"synchronous_commit": "on"} if durable else {})
         self.folder = Path(tempfile.mkdtemp(prefix="gridsvc-pg-"))  # short: a socket path
         self.data = self.folder / "data"
         self._user = _run_as()
@@ -72,10 +76,7 @@ class Cluster:
     def start(self) -> Cluster:
         self._pg("initdb", "-D", self.data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                  "--locale=C.UTF-8", "--no-sync")  # fmt: skip
-        options = " ".join(f"-c {k}={v}" for k, v in SETTINGS.items())
-        options += f" -c unix_socket_directories={self.folder}"
-        self._pg("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w",
-                 "-o", options, "start")  # fmt: skip
+        self._serve()
         self._started = True
         self.psql("postgres", f"CREATE DATABASE {EMPTY_TEMPLATE}")
         self.psql(EMPTY_TEMPLATE, "CREATE EXTENSION postgis")
@@ -105,6 +106,20 @@ class Cluster:
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         return out.stdout
+
+    def halt(self) -> None:
+        """Stop the server at once (``immediate``: no checkpoint, as a power cut would)."""
+        self._pg("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same data (it recovers from its WAL)."""
+        self._serve()
+
+    def _serve(self) -> None:
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
+        options += f" -c unix_socket_directories={self.folder}"
+        self._pg("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-w",
+                 "-o", options, "start")  # fmt: skip
 
     def stop(self) -> None:
         """Stop the server (fast: open connections are cut) and remove its directory."""

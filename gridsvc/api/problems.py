@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -164,6 +165,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _database_away(request: Request, exc: Exception) -> Response:
+    """The database could not be reached (PostgreSQL down or restarting, a cut connection,
+    SQLite locked past its timeout): a 503 with Retry-After, as any storage outage, not a
+    500; the pool's pre-ping reconnects by itself once the server is back."""
+    away = errors.StorageUnavailable("the database is not reachable")
+    away.__cause__ = exc
+    return await _domain_error(request, away)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s failed", request.url.path, exc_info=exc)
     return problem(
@@ -177,6 +187,8 @@ _HANDLERS: tuple[
     (errors.GridsvcError, _domain_error),
     (RequestValidationError, _validation_error),
     (StarletteHTTPException, _http_error),
+    (sqlalchemy.exc.OperationalError, _database_away),
+    (sqlalchemy.exc.InterfaceError, _database_away),
 )
 
 
