@@ -1,0 +1,220 @@
+"""Building the cell locator's tree, level by level, with numpy.
+
+The tree is a top grid (sized by the number of boundary segments, not by the
+area) whose crossed cells split 4 × 4, again and again, until a cell holds
+few segments or is as small as the finest cell. Each level is one pass over
+flat arrays: the segments of the splitting cells are cut into the children
+(exact supercover), the children without a segment are labelled, and only
+the crossed ones go on. Work and memory therefore follow the boundary.
+
+Labels of segment-free cells come from one point-in-polygon test per
+connected group of such cells: two free cells that share a side have no
+boundary between them, so they lie in the same polygon (or outside all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from gridsvc.core.cellgeom import supercover
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+Exact = Callable[[Floats, Floats], Ints]
+
+SIDE = 4  # a node splits a cell into SIDE × SIDE children
+_FREE_LINKS = np.zeros((3, 3, 3), dtype=bool)
+_FREE_LINKS[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]  # sides within one block, never across
+
+
+@dataclass(frozen=True)
+class CellFrame:
+    """Where the tree lies: finest cell (dx, dy), top grid of cols × rows cells of SIDE**m."""
+
+    x0: float
+    y0: float
+    dx: float
+    dy: float
+    m: int
+    cols: int
+    rows: int
+
+    @property
+    def scale(self) -> int:
+        """Finest cells per top cell side."""
+        return int(SIDE**self.m)
+
+
+def frame_for(bounds: Floats, cell: tuple[float, float], target: int) -> CellFrame:
+    """The frame over ``bounds`` (grown by two fine cells) with at most ``target`` top cells."""
+    dx, dy = cell
+    minx, miny, maxx, maxy = bounds
+    x0, y0 = minx - 2 * dx, miny - 2 * dy
+    w, h = (maxx - x0) / dx + 2, (maxy - y0) / dy + 2
+    m = 0
+    while m < 15 and np.ceil(w / SIDE**m) * np.ceil(h / SIDE**m) > target:
+        m += 1
+    cols, rows = int(np.ceil(w / SIDE**m)), int(np.ceil(h / SIDE**m))
+    return CellFrame(float(x0), float(y0), float(dx), float(dy), m, cols, rows)
+
+
+@dataclass
+class Leaves:
+    """Crossed leaves: corner (finest-cell units), size (finest cells) and segment rows."""
+
+    c0: list[Ints] = field(default_factory=list)
+    r0: list[Ints] = field(default_factory=list)
+    size: list[Ints] = field(default_factory=list)
+    pair_leaf: list[Ints] = field(default_factory=list)
+    pair_seg: list[Ints] = field(default_factory=list)
+    count: int = 0
+
+
+@dataclass
+class Tree:
+    """The built tables: top grid and node entries (see ``encode``), and the crossed leaves."""
+
+    top: NDArray[np.int32]
+    nodes: NDArray[np.int32]
+    leaf_c0: Ints
+    leaf_r0: Ints
+    leaf_size: Ints
+    pair_leaf: Ints
+    pair_seg: Ints
+
+
+@dataclass
+class _Level:
+    """Blocks to split at one level: corners in finest cells, child size, shape, pairs."""
+
+    c0: Ints
+    r0: Ints
+    child: int  # child side in finest cells
+    shape: tuple[int, int]  # children per block (cols, rows)
+    pair_block: Ints
+    pair_seg: Ints
+
+
+def build_tree(frame: CellFrame, seg: Floats, npoly: int, exact: Exact, leaf_segments: int) -> Tree:
+    """Split the top grid and every crossed cell until leaves are free, sparse or finest."""
+    level = _Level(
+        np.zeros(1, np.int64),
+        np.zeros(1, np.int64),
+        frame.scale,
+        (frame.cols, frame.rows),
+        np.zeros(len(seg), np.int64),
+        np.arange(len(seg), dtype=np.int64),
+    )
+    leaves = Leaves()
+    tables: list[NDArray[np.int32]] = []
+    next_node = 0
+    while True:
+        entries, level_next = _split(frame, seg, level, npoly, exact, leaf_segments, leaves)
+        entries[entries >= 0] += next_node
+        tables.append(entries)
+        if level_next is None:
+            break
+        next_node += len(level_next.c0)
+        level = level_next
+    top = tables[0].reshape(frame.rows, frame.cols)
+    nodes = np.concatenate(tables[1:]) if len(tables) > 1 else np.zeros(0, np.int32)
+    cat = np.concatenate
+    empty = [np.zeros(0, np.int64)]
+    return Tree(
+        top,
+        nodes.reshape(-1, SIDE * SIDE),
+        cat(leaves.c0 + empty),
+        cat(leaves.r0 + empty),
+        cat(leaves.size + empty),
+        cat(leaves.pair_leaf + empty),
+        cat(leaves.pair_seg + empty),
+    )
+
+
+def _split(
+    frame: CellFrame,
+    seg: Floats,
+    level: _Level,
+    npoly: int,
+    exact: Exact,
+    leaf_segments: int,
+    leaves: Leaves,
+) -> tuple[NDArray[np.int32], _Level | None]:
+    """Entries of one level's children; the blocks of the next level (None when done).
+
+    Entries: a node id (>= 0, numbered from 0 at this level), or -1 - v with
+    v = label + 1 for a free child (0: outside) and v = npoly + 1 + leaf for a
+    crossed leaf.
+    """
+    cols, rows = level.shape
+    per = cols * rows
+    key, pair_seg = _children(frame, seg, level)
+    crossed, first, nseg = np.unique(key, return_index=True, return_counts=True)
+    entries = np.zeros(len(level.c0) * per, dtype=np.int64)
+    free = np.ones(entries.size, dtype=bool)
+    free[crossed] = False
+    entries[free] = -1 - (_free_labels(frame, level, free, exact) + 1)
+    block, cell = crossed // per, crossed % per
+    c0 = level.c0[block] + (cell % cols) * level.child
+    r0 = level.r0[block] + (cell // cols) * level.child
+    splits = (nseg > leaf_segments) & (level.child > 1)
+    node = np.flatnonzero(splits)
+    entries[crossed[node]] = np.arange(node.size)
+    leaf = np.flatnonzero(~splits)
+    leaf_id = leaves.count + np.arange(leaf.size)
+    entries[crossed[leaf]] = -1 - (npoly + 1 + leaf_id)
+    leaves.c0.append(c0[leaf])
+    leaves.r0.append(r0[leaf])
+    leaves.size.append(np.full(leaf.size, level.child, np.int64))
+    pair_child = np.searchsorted(crossed, key)
+    slot = np.full(crossed.size, -1, np.int64)
+    slot[leaf] = leaf_id
+    in_leaf = slot[pair_child] >= 0
+    leaves.pair_leaf.append(slot[pair_child[in_leaf]])
+    leaves.pair_seg.append(pair_seg[in_leaf])
+    leaves.count += leaf.size
+    if node.size == 0:
+        return entries.astype(np.int32), None
+    slot[:] = -1
+    slot[node] = np.arange(node.size)
+    in_node = slot[pair_child] >= 0
+    return entries.astype(np.int32), _Level(
+        c0[node],
+        r0[node],
+        level.child // SIDE,
+        (SIDE, SIDE),
+        slot[pair_child[in_node]],
+        pair_seg[in_node],
+    )
+
+
+def _children(frame: CellFrame, seg: Floats, level: _Level) -> tuple[Ints, Ints]:
+    """(block * cells per block + child, segment) for every child each block segment touches."""
+    cols, rows = level.shape
+    b = level.pair_block
+    ox = (frame.x0 + level.c0[b] * frame.dx).astype(np.float64)
+    oy = (frame.y0 + level.r0[b] * frame.dy).astype(np.float64)
+    cell = (level.child * frame.dx, level.child * frame.dy)
+    row, child = supercover(seg[level.pair_seg], ox, oy, cell, (cols, rows))
+    return b[row] * (cols * rows) + child, level.pair_seg[row]
+
+
+def _free_labels(frame: CellFrame, level: _Level, free: NDArray[np.bool_], exact: Exact) -> Ints:
+    """Label of every free child: one exact test per group of free children sharing sides."""
+    cols, rows = level.shape
+    grid = free.reshape(len(level.c0), rows, cols)
+    groups, _ = ndimage.label(grid, structure=_FREE_LINKS)
+    flat = groups.ravel()[free]
+    ids, rep = np.unique(flat, return_index=True)
+    where = np.flatnonzero(free)[rep]
+    per = cols * rows
+    block, cell = where // per, where % per
+    cx = level.c0[block] + ((cell % cols) + 0.5) * level.child
+    cy = level.r0[block] + ((cell // cols) + 0.5) * level.child
+    labels = exact(frame.x0 + cx * frame.dx, frame.y0 + cy * frame.dy)
+    return labels[np.searchsorted(ids, flat)]
