@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -44,6 +45,25 @@ Floats = NDArray[np.float64]
 
 _WIDEN = 1e-6  # of a cell: a boundary this close to a cell marks it as an edge cell
 _SEGMENT_CHUNK = 200_000  # boundary segments handled at once while building
+
+
+class Locator(Protocol):
+    """What matching needs of a point → polygon index (this raster, or core.cells' tree)."""
+
+    rank: Ints
+
+    @property
+    def nbytes(self) -> int: ...
+
+    def locate(self, x: ArrayLike, y: ArrayLike) -> Ints: ...
+
+    def locate_one(self, x: float, y: float) -> int: ...
+
+
+def raster_cells(polygons: ArrayLike, cell: tuple[float, float]) -> float:
+    """How many fine cells :class:`PolygonLocator`'s raster over these polygons would span."""
+    minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(polygons, dtype=object))
+    return max(maxx - minx, 0.0) * max(maxy - miny, 0.0) / (cell[0] * cell[1])
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from gridsvc.core.cells import CellLocator
 from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
 from gridsvc.core.layers import Layer
-from gridsvc.core.locator import PolygonLocator
+from gridsvc.core.locator import Locator, PolygonLocator, raster_cells
 from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
@@ -71,7 +72,7 @@ class Level:
     """One polygon level with its locator and the attributes matching hands out."""
 
     layer: Layer
-    locator: PolygonLocator
+    locator: Locator
 
     def column(self, name: str) -> NDArray[np.object_]:
         frame = self.layer.frame
@@ -92,10 +93,23 @@ def _cell_size(layer: Layer, metres: float) -> tuple[float, float]:
     return metres / (_M_PER_DEG_LON_EQUATOR * max(np.cos(lat), 0.01)), metres / _M_PER_DEG_LAT
 
 
+#: past this many fine cells the fixed raster's cost follows the extent, not the boundaries
+#: (Shanghai's 16 districts, islands included: 2.5 G cells, 55 s and 247 MB to build), and the
+#: adaptive tree is used (0.6 s, 7 MB); below it the raster's bulk lookup is the faster one
+#: (a 20,000-grid city of 60 km: 0.58 G cells) -- figures from benchmarks/bench_cells.py
+RASTER_CELLS_MAX = 1e9
+
+
 def build_level(layer: Layer, cell_m: float = 2.5) -> Level:
-    """Index one polygon layer for matching."""
+    """Index one polygon layer for matching: the fixed raster for a town or a compact city,
+    the adaptive cell tree where the extent is large for its boundaries (both are exact)."""
     polygons = np.asarray(layer.frame.geometry.array, dtype=object)
-    locator = PolygonLocator(polygons, _cell_size(layer, cell_m), rank=_code_rank(layer.codes))
+    cell, rank = _cell_size(layer, cell_m), _code_rank(layer.codes)
+    locator: Locator
+    if raster_cells(polygons, cell) > RASTER_CELLS_MAX:
+        locator = CellLocator(polygons, cell, rank=rank)
+    else:
+        locator = PolygonLocator(polygons, cell, rank=rank)
     return Level(layer, locator)
 
 
