@@ -30,12 +30,7 @@ def serve(
     ] = 1,
     access_log: Annotated[bool, Opt(help="log every request (uvicorn's access log)")] = True,
 ) -> None:
-    """Run the HTTP service (OpenAPI at /docs) and its intake writer process."""
-    import os
-
-    import uvicorn
-
-    from gridsvc.api.app import create_app
+    """Run the HTTP service (OpenAPI at /docs) and, on SQLite, its intake writer process."""
     from gridsvc.intake_writer import log_to_stderr
     from gridsvc.services.intake_process import writer_process
     from gridsvc.store.engine import upgrade
@@ -45,28 +40,40 @@ def serve(
     log_to_stderr()
     _stop_is_a_normal_end()
     upgrade(config.database_url)  # before the writer and the workers open the database
+    if config.database_url.startswith("postgresql"):
+        # PostgreSQL takes many writers: each worker commits its own reports (no writer process)
+        _run(config, workers, {"log_level": "info", "access_log": access_log})
+        return
     with writer_process() as intake_socket:
         config = config.model_copy(update={"intake_socket": intake_socket})
-        server = {"log_level": "info", "access_log": access_log}
-        if workers > 1:  # each process builds its own app from the environment
-            os.environ.update(
-                GRIDSVC_HOST=config.host,
-                GRIDSVC_PORT=str(config.port),
-                GRIDSVC_INTAKE_SOCKET=str(intake_socket),
-            )
-            _serve_banner(config)
-            uvicorn.run(
-                "gridsvc.api.app:create_app",
-                factory=True,
-                host=config.host,
-                port=config.port,
-                workers=workers,
-                **server,
-            )
-            return
-        application = create_app(config)
+        _run(config, workers, {"log_level": "info", "access_log": access_log})
+
+
+def _run(config: Settings, workers: int, server: dict[str, object]) -> None:
+    """uvicorn with one app in this process, or ``workers`` processes building their own."""
+    import os
+
+    import uvicorn
+
+    from gridsvc.api.app import create_app
+
+    if workers > 1:  # each process builds its own app from the environment
+        os.environ.update(GRIDSVC_HOST=config.host, GRIDSVC_PORT=str(config.port))
+        if config.intake_socket:
+            os.environ["GRIDSVC_INTAKE_SOCKET"] = str(config.intake_socket)
         _serve_banner(config)
-        uvicorn.run(application, host=config.host, port=config.port, **server)
+        uvicorn.run(
+            "gridsvc.api.app:create_app",
+            factory=True,
+            host=config.host,
+            port=config.port,
+            workers=workers,
+            **server,  # type: ignore[arg-type]
+        )
+        return
+    application = create_app(config)
+    _serve_banner(config)
+    uvicorn.run(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
 
 
 def _stop_is_a_normal_end() -> None:

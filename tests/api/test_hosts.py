@@ -132,3 +132,26 @@ def test_a_publish_on_one_host_is_served_by_the_other_within_its_poll(
     while httpx.get(b.url + "/api/v1/match", params=POINT).json()["grid_name"] != "改名后的网格":
         assert time.monotonic() < deadline, "the other host never served the new version"
         time.sleep(0.2)
+
+
+def test_serve_on_postgresql_runs_no_writer_process(pg_url: str, tmp_path: Path) -> None:
+    """gridsvc serve --workers 2 on PostgreSQL: both workers write, and a stop is exit 0."""
+    engine = make_engine(pg_url)
+    load_demo(engine, DEMO_DIR, history=False, say=lambda _: None)
+    key = create_key(engine, Role.PATROL, "serve-pg")
+    engine.dispose()
+    env = os.environ | {"GRIDSVC_DATABASE_URL": pg_url, "GRIDSVC_RATE_PER_MINUTE": "1000000"}
+    service = Service(env, tmp_path / "serve.log", "serve --workers 2")
+    try:
+        service.wait_ready()
+        headers = {"Authorization": f"Bearer {key}"}
+        made = [
+            httpx.post(service.url + "/api/v1/reports", json={**POINT, "category": "CG01"},
+                       headers=headers, timeout=10)
+            for _ in range(6)
+        ]  # fmt: skip
+        assert [r.status_code for r in made] == [201] * 6, [r.text for r in made]
+        assert service.terminate() == 0
+        assert "intake writer listening" not in service.tail()
+    finally:
+        service.kill()
