@@ -18,6 +18,9 @@ def keys_create(
     role: Annotated[Role, Opt(help="patrol, dispatcher, handler, planner, leader or admin")],
     name: Annotated[str, Opt(help="who holds the key, e.g. a patrol's id")],
     department: Annotated[str | None, Opt(help="handler keys: the department code")] = None,
+    grid: Annotated[
+        str | None, Opt(help="patrol keys: the grid code the patrol walks (my grid in the app)")
+    ] = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
     from gridsvc.services.keys import create_key
@@ -25,7 +28,7 @@ def keys_create(
 
     config = settings()
     upgrade(config.database_url)
-    key = create_key(make_engine(config.database_url), role, name, department)
+    key = create_key(make_engine(config.database_url), role, name, department, grid)
     out.print(key)
 
 

@@ -111,3 +111,12 @@ def test_keys_for_a_department_the_town_has_listed_and_revoked(database: str) ->
     assert "王处理" in run("keys", "list", "--revoked").output
     again = run("keys", "revoke", key_id)
     assert again.exit_code == 2 and str(key_id) in again.output
+
+
+def test_a_patrol_key_with_its_grid(database: str) -> None:
+    wrong = run("keys", "create", "--role", "patrol", "--name", "周", "--grid", "G-NONE")
+    assert wrong.exit_code == 2 and "G-NONE" in wrong.output and "310106113G01" in wrong.output
+    made = run("keys", "create", "--role", "patrol", "--name", "周", "--grid", "310106113G01")
+    assert made.exit_code == 0, made.output
+    ring = KeyRing(make_engine(database), ttl=0)
+    assert ring.authenticate(made.output.strip()).grid == "310106113G01"
