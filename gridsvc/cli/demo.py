@@ -7,16 +7,15 @@ from typing import Annotated
 import typer
 
 from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.texts import t
 
-app = typer.Typer(help="the demo town 示范镇", no_args_is_help=True)
+app = typer.Typer(help=t("demo_help"), no_args_is_help=True)
 
 
-@app.command("load")
+@app.command("load", help=t("demo_load_help"))
 @friendly
 def demo_load(
-    history: Annotated[
-        bool, Opt(help="also import the year of historical reports as cases")
-    ] = True,
+    history: Annotated[bool, Opt(help=t("demo_history"))] = True,
 ) -> None:
     """Put the demo town (layers, teams, departments, lists, history) into the database, once."""
     from gridsvc.services.setup import load_demo
@@ -27,10 +26,10 @@ def demo_load(
     load_demo(make_engine(config.database_url), config.demo_dir, history=history, say=out.print)
 
 
-@app.command("keys")
+@app.command("keys", help=t("demo_keys_help"))
 @friendly
 def demo_keys_command(
-    url: Annotated[str, Opt(help="where the service answers")] = "http://127.0.0.1:8000",
+    url: Annotated[str, Opt(help=t("demo_url"))] = "http://127.0.0.1:8000",
 ) -> None:
     """One fresh key per role for trying the demo (the previous demo keys are revoked);
     paste a key at the URL's sign-in, or into the page the role opens."""
@@ -44,6 +43,6 @@ def demo_keys_command(
     if not is_loaded(engine):  # the handler's key names a department of the demo town
         load_demo(engine, config.demo_dir, history=False, say=out.print)
     made = demo_keys(engine)
-    out.print(f"打开 open {url}/ 并粘贴密钥登录 (paste a key to sign in):")
+    out.print(t("demo_open", url=url))
     for role, key, page in made:
         out.print(f"  {role.value:<10} {url}{page:<11} {key}")
