@@ -16,9 +16,10 @@ import typer
 
 from gridsvc.cli import demo, keys, layers, lists, maps, match, report, serve
 from gridsvc.cli.context import friendly
+from gridsvc.cli.root import RootGroup
 from gridsvc.cli.texts import set_lang, t
 
-app = typer.Typer(help=t("app_help"), no_args_is_help=True)
+app = typer.Typer(cls=RootGroup, help=t("app_help"), no_args_is_help=True)
 
 
 @app.callback()
