@@ -102,7 +102,7 @@ def print_problems(problems: list[Any]) -> None:
         where = f"{p.location[0]:.6f}, {p.location[1]:.6f}" if p.location else ""
         area = f"{p.area_m2:,.2f}" if p.area_m2 is not None else ""
         table.add_row(
-            str(p.kind),
+            problem_kind(str(p.kind)),
             ", ".join(p.codes),
             where,
             area,
@@ -110,6 +110,29 @@ def print_problems(problems: list[Any]) -> None:
             p.message,
         )
     console.print(table)
+
+
+def problem_kind(kind: str) -> str:
+    """A validation problem's kind in the messages' language (the stable name in English)."""
+    names = {
+        "invalid-geometry": t("kind_invalid-geometry"), "gap": t("kind_gap"),
+        "overlap": t("kind_overlap"), "unmatched-edge": t("kind_unmatched-edge"),
+        "crosses-parent": t("kind_crosses-parent"), "outside-parent": t("kind_outside-parent"),
+        "duplicate-code": t("kind_duplicate-code"), "missing-code": t("kind_missing-code"),
+        "unknown-parent": t("kind_unknown-parent"), "missing-crs": t("kind_missing-crs"),
+        "wrong-geometry-type": t("kind_wrong-geometry-type"),
+        "empty-geometry": t("kind_empty-geometry"), "sliver": t("kind_sliver"),
+    }  # fmt: skip
+    return names.get(kind, kind)
+
+
+def version_status(status: str) -> str:
+    """A layer or list version's status (draft, published, retired) in the messages' language."""
+    names = {
+        "draft": t("status_draft"), "published": t("status_published"),
+        "retired": t("status_retired"),
+    }  # fmt: skip
+    return names.get(status, status)
 
 
 def percent(rate: float | None) -> str:

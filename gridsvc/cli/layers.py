@@ -22,6 +22,7 @@ from gridsvc.cli.context import (
     out,
     print_problems,
     settings,
+    version_status,
 )
 from gridsvc.cli.texts import level, t
 from gridsvc.core.kinds import PARENT_KIND, LayerKind
@@ -103,7 +104,7 @@ def layers_history(kind: KindArg) -> None:
         table.add_row(
             str(r["id"]),
             r["label"],
-            r["status"],
+            version_status(r["status"]),
             str(r["features"]),
             str(r["created_at"]),
             str(r["published_at"] or ""),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.context import Opt, friendly, out, settings, version_status
 from gridsvc.cli.texts import t
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def list_history() -> None:
     table = version_table(t("col_matters"))
     for r in _lists().history():
         table.add_row(
-            str(r["id"]), r["label"], r["status"], str(r["matters"]), str(r["created_at"]),
+            str(r["id"]), r["label"], version_status(r["status"]), str(r["matters"]), str(r["created_at"]),
             str(r["published_at"] or ""), str(r["retired_at"] or ""),
         )  # fmt: skip
     out.print(table)

@@ -292,3 +292,76 @@ def test_the_catalogue_imports_nothing_heavy() -> None:
         "gridsvc.maps.labels",
         "gridsvc.core.errors",
     }
+
+
+def test_every_problem_kind_and_version_status_has_a_chinese_name() -> None:
+    from gridsvc.cli.context import problem_kind, version_status
+    from gridsvc.core.validation import ProblemKind
+
+    texts.set_lang("zh")  # what the commands run before left is not this test's business
+    assert [k.value for k in ProblemKind if problem_kind(k.value) == k.value] == []
+    assert [version_status(s) for s in ("draft", "published", "retired")] == [
+        "草案",
+        "已发布",
+        "已停用",
+    ]
+
+
+# a planner's session on a real database, in Chinese
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_lang: None) -> str:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", url)
+    loaded = run("demo", "load", "--no-history")
+    assert loaded.exit_code == 0, loaded.output
+    assert "已装入示范镇：6 个图层" in loaded.stdout and "loaded" not in loaded.stdout
+    return url
+
+
+def test_publish_asks_in_chinese_and_takes_y_or_n(database: str, tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from gridsvc.config import Settings
+
+    path = tmp_path / "same.gpkg"
+    gpd.read_file(Settings().town_file, layer="grids").to_file(path, layer="grids")
+    made = run("layers", "upload", "grids", path)
+    assert made.exit_code == 0, made.output
+    draft = re.search(r"草案 (\d+)：14 个要素", made.stdout).group(1)  # type: ignore[union-attr]
+    declined = runner.invoke(app, ["layers", "publish", "grids", draft], input="n\n")
+    assert declined.exit_code == 1
+    assert f"发布草案 {draft}，替换现行版本 3" in declined.output and "[y/N]" in declined.output
+    assert "未做任何改动；加 --yes" in declined.output and "nothing" not in declined.output
+    history = run("layers", "history", "grids")
+    assert "草案" in history.stdout and "已发布" in history.stdout
+    agreed = runner.invoke(app, ["layers", "publish", "grids", draft], input="y\n")
+    assert agreed.exit_code == 0, agreed.output
+    assert f"已发布版本 {draft}，停用版本 3" in agreed.output
+    back = runner.invoke(app, ["layers", "rollback", "grids"], input="y\n")
+    assert back.exit_code == 0, back.output
+    assert f"用上一个版本替换现行的责任网格版本 {draft}？" in back.output
+    assert "已把版本 3 恢复为版本" in back.output
+    again = run("demo", "load")
+    assert again.stdout.strip() == "数据库中已有城镇，未装入任何内容"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ["网格化管理服务", "试一试", "案件需要密钥"]),
+        ("en", ["API docs", "try:", "cases need a key"]),
+    ],
+)
+def test_the_serve_banner(lang: str, words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from gridsvc.cli.serve import _serve_banner
+    from gridsvc.config import Settings
+
+    texts.set_lang(lang)
+    try:
+        _serve_banner(Settings(host="127.0.0.1", port=8123))
+    finally:
+        texts.set_lang("zh")
+    said = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/ogc" in said and all(w in said for w in words), said
