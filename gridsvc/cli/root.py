@@ -1,18 +1,26 @@
-"""The root command group: ``--lang`` anywhere on the command line.
+"""The root command group: ``--lang`` anywhere on the command line, typer's words in it.
 
 A user types ``gridsvc validate grids.gpkg --lang en`` as readily as
 ``gridsvc --lang en validate grids.gpkg``. Only the root and the commands
 of ``map`` and ``report`` declare ``--lang``, so for every other command the
 option is moved in front, where the root's callback takes it; a command with
 its own ``--lang`` keeps it (it sets the map's or the file's language too).
+Typer's own words, the titles of its help panels and its parse errors, are
+put in the same language by :mod:`gridsvc.cli.usage`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
+
+from gridsvc.cli.texts import lang_in, set_lang
+from gridsvc.cli.usage import localise_typer, usage_message
 
 
 class RootGroup(TyperGroup):
@@ -22,7 +30,30 @@ class RootGroup(TyperGroup):
         import sys
 
         given = list(sys.argv[1:] if args is None else args)
+        set_lang(lang_in(given, os.environ))  # the callback sets it again, or refuses it
+        localise_typer()
         return super().main(hoist_lang(self, given), *rest, **extra)
+
+    def make_context(self, *args: Any, **extra: Any) -> Any:
+        with _translated_usage():
+            return super().make_context(*args, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _translated_usage():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _translated_usage() -> Iterator[None]:
+    """Let a parse error raised inside print in the messages' language."""
+    try:
+        yield
+    except NoArgsIsHelpError:  # its message is the help page
+        raise
+    except UsageError as exc:
+        said = usage_message(exc.format_message())
+        exc.format_message = lambda: said  # type: ignore[method-assign]
+        raise
 
 
 def hoist_lang(root: TyperGroup, args: list[str]) -> list[str]:

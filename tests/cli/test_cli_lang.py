@@ -72,7 +72,42 @@ def test_layers_help_is_chinese_by_default() -> None:
     done = gridsvc_cmd("layers", "--help")
     assert done.returncode == 0, done.stderr
     assert "发布草案" in done.stdout and "回退" in done.stdout
-    assert "Publish a draft" not in done.stdout
+    assert "─ 命令 ─" in done.stdout and "─ 选项 ─" in done.stdout  # typer's panel titles
+    assert "Publish a draft" not in done.stdout and "Commands" not in done.stdout
+
+
+def test_an_option_default_is_said_in_chinese() -> None:
+    done = gridsvc_cmd("map", "coverage", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "[默认：maps/coverage.html]" in done.stdout and "default:" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["match", "x.csv"], "缺少选项 '--out' / '-o'。"),
+        (["validate"], "缺少参数 'file'。"),
+        (["validate", "x", "--parnt", "p"], "没有选项 --parnt（可用的选项：--parent"),
+        (["validate", "x", "--kind", "foo"], "'--kind' 的值无效：'foo' 不是以下之一："),
+        (["serve", "--workers", "0"], "'--workers' 的值无效：应不小于 1"),
+        (["keys", "revoke", "abc"], "'key_id' 的值无效：应为整数"),
+        (["layers", "histroy"], "没有命令 'histroy'（是否要用 'history'？）"),
+        (["validate", "x", "y"], "多余的参数（y）"),
+        (["validate", "x", "--kind"], "选项 '--kind' 需要一个值。"),
+    ],
+)
+def test_a_mistyped_command_line_is_told_in_chinese(
+    args: list[str], said: str, no_lang: None
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert said in " ".join(result.output.replace("│", " ").split()), result.output
+    assert "─ 错误 ─" in result.output and "Missing" not in result.output
+
+
+def test_a_mistyped_command_line_in_english(no_lang: None) -> None:
+    result = run("match", "x.csv", "--lang", "en")
+    assert result.exit_code == 2 and "Missing option '--out' / '-o'." in result.output
 
 
 @pytest.mark.parametrize(
