@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from gridsvc.cli.texts import error_prefix, error_title, t
+from gridsvc.core.kinds import LayerKind
+
 if TYPE_CHECKING:
     from gridsvc.config import Settings
 
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
-out = Console()
+out = Console(soft_wrap=True)  # a message is one line: Chinese would wrap inside a date
 
 EXIT_USAGE = 2
 EXIT_PROBLEMS = 1
@@ -60,23 +63,28 @@ def friendly(func: F | None = None, *, flags: dict[str, str] | None = None) -> A
                 return command(*args, **kwargs)
             except InvalidLayer as exc:
                 print_problems(exc.problems)
-                fail(exc.render(spell), EXIT_PROBLEMS if exc.problems else EXIT_USAGE)
+                code = EXIT_PROBLEMS if exc.problems else EXIT_USAGE
+                fail(exc.render(spell), code, error_title(exc))
             except GridsvcError as exc:
-                fail(exc.render(spell), EXIT_USAGE)
+                fail(exc.render(spell), EXIT_USAGE, error_title(exc))
             except OSError as exc:
-                fail(str(exc), EXIT_USAGE)
+                fail(str(exc), EXIT_USAGE, t("os_error"))
 
         return wrapper  # type: ignore[return-value]
 
     return decorate(func) if func is not None else decorate
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """One line on stderr and the exit code: what every refused command ends with."""
+def fail(message: str, code: int, title: str | None = None) -> NoReturn:
+    """One line on stderr and the exit code: what every refused command ends with.
+
+    In Chinese the prefix names what went wrong (错误（图层无效）：…), ``title``
+    being the error's Chinese title; in English it stays ``error:``.
+    """
     from rich.text import Text
 
     # as Text, not markup: a message quoting "[a, b]" must print as it is
-    console.print(Text.assemble(("error: ", "red"), message))
+    console.print(Text.assemble((error_prefix(title), "red"), message))
     raise typer.Exit(code) from None
 
 
@@ -86,14 +94,45 @@ def print_problems(problems: list[Any]) -> None:
         return
     from rich.table import Table
 
-    table = Table("kind", "codes", "where (lon, lat)", "m²", "blocks", "message", show_lines=False)
+    table = Table(
+        t("col_kind"), t("col_codes"), t("col_where"), t("col_m2"), t("col_blocks"),
+        t("col_message"), show_lines=False,
+    )  # fmt: skip
     for p in problems:
         where = f"{p.location[0]:.6f}, {p.location[1]:.6f}" if p.location else ""
         area = f"{p.area_m2:,.2f}" if p.area_m2 is not None else ""
         table.add_row(
-            str(p.kind), ", ".join(p.codes), where, area, "yes" if p.blocking else "no", p.message
+            problem_kind(str(p.kind)),
+            ", ".join(p.codes),
+            where,
+            area,
+            t("yes") if p.blocking else t("no"),
+            p.message,
         )
     console.print(table)
+
+
+def problem_kind(kind: str) -> str:
+    """A validation problem's kind in the messages' language (the stable name in English)."""
+    names = {
+        "invalid-geometry": t("kind_invalid-geometry"), "gap": t("kind_gap"),
+        "overlap": t("kind_overlap"), "unmatched-edge": t("kind_unmatched-edge"),
+        "crosses-parent": t("kind_crosses-parent"), "outside-parent": t("kind_outside-parent"),
+        "duplicate-code": t("kind_duplicate-code"), "missing-code": t("kind_missing-code"),
+        "unknown-parent": t("kind_unknown-parent"), "missing-crs": t("kind_missing-crs"),
+        "wrong-geometry-type": t("kind_wrong-geometry-type"),
+        "empty-geometry": t("kind_empty-geometry"), "sliver": t("kind_sliver"),
+    }  # fmt: skip
+    return names.get(kind, kind)
+
+
+def version_status(status: str) -> str:
+    """A layer or list version's status (draft, published, retired) in the messages' language."""
+    names = {
+        "draft": t("status_draft"), "published": t("status_published"),
+        "retired": t("status_retired"),
+    }  # fmt: skip
+    return names.get(status, status)
 
 
 def percent(rate: float | None) -> str:
@@ -103,9 +142,11 @@ def percent(rate: float | None) -> str:
 Opt = typer.Option
 
 # Options that every command reading a layer file takes, declared once.
-LayerNameOpt = Annotated[str | None, Opt("--layer", help="layer name inside a GeoPackage")]
-CodeFieldOpt = Annotated[str, Opt("--code-field", help="field holding the feature code")]
-NameFieldOpt = Annotated[str, Opt("--name-field", help="field holding the feature name")]
-ParentFieldOpt = Annotated[str, Opt("--parent-field", help="field holding the parent's code")]
-EncodingOpt = Annotated[str | None, Opt("--encoding", help="attribute encoding, e.g. GBK")]
-FileCrsOpt = Annotated[str | None, Opt("--crs", help="CRS when the file declares none")]
+LayerNameOpt = Annotated[str | None, Opt("--layer", help=t("opt_layer"))]
+CodeFieldOpt = Annotated[str, Opt("--code-field", help=t("opt_code_field"))]
+NameFieldOpt = Annotated[str, Opt("--name-field", help=t("opt_name_field"))]
+ParentFieldOpt = Annotated[str, Opt("--parent-field", help=t("opt_parent_field"))]
+EncodingOpt = Annotated[str | None, Opt("--encoding", help=t("opt_encoding"))]
+FileCrsOpt = Annotated[str | None, Opt("--crs", help=t("opt_file_crs"))]
+KindArg = Annotated[LayerKind, typer.Argument(help=t("arg_kind"))]
+DraftArg = Annotated[int, typer.Argument(help=t("arg_draft"))]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
 
 from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.texts import current_lang, t
 
-app = typer.Typer(help="the demo town 示范镇", no_args_is_help=True)
+app = typer.Typer(help=t("demo_help"), no_args_is_help=True)
 
 
-@app.command("load")
+@app.command("load", help=t("demo_load_help"))
 @friendly
 def demo_load(
-    history: Annotated[
-        bool, Opt(help="also import the year of historical reports as cases")
-    ] = True,
+    history: Annotated[bool, Opt(help=t("demo_history"))] = True,
 ) -> None:
     """Put the demo town (layers, teams, departments, lists, history) into the database, once."""
     from gridsvc.services.setup import load_demo
@@ -24,13 +24,13 @@ def demo_load(
 
     config = settings()
     upgrade(config.database_url)
-    load_demo(make_engine(config.database_url), config.demo_dir, history=history, say=out.print)
+    load_demo(make_engine(config.database_url), config.demo_dir, history=history, say=_say)
 
 
-@app.command("keys")
+@app.command("keys", help=t("demo_keys_help"))
 @friendly
 def demo_keys_command(
-    url: Annotated[str, Opt(help="where the service answers")] = "http://127.0.0.1:8000",
+    url: Annotated[str, Opt(help=t("demo_url"))] = "http://127.0.0.1:8000",
 ) -> None:
     """One fresh key per role for trying the demo (the previous demo keys are revoked);
     paste a key at the URL's sign-in, or into the page the role opens."""
@@ -42,8 +42,36 @@ def demo_keys_command(
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     if not is_loaded(engine):  # the handler's key names a department of the demo town
-        load_demo(engine, config.demo_dir, history=False, say=out.print)
+        load_demo(engine, config.demo_dir, history=False, say=_say)
     made = demo_keys(engine)
-    out.print(f"打开 open {url}/ 并粘贴密钥登录 (paste a key to sign in):")
+    out.print(t("demo_open", url=url))
     for role, key, page in made:
         out.print(f"  {role.value:<10} {url}{page:<11} {key}")
+
+
+# What services.setup.load_demo says (in English, the service's words), to translate them
+_HOLIDAYS = re.compile(r"note: holidays\.csv lists no day after (?P<day>\S+);.*")
+_LOADED = re.compile(
+    r"loaded the demo town: (?P<layers>\d+) layers, (?P<matters>\d+) matters, "
+    r"(?P<cases>[\d,]+) historical cases(?:, the last reported on (?P<last>\S+))?"
+)
+
+
+def _say(message: str) -> None:
+    """Print what loading the demo says, in the messages' language."""
+    out.print(_translated(message))
+
+
+def _translated(message: str) -> str:
+    """The loader's English sentence in Chinese; a sentence it does not know, as it is."""
+    if current_lang() == "en":
+        return message
+    if message == "the database already holds a town; nothing loaded":
+        return t("demo_already")
+    if found := _HOLIDAYS.fullmatch(message):
+        return t("demo_holidays", day=found["day"])
+    if found := _LOADED.fullmatch(message):
+        last = t("demo_last", last=found["last"]) if found["last"] else ""
+        figures = {k: found[k] for k in ("layers", "matters", "cases")}
+        return t("demo_loaded", last=last, **figures)
+    return message

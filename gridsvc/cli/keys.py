@@ -7,20 +7,19 @@ from typing import Annotated
 import typer
 
 from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.texts import t
 from gridsvc.core.workflow import Role
 
-app = typer.Typer(help="API keys per role", no_args_is_help=True)
+app = typer.Typer(help=t("keys_help"), no_args_is_help=True)
 
 
-@app.command("create")
+@app.command("create", help=t("keys_create_help"))
 @friendly
 def keys_create(
-    role: Annotated[Role, Opt(help="patrol, dispatcher, handler, planner, leader or admin")],
-    name: Annotated[str, Opt(help="who holds the key, e.g. a patrol's id")],
-    department: Annotated[str | None, Opt(help="handler keys: the department code")] = None,
-    grid: Annotated[
-        str | None, Opt(help="patrol keys: the grid code the patrol walks (my grid in the app)")
-    ] = None,
+    role: Annotated[Role, Opt(help=t("keys_role"))],
+    name: Annotated[str, Opt(help=t("keys_name"))],
+    department: Annotated[str | None, Opt(help=t("keys_department"))] = None,
+    grid: Annotated[str | None, Opt(help=t("keys_grid"))] = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
     from gridsvc.services.keys import create_key
@@ -32,10 +31,10 @@ def keys_create(
     out.print(key)
 
 
-@app.command("list")
+@app.command("list", help=t("keys_list_help"))
 @friendly
 def keys_list(
-    revoked: Annotated[bool, Opt("--revoked", help="also list revoked keys")] = False,
+    revoked: Annotated[bool, Opt("--revoked", help=t("keys_revoked"))] = False,
 ) -> None:
     """Who holds a key: id, role, department, created and revoked (never the key itself)."""
     from rich.table import Table
@@ -45,7 +44,10 @@ def keys_list(
 
     config = settings()
     upgrade(config.database_url)
-    table = Table("id", "name", "role", "department", "created", "revoked")
+    table = Table(
+        t("col_id"), t("col_name"), t("col_role"), t("col_department"), t("col_created"),
+        t("col_revoked"),
+    )  # fmt: skip
     for k in list_keys(make_engine(config.database_url), revoked):
         table.add_row(
             str(k["id"]),
@@ -58,10 +60,10 @@ def keys_list(
     out.print(table)
 
 
-@app.command("revoke")
+@app.command("revoke", help=t("keys_revoke_help"))
 @friendly
 def keys_revoke(
-    key_id: Annotated[int, typer.Argument(help="the key's id (gridsvc keys list)")],
+    key_id: Annotated[int, typer.Argument(help=t("keys_id"))],
 ) -> None:
     """Revoke a key: it stops working within 30 s on every server."""
     from gridsvc.services.keys import revoke_key
@@ -70,7 +72,7 @@ def keys_revoke(
     config = settings()
     upgrade(config.database_url)
     revoke_key(make_engine(config.database_url), key_id)
-    out.print(f"revoked key {key_id}")
+    out.print(t("key_revoked", key_id=key_id))
 
 
 def _minute(value: object) -> str:

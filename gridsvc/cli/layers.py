@@ -10,8 +10,10 @@ import typer
 from gridsvc.cli.context import (
     EXIT_PROBLEMS,
     CodeFieldOpt,
+    DraftArg,
     EncodingOpt,
     FileCrsOpt,
+    KindArg,
     LayerNameOpt,
     NameFieldOpt,
     Opt,
@@ -20,25 +22,29 @@ from gridsvc.cli.context import (
     out,
     print_problems,
     settings,
+    version_status,
 )
+from gridsvc.cli.texts import level, t
 from gridsvc.core.kinds import PARENT_KIND, LayerKind
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from gridsvc.config import Settings
     from gridsvc.core.layers import Layer
     from gridsvc.services.planning import Planning
 
-app = typer.Typer(help="layer versions: history and export", no_args_is_help=True)
+app = typer.Typer(help=t("layers_help"), no_args_is_help=True)
 
 
 @friendly
 def validate(
     file: Annotated[
         Path,
-        typer.Argument(help="layer file: GeoJSON, GeoPackage, Shapefile (.shp/.zip), FlatGeobuf"),
+        typer.Argument(help=t("validate_file")),
     ],
-    kind: Annotated[LayerKind, Opt(help="which level the file holds")] = LayerKind.GRIDS,
-    parent: Annotated[Path | None, Opt(help="the parent level's file, to check nesting")] = None,
+    kind: Annotated[LayerKind, Opt(help=t("validate_kind"))] = LayerKind.GRIDS,
+    parent: Annotated[Path | None, Opt(help=t("validate_parent"))] = None,
     layer: LayerNameOpt = None,
     code_field: CodeFieldOpt = "code",
     name_field: NameFieldOpt = "name",
@@ -65,9 +71,8 @@ def validate(
     problems = validate_layer(found, parent_layer, settings().sliver_m2)
     print_problems(problems)
     blocking = sum(p.blocking for p in problems)
-    out.print(
-        f"{file}: {len(found)} {kind} feature(s), {len(problems)} problem(s), {blocking} blocking"
-    )
+    counts = {"features": len(found), "problems": len(problems), "blocking": blocking}
+    out.print(t("validated", file=file, kind=level(kind), **counts))
     if blocking:
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -79,28 +84,27 @@ def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
     if parent is None:
         return None
     if kind not in PARENT_KIND:
-        raise InvalidLayer(f"a {kind} layer has no parent level")
+        raise InvalidLayer(t("no_parent_level", kind=level(kind)))
     parent_kind = PARENT_KIND[kind]
     is_gpkg = parent.suffix.lower() == ".gpkg"
     return read_layer(parent, parent_kind, layer=parent_kind.value if is_gpkg else None)
 
 
-@app.command("history")
+@app.command("history", help=t("history_help"))
 @friendly
-def layers_history(kind: Annotated[LayerKind, typer.Argument(help="which layer")]) -> None:
+def layers_history(kind: KindArg) -> None:
     """Every version of a layer, newest first."""
-    from rich.table import Table
 
     from gridsvc.services.layers import history
     from gridsvc.store.engine import make_engine
 
     rows = history(make_engine(settings().database_url), kind)
-    table = Table("id", "label", "status", "features", "created", "published", "retired")
+    table = version_table(t("col_features"))
     for r in rows:
         table.add_row(
             str(r["id"]),
             r["label"],
-            r["status"],
+            version_status(r["status"]),
             str(r["features"]),
             str(r["created_at"]),
             str(r["published_at"] or ""),
@@ -109,19 +113,29 @@ def layers_history(kind: Annotated[LayerKind, typer.Argument(help="which layer")
     out.print(table)
 
 
-@app.command("export")
+@app.command("export", help=t("export_help"))
 @friendly
 def layers_export(
-    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
-    out_path: Annotated[Path, Opt("--out", "-o", help="the GeoPackage to write")],
-    version: Annotated[int | None, Opt(help="a version id (default: the active one)")] = None,
+    kind: KindArg,
+    out_path: Annotated[Path, Opt("--out", "-o", help=t("export_out"))],
+    version: Annotated[int | None, Opt(help=t("export_version"))] = None,
 ) -> None:
     """Write a layer version to a GeoPackage for QGIS."""
     from gridsvc.services.layers import export
     from gridsvc.store.engine import make_engine
 
     written = export(make_engine(settings().database_url), kind, version, out_path)
-    out.print(f"wrote {written}")
+    out.print(t("wrote", path=written))
+
+
+def version_table(count: str) -> Table:
+    """The table of a version history (layers and responsibility lists); ``count`` heads the size."""
+    from rich.table import Table
+
+    return Table(
+        t("col_id"), t("col_label"), t("col_status"), count, t("col_created"),
+        t("col_published"), t("col_retired"),
+    )  # fmt: skip
 
 
 def planning(config: Settings) -> Planning:
@@ -132,17 +146,13 @@ def planning(config: Settings) -> Planning:
     return Planning(make_engine(config.database_url), config.sliver_m2)
 
 
-@app.command("upload")
+@app.command("upload", help=t("upload_help"))
 @friendly
 def layers_upload(
-    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
-    file: Annotated[
-        Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile or FlatGeobuf")
-    ],
-    label: Annotated[str, Opt(help="what the redraw is")] = "",
-    repair: Annotated[
-        str | None, Opt(help="repairs to apply: make_valid, snap, close_slivers")
-    ] = None,
+    kind: KindArg,
+    file: Annotated[Path, typer.Argument(help=t("upload_file"))],
+    label: Annotated[str, Opt(help=t("upload_label"))] = "",
+    repair: Annotated[str | None, Opt(help=t("upload_repair"))] = None,
     layer: LayerNameOpt = None,
     code_field: CodeFieldOpt = "code",
     name_field: NameFieldOpt = "name",
@@ -162,11 +172,10 @@ def layers_upload(
     found = read_upload(kind, upload, config.max_layer_bytes)
     draft = planning(config).add_draft(found, label or file.name, repairs)
     for r in draft["repairs"]:
-        out.print(f"repaired {r['code']}: {r['repair']} ({r['detail']})")
+        out.print(t("repaired", code=r["code"], repair=r["repair"], detail=r["detail"]))
     print_problems([_Problem(p) for p in draft["validation"]["problems"]])
-    out.print(
-        f"draft {draft['id']}: {draft['features']} feature(s), {draft['validation']['blocking']} blocking problem(s)"
-    )
+    blocking = draft["validation"]["blocking"]
+    out.print(t("draft_stored", draft=draft["id"], features=draft["features"], blocking=blocking))
 
 
 class _Problem:
@@ -181,32 +190,30 @@ class _Problem:
         )
 
 
-@app.command("validate")
+@app.command("validate", help=t("layers_validate_help"))
 @friendly
-def layers_validate(
-    kind: Annotated[LayerKind, typer.Argument()], draft: Annotated[int, typer.Argument()]
-) -> None:
+def layers_validate(kind: KindArg, draft: DraftArg) -> None:
     """A draft's validation report; exit code 1 when something blocks publication."""
     report = planning(settings()).validation(kind, draft)
     print_problems([_Problem(p) for p in report["problems"]])
-    out.print(f"draft {draft}: {len(report['problems'])} problem(s), {report['blocking']} blocking")
+    problems, blocking = len(report["problems"]), report["blocking"]
+    out.print(t("draft_checked", draft=draft, problems=problems, blocking=blocking))
     if report["blocking"]:
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-@app.command("impact")
+@app.command("impact", help=t("impact_help"))
 @friendly
-def layers_impact(
-    kind: Annotated[LayerKind, typer.Argument()], draft: Annotated[int, typer.Argument()]
-) -> None:
+def layers_impact(kind: KindArg, draft: DraftArg) -> None:
     """What publishing a draft would change: features and cases that move."""
     from rich.table import Table
 
     impact = planning(settings()).impact(kind, draft)
     _print_feature_changes(impact["features"])
     table = Table(
-        "case", "status", "from grid", "to grid", "from team", "to team", title="cases that move"
-    )
+        t("col_case"), t("col_status"), t("col_from_grid"), t("col_to_grid"),
+        t("col_from_team"), t("col_to_team"), title=t("cases_that_move"),
+    )  # fmt: skip
     for m in impact["moved_cases"]:
         table.add_row(
             m["number"],
@@ -218,7 +225,7 @@ def layers_impact(
         )
     if impact["moved_cases"]:
         out.print(table)
-    out.print(f"{len(impact['moved_cases'])} of {impact['cases_checked']} cases move")
+    out.print(t("cases_move", moved=len(impact["moved_cases"]), checked=impact["cases_checked"]))
 
 
 def _print_feature_changes(features: dict[str, Any]) -> None:
@@ -227,34 +234,34 @@ def _print_feature_changes(features: dict[str, Any]) -> None:
 
     changed = features["changed"]
     added, removed = features["added"], features["removed"]
-    out.print(f"added {len(added)}, removed {len(removed)}, changed {len(changed)}")
-    for word, codes in (("added", added), ("removed", removed)):
+    out.print(t("feature_changes", added=len(added), removed=len(removed), changed=len(changed)))
+    for word, codes in ((t("added"), added), (t("removed"), removed)):
         if codes:
             out.print(f"  {word}: {', '.join(map(str, codes))}")
     if not changed:
         return
-    table = Table("code", "area change m²", "perimeter change m", "shape", "attributes")
+    table = Table(
+        t("col_code"), t("col_area_change"), t("col_perimeter_change"), t("col_shape"),
+        t("col_attributes"),
+    )  # fmt: skip
     for c in changed:
         table.add_row(
             str(c["code"]),
             f"{c['area_change_m2']:+,.1f}",
             f"{c['perimeter_change_m']:+,.1f}",
-            "changed" if c["geometry_changed"] else "",
-            "changed" if c["attributes_changed"] else "",
+            t("changed") if c["geometry_changed"] else "",
+            t("changed") if c["attributes_changed"] else "",
         )
     out.print(table)
 
 
-@app.command("publish")
+@app.command("publish", help=t("publish_help"))
 @friendly
 def layers_publish(
-    kind: Annotated[LayerKind, typer.Argument()],
-    draft: Annotated[int, typer.Argument()],
-    active: Annotated[
-        int | None,
-        Opt(help="the active version id you previewed against (default: show the impact, ask)"),
-    ] = None,
-    yes: Annotated[bool, Opt("--yes", "-y", help="publish without asking")] = False,
+    kind: KindArg,
+    draft: DraftArg,
+    active: Annotated[int | None, Opt(help=t("publish_active"))] = None,
+    yes: Annotated[bool, Opt("--yes", "-y", help=t("publish_yes"))] = False,
 ) -> None:
     """Publish a draft; open cases it moves are reassigned."""
     service = planning(settings())
@@ -263,33 +270,25 @@ def layers_publish(
         impact = service.impact(kind, draft)
         _print_feature_changes(impact["features"])
         moving = sum(m["open"] for m in impact["moved_cases"])
-        _confirm(
-            yes, f"publish draft {draft} over version {active}, reassigning {moving} open case(s)?"
-        )
+        _confirm(yes, t("publish_question", draft=draft, active=active, moving=moving))
     result = service.publish(kind, draft, draft, active)
-    out.print(
-        f"published version {result['published']}, retired {result['retired']}, reassigned {result['reassigned']} case(s)"
-    )
+    out.print(t("published", **result))
 
 
-@app.command("rollback")
+@app.command("rollback", help=t("rollback_help"))
 @friendly
 def layers_rollback(
-    kind: Annotated[LayerKind, typer.Argument()],
-    active: Annotated[
-        int | None, Opt(help="the active version id you mean to replace (default: ask)")
-    ] = None,
-    yes: Annotated[bool, Opt("--yes", "-y", help="roll back without asking")] = False,
+    kind: KindArg,
+    active: Annotated[int | None, Opt(help=t("rollback_active"))] = None,
+    yes: Annotated[bool, Opt("--yes", "-y", help=t("rollback_yes"))] = False,
 ) -> None:
     """Make the previous version active again (as a new version)."""
     service = planning(settings())
     if active is None:
         active = service.active_version(kind)
-        _confirm(yes, f"replace the active {kind.value} version {active} by the one before it?")
+        _confirm(yes, t("rollback_question", kind=level(kind), active=active))
     result = service.rollback(kind, active)
-    out.print(
-        f"restored version {result['restored']} as version {result['published']}; reassigned {result['reassigned']}"
-    )
+    out.print(t("rolled_back", **result))
 
 
 def _confirm(yes: bool, question: str) -> None:
@@ -303,4 +302,4 @@ def _confirm(yes: bool, question: str) -> None:
     except typer.Abort:  # end of input, or Ctrl-C at the question
         agreed = False
     if not agreed:
-        fail("nothing was changed; give --yes (or --active ID) to go ahead without asking", 1)
+        fail(t("not_changed"), 1)

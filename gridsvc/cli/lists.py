@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.context import Opt, friendly, out, settings, version_status
+from gridsvc.cli.texts import t
 
 if TYPE_CHECKING:
     from gridsvc.services.responsibility import ResponsibilityLists
 
-app = typer.Typer(help="the responsibility list 属地管理清单: versions", no_args_is_help=True)
+app = typer.Typer(help=t("list_help"), no_args_is_help=True)
 
 
 def _lists() -> ResponsibilityLists:
@@ -22,47 +23,44 @@ def _lists() -> ResponsibilityLists:
     return ResponsibilityLists(make_engine(settings().database_url))
 
 
-@app.command("history")
+@app.command("history", help=t("list_history_help"))
 @friendly
 def list_history() -> None:
     """Every version of the responsibility list, newest first."""
-    from rich.table import Table
+    from gridsvc.cli.layers import version_table
 
-    table = Table("id", "label", "status", "matters", "created", "published", "retired")
+    table = version_table(t("col_matters"))
     for r in _lists().history():
         table.add_row(
-            str(r["id"]), r["label"], r["status"], str(r["matters"]), str(r["created_at"]),
+            str(r["id"]), r["label"], version_status(r["status"]), str(r["matters"]), str(r["created_at"]),
             str(r["published_at"] or ""), str(r["retired_at"] or ""),
         )  # fmt: skip
     out.print(table)
 
 
-@app.command("upload")
+@app.command("upload", help=t("list_upload_help"))
 @friendly
 def list_upload(
-    file: Annotated[Path, typer.Argument(help="the list as CSV (UTF-8 or GBK)")],
-    label: Annotated[str, Opt(help="what changed")] = "",
+    file: Annotated[Path, typer.Argument(help=t("list_file"))],
+    label: Annotated[str, Opt(help=t("list_label"))] = "",
 ) -> None:
     """Store a new responsibility list as a draft and show what it changes."""
     from gridsvc.services.responsibility import read_list_csv
 
     draft = _lists().add_draft(read_list_csv(file.read_bytes()), label or file.name)
-    out.print(
-        f"draft {draft['id']}: {draft['matters']} matters (published list: {draft['active']})"
-    )
-    out.print(
-        f"  added {', '.join(draft['added']) or '-'}; removed {', '.join(draft['removed']) or '-'}"
-    )
+    out.print(t("list_draft", draft=draft["id"], matters=draft["matters"], active=draft["active"]))
+    added, removed = ", ".join(draft["added"]) or "-", ", ".join(draft["removed"]) or "-"
+    out.print(t("list_added_removed", added=added, removed=removed))
     for change in draft["changed"]:
-        out.print(f"  changed {change['code']}: {', '.join(change['fields'])}")
+        out.print(t("list_changed", code=change["code"], fields=", ".join(change["fields"])))
 
 
-@app.command("publish")
+@app.command("publish", help=t("list_publish_help"))
 @friendly
 def list_publish(
-    draft: Annotated[int, typer.Argument(help="the draft's version id")],
-    active: Annotated[int | None, Opt(help="the published version you compared against")] = None,
+    draft: Annotated[int, typer.Argument(help=t("arg_draft"))],
+    active: Annotated[int | None, Opt(help=t("list_active"))] = None,
 ) -> None:
     """Publish a draft list (running services pick it up within GRIDSVC_VERSION_POLL_S)."""
     result = _lists().publish(draft, draft, active)
-    out.print(f"published list version {result['published']} (retired {result['retired']})")
+    out.print(t("list_published", published=result["published"], retired=result["retired"]))

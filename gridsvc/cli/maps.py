@@ -7,21 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gridsvc.cli.context import Opt, console, friendly, out, settings
+from gridsvc.cli.context import DraftArg, KindArg, Opt, console, friendly, out, settings
 from gridsvc.cli.layers import planning
-from gridsvc.core.kinds import LayerKind
+from gridsvc.cli.texts import current_lang, set_lang, t
 
 if TYPE_CHECKING:
     from gridsvc.config import Settings
     from gridsvc.services.maps import Look, MapService
 
-app = typer.Typer(help="maps (folium): coverage, hotspots, redraw impact", no_args_is_help=True)
+app = typer.Typer(help=t("map_help"), no_args_is_help=True)
 
-LangOpt = Annotated[str | None, Opt("--lang", help="zh (default) or en")]
-BasemapOpt = Annotated[str, Opt(help="none, osm, tianditu, amap (GCJ-02) or intranet")]
-MapOutOpt = Annotated[
-    Path, Opt("--out", "-o", help="the HTML file to write (static/ goes beside it)")
-]
+LangOpt = Annotated[str | None, Opt("--lang", help=t("map_lang"))]
+BasemapOpt = Annotated[str, Opt(help=t("map_basemap"))]
+MapOutOpt = Annotated[Path, Opt("--out", "-o", help=t("map_out"))]
 
 
 def _map_service(config: Settings) -> MapService:
@@ -38,24 +36,21 @@ def _look(config: Settings, lang: str | None, basemap: str, period: str = "month
     from gridsvc.maps.basemaps import TileOptions
     from gridsvc.services.maps import Look
 
+    if lang:  # the map's language is the messages' too, and the other way round
+        set_lang(lang)
     tiles = TileOptions(
         config.tianditu_key, config.tile_url, config.tile_attribution, config.maps_offline
     )
-    return Look(lang or config.lang, basemap, tiles, period)
+    return Look(current_lang(), basemap, tiles, period)
 
 
 def _written(path: Path, config: Settings, url_path: str, who: str) -> None:
     """Where the file is, and where the service shows the same map to whom (after sign-in)."""
     url = f"http://{config.host}:{config.port}{url_path}"
-    out.print(f"wrote {path}  (served at {url} to {who}, after signing in)", soft_wrap=True)
+    out.print(t("map_written", path=path, url=url, who=who), soft_wrap=True)
 
 
-#: who may open the maps the service serves (the routes' roles)
-MAP_VIEWERS = "leaders, dispatchers, planners and handlers"
-PLANNERS = "planners and admins"
-
-
-@app.command("coverage")
+@app.command("coverage", help=t("coverage_help"))
 @friendly
 def map_coverage(
     out_path: MapOutOpt = Path("maps/coverage.html"),
@@ -66,45 +61,47 @@ def map_coverage(
     from gridsvc.services.maps import write
 
     config = settings()
+    look = _look(config, lang, basemap)
     service = _map_service(config)
-    with console.status("building the coverage map…"):
-        written = write(service.coverage(_look(config, lang, basemap)), out_path)
-    _written(written, config, "/maps/coverage", MAP_VIEWERS)
+    with console.status(t("coverage_status")):
+        written = write(service.coverage(look), out_path)
+    _written(written, config, "/maps/coverage", t("map_viewers"))
 
 
-@app.command("hotspots")
+@app.command("hotspots", help=t("hotspots_help"))
 @friendly
 def map_hotspots(
     out_path: MapOutOpt = Path("maps/hotspots.html"),
     lang: LangOpt = None,
     basemap: BasemapOpt = "none",
-    category: Annotated[str | None, Opt(help="a category code")] = None,
-    field: Annotated[str | None, Opt(help="a field of the responsibility list")] = None,
-    status: Annotated[str | None, Opt(help="a status, or 'open'")] = None,
-    unit: Annotated[str | None, Opt(help="a basic management unit code")] = None,
-    team: Annotated[str | None, Opt(help="a team code")] = None,
-    date_from: Annotated[str | None, Opt("--from", help="first day (2026-05-01) or time")] = None,
-    date_to: Annotated[str | None, Opt("--to", help="last day (inclusive) or time")] = None,
-    period: Annotated[str, Opt(help="time view by month or week")] = "month",
+    category: Annotated[str | None, Opt(help=t("hot_category"))] = None,
+    field: Annotated[str | None, Opt(help=t("hot_field"))] = None,
+    status: Annotated[str | None, Opt(help=t("hot_status"))] = None,
+    unit: Annotated[str | None, Opt(help=t("hot_unit"))] = None,
+    team: Annotated[str | None, Opt(help=t("hot_team"))] = None,
+    date_from: Annotated[str | None, Opt("--from", help=t("hot_from"))] = None,
+    date_to: Annotated[str | None, Opt("--to", help=t("hot_to"))] = None,
+    period: Annotated[str, Opt(help=t("hot_period"))] = "month",
 ) -> None:
     """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
     from gridsvc.services.maps import MapFilter, write
 
     config = settings()
+    look = _look(config, lang, basemap, period)
     service = _map_service(config)
     wanted = MapFilter.parse(
         category, field, status, unit, team, date_from, date_to, names=("--from", "--to")
     )
-    with console.status("reading the cases and building the hotspot map (Gi*, heat, periods)…"):
-        written = write(service.hotspots(wanted, _look(config, lang, basemap, period)), out_path)
-    _written(written, config, "/maps/hotspots", MAP_VIEWERS)
+    with console.status(t("hotspots_status")):
+        written = write(service.hotspots(wanted, look), out_path)
+    _written(written, config, "/maps/hotspots", t("map_viewers"))
 
 
-@app.command("impact")
+@app.command("impact", help=t("map_impact_help"))
 @friendly
 def map_impact(
-    kind: Annotated[LayerKind, typer.Argument(help="which layer")],
-    draft: Annotated[int, typer.Argument(help="the draft's version id")],
+    kind: KindArg,
+    draft: DraftArg,
     out_path: MapOutOpt = Path("maps/impact.html"),
     lang: LangOpt = None,
     basemap: BasemapOpt = "none",
@@ -113,8 +110,9 @@ def map_impact(
     from gridsvc.services.maps import write
 
     config = settings()
+    look = _look(config, lang, basemap)
     service = _map_service(config)
-    with console.status("re-matching the cases under the draft and building the map…"):
-        page = service.impact(planning(config), kind, draft, _look(config, lang, basemap))
+    with console.status(t("impact_status")):
+        page = service.impact(planning(config), kind, draft, look)
         written = write(page, out_path)
-    _written(written, config, f"/maps/impact/{kind.value}/{draft}", PLANNERS)
+    _written(written, config, f"/maps/impact/{kind.value}/{draft}", t("map_planners"))

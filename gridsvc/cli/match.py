@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gridsvc.cli.context import Opt, console, friendly, out, settings
+from gridsvc.cli.texts import t
 from gridsvc.core.kinds import LayerKind
 
 if TYPE_CHECKING:
@@ -25,38 +26,22 @@ PROGRESS_FROM = 200_000  # inputs at least this large show a progress bar
 
 @friendly(flags={"crs": "--layer-crs"})
 def match(
-    input: Annotated[Path, typer.Argument(help="points: CSV, GeoJSON, GeoPackage or Parquet")],
-    out_path: Annotated[Path, Opt("--out", "-o", help="result: .csv, .geojson, .gpkg or .parquet")],
-    grids: Annotated[
-        Path | None, Opt(help="grid layer file (default: the configured town)")
-    ] = None,
-    units: Annotated[Path | None, Opt(help="basic management unit layer file")] = None,
-    committees: Annotated[Path | None, Opt(help="residents' committee layer file")] = None,
-    jurisdiction: Annotated[
-        Path | None, Opt(help="jurisdiction file (default: union of the grids)")
-    ] = None,
-    streets: Annotated[Path | None, Opt(help="street segment layer file")] = None,
-    crs: Annotated[
-        str | None, Opt(help="input CRS: wgs84, cgcs2000, gcj02, bd09 or EPSG:N")
-    ] = None,
-    crs_col: Annotated[
-        str | None, Opt(help="column naming each row's CRS (default: a 'crs' column)")
-    ] = None,
-    lon_col: Annotated[str | None, Opt(help="CSV column holding longitude / x")] = None,
-    lat_col: Annotated[str | None, Opt(help="CSV column holding latitude / y")] = None,
-    code_field: Annotated[str, Opt(help="code field in the layer files")] = "code",
-    name_field: Annotated[str, Opt(help="name field in the layer files")] = "name",
-    layer: Annotated[
-        list[str] | None,
-        Opt(
-            help="layer of a GeoPackage with several: NAME for the grids file, "
-            "KIND=NAME for another (streets=roads); repeatable"
-        ),
-    ] = None,
-    layer_crs: Annotated[
-        str | None, Opt(help="CRS of the layer files that declare none (e.g. EPSG:4549)")
-    ] = None,
-    radius: Annotated[float | None, Opt(help="nearest-street radius in metres")] = None,
+    input: Annotated[Path, typer.Argument(help=t("match_input"))],
+    out_path: Annotated[Path, Opt("--out", "-o", help=t("match_out"))],
+    grids: Annotated[Path | None, Opt(help=t("match_grids"))] = None,
+    units: Annotated[Path | None, Opt(help=t("match_units"))] = None,
+    committees: Annotated[Path | None, Opt(help=t("match_committees"))] = None,
+    jurisdiction: Annotated[Path | None, Opt(help=t("match_jurisdiction"))] = None,
+    streets: Annotated[Path | None, Opt(help=t("match_streets"))] = None,
+    crs: Annotated[str | None, Opt(help=t("match_crs"))] = None,
+    crs_col: Annotated[str | None, Opt(help=t("match_crs_col"))] = None,
+    lon_col: Annotated[str | None, Opt(help=t("match_lon_col"))] = None,
+    lat_col: Annotated[str | None, Opt(help=t("match_lat_col"))] = None,
+    code_field: Annotated[str, Opt(help=t("match_code_field"))] = "code",
+    name_field: Annotated[str, Opt(help=t("match_name_field"))] = "name",
+    layer: Annotated[list[str] | None, Opt(help=t("match_layer"))] = None,
+    layer_crs: Annotated[str | None, Opt(help=t("match_layer_crs"))] = None,
+    radius: Annotated[float | None, Opt(help=t("match_radius"))] = None,
 ) -> None:
     """Match every point of a file to its grid, unit, committee, street and team."""
     from gridsvc.pointfiles import read_points, write_points
@@ -89,13 +74,14 @@ def _input_crs(crs: str | None, crs_col: str | None, points: PointTable) -> Inpu
     from gridsvc.core.errors import InvalidInput
 
     if crs and crs_col:
-        raise InvalidInput("give --crs or --crs-col, not both")
+        raise InvalidInput(t("crs_and_crs_col"))
     if crs:
         return parse_crs(crs)
     if crs_col or (points.crs is None and "crs" in points.rows.columns):
         column = crs_col or "crs"
         if column not in points.rows.columns:
-            raise InvalidInput(f"no column {column!r}; columns are {list(points.rows.columns)}")
+            columns = ", ".join(map(str, points.rows.columns))
+            raise InvalidInput(t("no_column", column=column, columns=columns))
         return column
     return points.crs or parse_crs("wgs84")
 
@@ -111,7 +97,7 @@ def _layer_names(given: list[str]) -> dict[LayerKind, str]:
             level = LayerKind(kind) if sep else LayerKind.GRIDS
         except ValueError:
             levels = ", ".join(k.value for k in LayerKind)
-            raise InvalidInput(f"--layer {value!r}: {kind!r} is not a level ({levels})") from None
+            raise InvalidInput(t("not_a_level", value=value, kind=kind, levels=levels)) from None
         names[level] = name
     return names
 
@@ -130,7 +116,7 @@ def _town(
     if not files:
         return load_town_file(config.town_file)
     if LayerKind.GRIDS not in files:
-        raise InvalidLayer("--grids is required when other layer files are given")
+        raise InvalidLayer(t("grids_required"))
     return load_town(files, layer_names, code_field=code, name_field=name, crs=layer_crs)
 
 
@@ -153,7 +139,7 @@ class _progress:
         )
 
         self.bar = Progress(
-            TextColumn("matching"),
+            TextColumn(t("matching")),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -172,9 +158,15 @@ def _summary(status: Any, seconds: float, path: Path) -> None:
     from rich.table import Table
 
     counts = status.value_counts()
-    table = Table("status", "points", title=f"wrote {path}")
-    for name in ("matched", "outside", "invalid"):
-        table.add_row(name, f"{int(counts.get(name, 0)):,}")
+    table = Table(t("col_status"), t("col_points"), title=t("wrote", path=path))
+    for name, word in (
+        ("matched", t("matched")),
+        ("outside", t("outside")),
+        ("invalid", t("invalid")),
+    ):
+        table.add_row(word, f"{int(counts.get(name, 0)):,}")
     out.print(table)
     rate = len(status) / seconds if seconds > 0 else float("inf")
-    out.print(f"{len(status):,} points in {seconds:.2f} s ({rate:,.0f} points/s)")
+    out.print(
+        t("match_rate", points=f"{len(status):,}", seconds=f"{seconds:.2f}", rate=f"{rate:,.0f}")
+    )

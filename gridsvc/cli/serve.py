@@ -7,28 +7,27 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gridsvc.cli.context import Opt, friendly, out, settings
+from gridsvc.cli.texts import t
 
 if TYPE_CHECKING:
     from gridsvc.config import Settings
 
-db_app = typer.Typer(help="the database: migrations", no_args_is_help=True)
+db_app = typer.Typer(help=t("db_help"), no_args_is_help=True)
 
 
 @friendly
 def serve(
-    host: Annotated[str | None, Opt(help="address to listen on")] = None,
-    port: Annotated[int | None, Opt(help="port to listen on")] = None,
+    host: Annotated[str | None, Opt(help=t("serve_host"))] = None,
+    port: Annotated[int | None, Opt(help=t("serve_port"))] = None,
     workers: Annotated[
         int,
         Opt(
             min=1,
             max=64,
-            help="server processes: on a 2-core machine 2 answer the most matches per second, "
-            "1 answers reports at 500/s with the shorter tail (one intake writer process "
-            "writes the reports of all of them)",
+            help=t("serve_workers"),
         ),
     ] = 1,
-    access_log: Annotated[bool, Opt(help="log every request (uvicorn's access log)")] = True,
+    access_log: Annotated[bool, Opt(help=t("serve_access_log"))] = True,
 ) -> None:
     """Run the HTTP service (OpenAPI at /docs) and, on SQLite, its intake writer process."""
     from gridsvc.intake_writer import log_to_stderr
@@ -92,15 +91,13 @@ def _stop_is_a_normal_end() -> None:
 
 
 def _serve_banner(config: Settings) -> None:
-    out.print(f"gridsvc 网格化管理服务: http://{config.host}:{config.port}/  (API docs: /docs)")
-    out.print(f"  try: http://{config.host}:{config.port}/api/v1/match?lon=121.45&lat=31.33")
-    out.print(
-        f"  QGIS: add an OGC API - Features connection to http://{config.host}:{config.port}/ogc"
-    )
-    out.print("  cases need a key: .venv/bin/gridsvc keys create --role dispatcher --name <who>")
+    url = f"http://{config.host}:{config.port}"
+    for key in ("banner", "banner_try", "banner_qgis"):
+        out.print(t(key, url=url))
+    out.print(t("banner_key"))
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=t("db_upgrade_help"))
 @friendly
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema (idempotent)."""
@@ -108,18 +105,14 @@ def db_upgrade() -> None:
 
     config = settings()
     upgrade(config.database_url)
-    out.print(f"database at {config.database_url} is up to date")
+    out.print(t("db_up_to_date", url=config.database_url))
 
 
-@db_app.command("copy")
+@db_app.command("copy", help=t("db_copy_help"))
 @friendly
 def db_copy(
-    source: Annotated[
-        str, typer.Argument(help="the database to copy, e.g. sqlite:///var/gridsvc.db")
-    ],
-    target: Annotated[
-        str, typer.Argument(help="an empty database, e.g. postgresql+psycopg://gridsvc@db/gridsvc")
-    ],
+    source: Annotated[str, typer.Argument(help=t("db_copy_source"))],
+    target: Annotated[str, typer.Argument(help=t("db_copy_target"))],
 ) -> None:
     """Copy a whole deployment into an empty database (a town moving up to PostgreSQL).
 
@@ -136,18 +129,21 @@ def db_copy(
     for url in (source, target):
         upgrade(url)
     copies = copy_tables(make_engine(source), make_engine(target))
-    table = Table("table", "rows", "source digest", "target digest", "same")
+    table = Table(
+        *(
+            t(k)
+            for k in ("col_table", "col_rows", "col_source_digest", "col_target_digest", "col_same")
+        )
+    )
     for c in copies:
         table.add_row(
             c.table,
             f"{c.rows:,}",
             c.source_digest[:16],
             c.target_digest[:16],
-            "yes" if c.same else "NO",
+            t("yes") if c.same else t("no_caps"),
         )
     out.print(table)
     if not all(c.same for c in copies):
-        fail("the copy differs from its source in the tables marked NO", 1)
-    out.print(
-        f"copied {sum(c.rows for c in copies):,} rows in {len(copies)} tables; both sides agree"
-    )
+        fail(t("db_copy_differs"), 1)
+    out.print(t("db_copied", rows=f"{sum(c.rows for c in copies):,}", tables=len(copies)))

@@ -99,8 +99,10 @@ def test_db_copy_on_the_command_line(tmp_path: Path, pg_url: str) -> None:
     source = settings_for(tmp_path / "cli")
     for d in desk(create_app(source)):
         d.new_case()
-    result = CliRunner().invoke(cli, ["db", "copy", source.database_url, pg_url])
+    result = CliRunner().invoke(cli, ["--lang", "en", "db", "copy", source.database_url, pg_url])
     assert result.exit_code == 0, result.output
     assert "both sides agree" in result.output and "cases" in result.output
-    again = CliRunner().invoke(cli, ["db", "copy", source.database_url, pg_url])
+    again = CliRunner().invoke(cli, ["--lang", "en", "db", "copy", source.database_url, pg_url])
     assert again.exit_code == 2 and "not empty" in again.output
+    chinese = CliRunner().invoke(cli, ["db", "copy", source.database_url, pg_url])
+    assert chinese.exit_code == 2 and chinese.output.startswith("错误（")

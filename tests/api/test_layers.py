@@ -82,7 +82,7 @@ def test_cli_history_and_export(
     _, _, url = town
     monkeypatch.setenv("GRIDSVC_DATABASE_URL", url)
     runner = CliRunner()
-    listed = runner.invoke(cli, ["layers", "history", "units"])
+    listed = runner.invoke(cli, ["--lang", "en", "layers", "history", "units"])
     assert listed.exit_code == 0 and "published" in listed.output
     target = tmp_path / "units.gpkg"
     exported = runner.invoke(cli, ["layers", "export", "units", "--out", str(target)])

@@ -42,7 +42,8 @@ runner = CliRunner()
 
 
 def run(*args: object) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
+    """The command in English (its wording is checked; tests/cli/test_cli_lang.py has the Chinese)."""
+    return runner.invoke(app, ["--lang", "en", *[str(a) for a in args]])
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +303,8 @@ def test_unsupported_output_type_is_refused(tmp_path: Path, mixed_csv: Path) -> 
 def test_error_is_one_line_in_a_log(tmp_path: Path) -> None:
     """A message longer than 80 columns, with stderr not a terminal, stays on one line."""
     source = _bad_inputs(tmp_path)["no_lon"]
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    drop = ("COLUMNS", "LINES", "GRIDSVC_LANG")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     done = subprocess.run(
         [sys.executable, "-m", "gridsvc.cli", "match", str(source), "-o", "out.csv"],
         cwd=tmp_path,
@@ -314,7 +316,7 @@ def test_error_is_one_line_in_a_log(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith("错误（"), done.stderr  # Chinese by default
 
 
 def test_validate_demo_grids_against_their_units() -> None:

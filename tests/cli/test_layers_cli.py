@@ -37,7 +37,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def run(*args: object, answer: str | None = None) -> Result:
-    return runner.invoke(app, [str(a) for a in args], input=answer)
+    """The command in English, whose wording the tests check."""
+    return runner.invoke(app, ["--lang", "en", *[str(a) for a in args]], input=answer)
 
 
 def grids() -> gpd.GeoDataFrame:

@@ -25,7 +25,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def run(database: str, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, ["map", *args], env={"GRIDSVC_DATABASE_URL": database})
+    """``gridsvc --lang en map ARGS``: the tests check the English wording."""
+    env = {"GRIDSVC_DATABASE_URL": database}
+    return runner.invoke(app, ["--lang", "en", "map", *args], env=env)
 
 
 def test_coverage_and_hotspots_files_open_offline(database: str, tmp_path: Path) -> None:
@@ -79,7 +81,7 @@ def test_the_impact_map_says_who_may_open_it_online(database: str, tmp_path: Pat
     path = tmp_path / "same.gpkg"
     gpd.read_file(Settings().town_file, layer="grids").to_file(path, layer="grids")
     env = {"GRIDSVC_DATABASE_URL": database}
-    made = runner.invoke(app, ["layers", "upload", "grids", str(path)], env=env)
+    made = runner.invoke(app, ["--lang", "en", "layers", "upload", "grids", str(path)], env=env)
     draft = re.search(r"draft (\d+):", made.output).group(1)
     result = run(database, "impact", "grids", draft, "--out", str(tmp_path / "i.html"))
     assert result.exit_code == 0, result.output

@@ -27,7 +27,8 @@ runner = CliRunner()
 
 
 def run(*args: object) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
+    """The command in English, whose wording the tests check."""
+    return runner.invoke(app, ["--lang", "en", *[str(a) for a in args]])
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,8 @@ def test_mistakes_are_one_line_and_exit_2(
     monkeypatch.chdir(tmp_path)
     result = report(database, monkeypatch, *args)
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith("error:") and mentions in result.stderr
+    said = result.stderr.strip()  # in Chinese by default; the domain's message as it is
+    assert said.startswith("错误（") and "error:" not in said and mentions in said
     assert "Traceback" not in result.output
     assert not any(tmp_path.iterdir())  # nothing written
 
@@ -143,7 +144,7 @@ def test_without_dates_the_report_is_of_the_last_full_month(
     out = tmp_path / "last-month.csv"
     result = runner.invoke(app, ["report", "evaluation", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"({last.replace(day=1)} to {last})" in " ".join(result.stdout.split())
+    assert f"（{last.replace(day=1)} 至 {last}）" in " ".join(result.stdout.split())
     assert out.exists()
     half = runner.invoke(app, ["report", "evaluation", "--out", str(out), "--from", "2025-06-16"])
     assert half.exit_code == 2 and "--to" in half.stderr
