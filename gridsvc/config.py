@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     cell_m: float = Field(
         default=2.5, gt=0, le=100, description="fine lookup-raster cell size (metres)"
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="the address phones reach the service by (sign-in QR codes), e.g. "
+        "http://10.20.1.5:8000 or https://wgh.example.gov.cn; default: the address the "
+        "browser that asked used",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     lang: str = Field(default="zh", pattern="^(zh|en)$", description="label language")

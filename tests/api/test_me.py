@@ -199,3 +199,29 @@ def test_a_key_names_a_grid_the_town_has_and_only_a_patrols_has_one(d: Desk) -> 
         create_key(d.engine, Role.DISPATCHER, "丁", grid=grid)
     me = d.client.get("/api/v1/me", headers=grid_patrol(d, "戊", grid)).json()
     assert me["grid"] == grid
+
+
+def test_a_sign_in_code_holds_the_public_url_when_one_is_set(d: Desk) -> None:
+    """A phone cannot resolve the name the desktop used (testserver, localhost)."""
+    from gridsvc.api.routes.me import sign_in_svg
+
+    key = d.key("patrol")
+    plain = d.client.post("/api/v1/me/sign-in-code", headers=d.headers("patrol")).content
+    assert plain == sign_in_svg(f"http://testserver/patrol#key={key}", "/patrol")
+    settings = d.app.state.settings
+    d.app.state.settings = settings.model_copy(update={"public_url": "http://10.20.1.5:8000/"})
+    try:
+        public = d.client.post("/api/v1/me/sign-in-code", headers=d.headers("patrol")).content
+    finally:
+        d.app.state.settings = settings
+    assert public == sign_in_svg(f"http://10.20.1.5:8000/patrol#key={key}", "/patrol")
+
+
+@pytest.mark.parametrize("bad", ["10.20.1.5:8000", "ftp://x", "http://a b", "http://x/?k=1"])
+def test_a_public_url_that_is_no_web_address_is_refused_at_start(bad: str) -> None:
+    from pydantic import ValidationError
+
+    from gridsvc.config import Settings
+
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(public_url=bad)

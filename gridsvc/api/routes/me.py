@@ -134,9 +134,18 @@ def sign_in_code(
     key = bearer(request, request.headers.get("authorization"))
     if not key:  # signed in by the landing page's cookie: the page never held the key itself
         raise Unauthenticated("send the key as 'Authorization: Bearer <key>' to make its code")
-    url = f"{str(request.base_url).rstrip('/')}{page}#key={key}"
-    svg = io.BytesIO()
-    segno.make(url, error="m").save(svg, kind="svg", scale=6, border=2, title=page)
+    # a desktop on the centre's LAN may use a name (localhost, a hosts-file entry) that a
+    # phone on the wireless network cannot resolve: GRIDSVC_PUBLIC_URL says the one it can
+    base = request.app.state.settings.public_url or str(request.base_url)
     return Response(
-        svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+        sign_in_svg(f"{base.rstrip('/')}{page}#key={key}", page),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store"},
     )
+
+
+def sign_in_svg(url: str, title: str) -> bytes:
+    """The QR code of ``url`` as SVG (segno, error correction M: a smudged screen still reads)."""
+    svg = io.BytesIO()
+    segno.make(url, error="m").save(svg, kind="svg", scale=6, border=2, title=title)
+    return svg.getvalue()
