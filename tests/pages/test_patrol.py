@@ -258,7 +258,7 @@ def test_my_grid_and_its_open_cases_are_on_the_map(
         expect(page.locator("#my-grid")).to_contain_text(
             f"我的网格 {grid['name']}：在办案件 {len(open_here)} 件"
         )
-        dots = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+        dots = page.locator(".leaflet-mygrid-pane path.leaflet-interactive")
         expect(dots).to_have_count(len(open_here))
         dots.first.hover()
         expect(page.locator(".leaflet-tooltip")).to_contain_text(made.json()["number"][:4])

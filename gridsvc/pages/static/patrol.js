@@ -295,18 +295,29 @@ async function loadMyGrid(me) {
   const [outline, ...cases] = grid.features;
   if (gridLayer) gridLayer.remove();
   gridLayer = L.layerGroup([
-    L.geoJSON(outline, { style: { color: "#e65100", weight: 4, fill: false }, interactive: false }),
+    L.geoJSON(outline, { pane: myGridPane(), style: { color: "#e65100", weight: 4, fill: false }, interactive: false }),
     ...cases.map(caseMarker),
   ]).addTo(map);
   $("my-grid").textContent = t("my_grid", { name: outline.properties.name, n: cases.length });
   $("my-grid").hidden = false;
 }
 
+/** A pane above the town's grid lines (which may arrive later and would cover the outline);
+ * hidden from screen readers like the overlay pane: the line under the map says the same. */
+function myGridPane() {
+  if (!map.getPane("mygrid")) {
+    const pane = map.createPane("mygrid");
+    pane.style.zIndex = 450;
+    pane.setAttribute("aria-hidden", "true");
+  }
+  return "mygrid";
+}
+
 function caseMarker(feature) {
   const p = feature.properties;
   const [lon, lat] = feature.geometry.coordinates;
   const colour = CASE_COLOURS[p.colour] || CASE_COLOURS.green;
-  return L.circleMarker([lat, lon], { radius: 7, color: "#ffffff", weight: 2, fillColor: colour, fillOpacity: 0.95 })
+  return L.circleMarker([lat, lon], { pane: myGridPane(), radius: 7, color: "#ffffff", weight: 2, fillColor: colour, fillOpacity: 0.95 })
     .bindTooltip(`${p.number} ${p.category_name || p.category} · ${t(`status_${p.status}`)}`);
 }
 
