@@ -8,6 +8,7 @@ page the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -184,3 +185,21 @@ def items_page(
         "numberReturned": len(rows),
         "links": page_links(request, offset, limit, len(frame)),
     }
+
+
+def feature_collection(
+    request: Request,
+    load: Callable[[], gpd.GeoDataFrame],
+    page: tuple[int, int],
+    crs: str | None,
+    bbox: tuple[str | None, str | None],
+    id_column: str = "code",
+) -> Response:
+    """The ``items`` answer of any collection: ``crs`` checked, then the features ``load``
+    gives, cut to the ``bbox`` (value, bbox-crs) and the (offset, limit) page."""
+    out_crs = parse_crs(crs, request, "crs")
+    frame = load()
+    area = bbox_polygon(bbox[0], parse_crs(bbox[1], request, "bbox-crs"))
+    rows, counts = items_page(request, frame, area, page)
+    body = {"type": "FeatureCollection", "features": features_of(rows, out_crs, id_column)}
+    return ogc_json(body | counts, GEOJSON, content_crs(crs))

@@ -47,11 +47,7 @@ def supercover(
 
     Row i of ``seg`` is placed on the grid with lower-left corner
     (ox[i], oy[i]), cells of ``cell`` and ``shape`` = (cols, rows); cells are
-    numbered row * cols + col. A segment is cut where it crosses a grid line
-    (only lines inside the grid, so a long segment costs what it covers);
-    the pieces' midpoints name the cells it passes through, and every cut
-    and end point also marks the cells within the widening, so a boundary
-    on a cell line marks both sides.
+    numbered row * cols + col. Which cells: :func:`cut_marks`.
     """
     cols, rows = shape
     u = np.column_stack(
@@ -62,6 +58,23 @@ def supercover(
             (seg[:, 3] - oy) / cell[1],
         ]
     )
+    cc, rr, ww = cut_marks(u, cols, rows)
+    ok = (cc >= 0) & (cc < cols) & (rr >= 0) & (rr < rows)
+    key = ww[ok] * (cols * rows) + (rr[ok] * cols + cc[ok]).astype(np.int64)
+    key = np.sort(key)  # sort-based: numpy's hashing unique is several times slower here
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+    return key // (cols * rows), key % (cols * rows)
+
+
+def cut_marks(u: Floats, cols: int, rows: int) -> tuple[Floats, Floats, Ints]:
+    """The cells (column, row, floored, not yet bounded) segments in cell units touch, and
+    each mark's segment row; what both lookup structures' supercovers mark.
+
+    A segment is cut where it crosses a grid line (only lines inside the grid,
+    so a long segment costs what it covers); the pieces' midpoints name the
+    cells it passes through, and every cut and end point also marks the cells
+    within ``WIDEN``, so a boundary on a cell line marks both sides.
+    """
     n = len(u)
     ts = [np.zeros(n), np.ones(n)]
     owners = [np.arange(n), np.arange(n)]
@@ -87,11 +100,7 @@ def supercover(
     cc = np.concatenate(c)
     rr = np.concatenate(r)
     ww = np.concatenate([who[1:][same]] + [who] * 4)
-    ok = (cc >= 0) & (cc < cols) & (rr >= 0) & (rr < rows)
-    key = ww[ok] * (cols * rows) + (rr[ok] * cols + cc[ok]).astype(np.int64)
-    key = np.sort(key)  # sort-based: numpy's hashing unique is several times slower here
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
-    return key // (cols * rows), key % (cols * rows)
+    return cc, rr, ww
 
 
 def _orient(

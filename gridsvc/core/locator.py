@@ -38,12 +38,12 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from gridsvc.core.cellgeom import cut_marks
 from gridsvc.core.ragged import first_per_group, ramp
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 
-_WIDEN = 1e-6  # of a cell: a boundary this close to a cell marks it as an edge cell
 _SEGMENT_CHUNK = 200_000  # boundary segments handled at once while building
 
 
@@ -299,36 +299,12 @@ def _edge_cells(g: RasterGeometry, seg: Floats) -> NDArray[np.bool_]:
 
 
 def _supercover(g: RasterGeometry, seg: Floats) -> Ints:
-    """Cells touched by the segments, each widened by a millionth of a cell.
-
-    A segment is cut where it crosses a cell line; the pieces' midpoints name
-    the cells it passes through, and every cut point and end point also
-    marks the cells around it within the widening (so corners and lines
-    lying on cell lines mark both sides).
-    """
+    """Cells touched by the segments, each widened by a millionth of a cell (the cell tree's
+    kernel, :func:`~gridsvc.core.cellgeom.cut_marks`, with repeats: the caller marks a mask)."""
     u = (seg - [g.x0, g.y0, g.x0, g.y0]) / [g.dx, g.dy, g.dx, g.dy]  # in cell units
-    ts = [np.zeros(len(u)), np.ones(len(u))]
-    owners = [np.arange(len(u)), np.arange(len(u))]
-    for a, b in ((0, 2), (1, 3)):
-        lo = np.floor(np.minimum(u[:, a], u[:, b])) + 1
-        hi = np.ceil(np.maximum(u[:, a], u[:, b])) - 1
-        counts = np.maximum(hi - lo + 1, 0).astype(np.int64)
-        which = np.repeat(np.arange(len(u)), counts)
-        lines = lo[which] + ramp(counts)
-        ts.append((lines - u[which, a]) / (u[which, b] - u[which, a]))
-        owners.append(which)
-    t = np.concatenate(ts)
-    who = np.concatenate(owners)
-    order = np.lexsort((t, who))
-    t, who = t[order], who[order]
-    px = u[who, 0] + t * (u[who, 2] - u[who, 0])
-    py = u[who, 1] + t * (u[who, 3] - u[who, 1])
-    same = who[1:] == who[:-1]
-    mx = ((px[1:] + px[:-1]) / 2)[same]
-    my = ((py[1:] + py[:-1]) / 2)[same]
-    cols = [np.floor(mx)] + [np.floor(px + d) for d in (-_WIDEN, _WIDEN) for _ in (0, 1)]
-    rows = [np.floor(my)] + [np.floor(py + d) for _ in (0, 1) for d in (-_WIDEN, _WIDEN)]
-    c = np.concatenate(cols).astype(np.int64)
-    r = np.concatenate(rows).astype(np.int64)
+    # the raster's margin keeps every segment inside it, so no cut is left out here
+    cols, rows, _ = cut_marks(u, g.ncols, g.nrows)
+    c = cols.astype(np.int64)
+    r = rows.astype(np.int64)
     ok = (c >= 0) & (c < g.ncols) & (r >= 0) & (r < g.nrows)
     return r[ok] * g.ncols + c[ok]

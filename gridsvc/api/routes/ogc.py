@@ -33,8 +33,8 @@ from gridsvc.api.ogc_features import (
     collection_doc,
     content_crs,
     crs_uris,
+    feature_collection,
     features_of,
-    items_page,
     ogc_base,
     ogc_json,
     page_links,
@@ -273,12 +273,13 @@ def items(
 ) -> Response:
     """Features of a collection as GeoJSON, paged with `next` links."""
     kind = _kind(collection_id, request)
-    out_crs = parse_crs(crs, request, "crs")
-    frame = _layer_at(request, kind, version).frame
-    area = bbox_polygon(bbox, parse_crs(bbox_crs, request, "bbox-crs"))
-    page, counts = items_page(request, frame, area, (offset, limit))
-    body = {"type": "FeatureCollection", "features": features_of(page, out_crs), **counts}
-    return ogc_json(body, GEOJSON, content_crs(crs))
+    return feature_collection(
+        request,
+        lambda: _layer_at(request, kind, version).frame,
+        (offset, limit),
+        crs,
+        (bbox, bbox_crs),
+    )
 
 
 @router.head("/collections/{collection_id}/items/{fid}", include_in_schema=False)

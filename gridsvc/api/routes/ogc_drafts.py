@@ -33,11 +33,10 @@ from gridsvc.api.ogc_features import (
     READ_ONLY,
     TITLES,
     GeoJSONResponse,
-    bbox_polygon,
     collection_doc,
     content_crs,
+    feature_collection,
     features_of,
-    items_page,
     ogc_base,
     ogc_json,
     parse_crs,
@@ -203,11 +202,9 @@ def draft_items(
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
 ) -> Response:
     """A draft's features as GeoJSON, as stored now, paged with `next` links."""
-    out_crs = parse_crs(crs, request, "crs")
-    area = bbox_polygon(bbox, parse_crs(bbox_crs, request, "bbox-crs"))
-    page, counts = items_page(request, _layer(request, draft).frame, area, (offset, limit))
-    body = {"type": "FeatureCollection", "features": features_of(page, out_crs), **counts}
-    return ogc_json(body, GEOJSON, content_crs(crs))
+    return feature_collection(
+        request, lambda: _layer(request, draft).frame, (offset, limit), crs, (bbox, bbox_crs)
+    )
 
 
 @router.options(DRAFT + "/items", status_code=204)
@@ -353,12 +350,14 @@ def problem_items(
     """A draft's validation problems now: where each is (the overlap, the gap, the point
     where a ring crosses itself), its kind, the features it concerns, and whether it
     blocks publishing."""
-    out_crs = parse_crs(crs, request, "crs")
-    area = bbox_polygon(bbox, parse_crs(bbox_crs, request, "bbox-crs"))
-    frame = _problem_frame(_editor(request).problems(draft.id))
-    page, counts = items_page(request, frame, area, (offset, limit))
-    body = {"type": "FeatureCollection", "features": features_of(page, out_crs, "id"), **counts}
-    return ogc_json(body, GEOJSON, content_crs(crs))
+    return feature_collection(
+        request,
+        lambda: _problem_frame(_editor(request).problems(draft.id)),
+        (offset, limit),
+        crs,
+        (bbox, bbox_crs),
+        "id",
+    )
 
 
 @router.head(PROBLEMS + "/items/{fid}", include_in_schema=False)
