@@ -13,7 +13,7 @@ from pathlib import Path
 import pyogrio
 
 from gridsvc.core.errors import InvalidLayer, UnreadableFile
-from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.matching import Matcher
 from gridsvc.core.validation import Problem, check_layer
 from gridsvc.layerio import read_layer
@@ -35,6 +35,7 @@ class Town:
             units=self.layer(LayerKind.UNITS),
             committees=self.layer(LayerKind.COMMITTEES),
             jurisdiction=self.layer(LayerKind.JURISDICTION),
+            towns=self.layer(LayerKind.TOWNS),
             streets=self.layer(LayerKind.STREETS),
             street_radius_m=street_radius_m,
             cell_m=cell_m,
@@ -79,7 +80,7 @@ def load_town(
             code_field=code_field,
             name_field=name_field,
             crs=crs,
-            require_parent=PARENT_KIND.get(kind) in files,
+            require_parent=parent_kind(kind, files) in files,
         )
         for kind, path in files.items()
     }
@@ -96,7 +97,8 @@ def validate_town(layers: dict[LayerKind, Layer]) -> list[Problem]:
     """Every problem of every level, each checked against its parent when it is loaded."""
     problems: list[Problem] = []
     for kind, layer in layers.items():
-        parent = layers.get(PARENT_KIND[kind]) if kind in PARENT_KIND else None
+        above = parent_kind(kind, layers)
+        parent = layers.get(above) if above is not None else None
         try:
             problems.extend(check_layer(layer, parent))
         except InvalidLayer as exc:

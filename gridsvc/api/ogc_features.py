@@ -29,6 +29,7 @@ MAX_LIMIT = 10_000
 READ_ONLY = "GET, HEAD, OPTIONS"  # the Allow of a collection nobody may write
 TITLES = {
     LayerKind.JURISDICTION: ("辖区", "Jurisdiction"),
+    LayerKind.TOWNS: ("街镇", "Towns"),
     LayerKind.UNITS: ("基本管理单元", "Basic management units"),
     LayerKind.GRIDS: ("责任网格", "Responsibility grids"),
     LayerKind.COMMITTEES: ("居委", "Residents' committees"),

@@ -25,7 +25,7 @@ from gridsvc.cli.context import (
     version_status,
 )
 from gridsvc.cli.texts import level, t
-from gridsvc.core.kinds import PARENT_KIND, LayerKind
+from gridsvc.core.kinds import LayerKind, allowed_parents
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -83,11 +83,18 @@ def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
 
     if parent is None:
         return None
-    if kind not in PARENT_KIND:
+    candidates = allowed_parents(kind)
+    if not candidates:
         raise InvalidLayer(t("no_parent_level", kind=level(kind)))
-    parent_kind = PARENT_KIND[kind]
-    is_gpkg = parent.suffix.lower() == ".gpkg"
-    return read_layer(parent, parent_kind, layer=parent_kind.value if is_gpkg else None)
+    above = candidates[-1]  # a file alone: the level past the optional towns (a town's units)
+    name = None
+    if parent.suffix.lower() == ".gpkg":
+        import pyogrio
+
+        names = {str(row[0]) for row in pyogrio.list_layers(parent)}
+        above = next((k for k in candidates if k.value in names), above)
+        name = above.value if above.value in names else None
+    return read_layer(parent, above, layer=name, require_parent=False)
 
 
 @app.command("history", help=t("history_help"))

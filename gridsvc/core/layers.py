@@ -19,6 +19,7 @@ from gridsvc.core.errors import InvalidLayer, MissingCRS
 from gridsvc.core.kinds import PARENT_KIND as PARENT_KIND  # re-exported: importers keep working
 from gridsvc.core.kinds import POLYGON_KINDS as POLYGON_KINDS
 from gridsvc.core.kinds import LayerKind
+from gridsvc.core.kinds import parent_kind as parent_kind
 
 BASE_COLUMNS = ("code", "name", "parent_code")
 

@@ -50,6 +50,8 @@ Ints = NDArray[np.int64]
 
 # The columns a bulk match adds to the input, in this order.
 COLUMNS = (
+    "town_code",
+    "town_name",
     "grid_code",
     "grid_name",
     "unit_code",
@@ -75,10 +77,15 @@ class Level:
     locator: Locator
 
     def column(self, name: str) -> NDArray[np.object_]:
-        frame = self.layer.frame
-        if name not in frame.columns:
-            return np.full(len(frame), None, dtype=object)
-        return frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
+        return layer_column(self.layer, name)
+
+
+def layer_column(layer: Layer, name: str) -> NDArray[np.object_]:
+    """A layer's attribute as objects, missing values as None (absent column: all None)."""
+    frame = layer.frame
+    if name not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    return frame[name].astype(object).where(frame[name].notna(), None).to_numpy()
 
 
 def _code_rank(codes: pd.Series) -> Ints:
@@ -140,6 +147,8 @@ class Match:
     lat: float
     grid_code: str | None
     grid_name: str | None
+    town_code: str | None
+    town_name: str | None
     unit_code: str | None
     unit_name: str | None
     committee_code: str | None
@@ -162,6 +171,7 @@ class Matcher:
         units: Layer | None = None,
         committees: Layer | None = None,
         jurisdiction: Layer | None = None,
+        towns: Layer | None = None,
         streets: Layer | None = None,
         street_radius_m: float = 50.0,
         cell_m: float = 2.5,
@@ -185,7 +195,15 @@ class Matcher:
             shapely.prepare(self._jurisdiction_m)
         self._swap_box = _grown_bounds(jurisdiction or grids, SWAP_MARGIN_DEG)
         self._to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
+        # the town (街镇) a grid lies in: a district's towns layer, or a single town's
+        # jurisdiction; a point takes its grid's town, so it costs no lookup of its own
+        self._towns = towns if towns is not None else jurisdiction
+        self._grid_town = _containing(grids, self._towns)
         self._attrs = self._attribute_arrays()
+        grid_towns = self._column_for("town_code", self._grid_town)
+        self._town_by_grid = {
+            str(g): str(t) for g, t in zip(self._attrs["grid_code"], grid_towns, strict=False) if t
+        }
 
     def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
         if streets is None:
@@ -199,6 +217,9 @@ class Matcher:
             "grid_name": self.grids.column("name"),
             "team": self.grids.column("team"),
         }
+        if self._towns is not None:
+            a["town_code"] = layer_column(self._towns, "code")
+            a["town_name"] = layer_column(self._towns, "name")
         for prefix, level in (("unit", self.units), ("committee", self.committees)):
             if level is not None:
                 a[f"{prefix}_code"], a[f"{prefix}_name"] = (
@@ -209,6 +230,10 @@ class Matcher:
             a["street_id"] = self.streets.frame["code"].astype(str).to_numpy(dtype=object)
             a["street_name"] = self.streets.frame["name"].astype(object).to_numpy()
         return a
+
+    def town_of(self, grid_code: str | None) -> str | None:
+        """The code of the town a grid lies in (None without a towns or jurisdiction layer)."""
+        return self._town_by_grid.get(grid_code) if grid_code is not None else None
 
     def team_of(self, grid_code: str | None) -> str | None:
         """The responsible team of a grid, by code."""
@@ -346,9 +371,11 @@ class Matcher:
         )
         table.boundary_distance_m[outside] = boundary
         codes = self._attrs["grid_code"][nearest]
+        towns = self._column_for("town_name", _take_int(self._grid_town, nearest))
         table.reason[outside] = [
             f"outside the jurisdiction, {d:.0f} m from its boundary; nearest grid {c}"
-            for d, c in zip(boundary, codes, strict=True)
+            + (f" (town {t})" if t else "")
+            for d, c, t in zip(boundary, codes, towns, strict=True)
         ]
 
     def frame(self, table: MatchTable) -> pd.DataFrame:
@@ -365,9 +392,16 @@ class Matcher:
         n = table.status.size
         return pd.DataFrame({c: out.get(c, np.full(n, None, dtype=object)) for c in COLUMNS})
 
+    def _column_for(self, name: str, index: Ints) -> NDArray[np.object_]:
+        """Attribute ``name`` of the features at ``index`` (None where -1 or unknown)."""
+        if name not in self._attrs:
+            return np.full(index.size, None, dtype=object)
+        return _take(self._attrs[name], index)
+
     def _index_for(self, name: str, table: MatchTable) -> Ints:
         prefix = name.split("_")[0]
         return {
+            "town": _take_int(self._grid_town, table.grid),
             "grid": table.grid,
             "team": table.grid,
             "unit": table.unit,
@@ -407,7 +441,9 @@ class Matcher:
             return None
         if self.jurisdiction is not None and self.jurisdiction.locator.locate_one(x, y) < 0:
             return None
-        found = {"grid": grid, "team": grid, "unit": -1, "committee": -1, "street": -1}
+        town = int(self._grid_town[grid]) if self._grid_town.size else -1
+        found = {"town": town, "grid": grid, "team": grid, "unit": -1, "committee": -1}
+        found["street"] = -1
         if self.units is not None:
             found["unit"] = self.units.locator.locate_one(x, y)
         if self.committees is not None:
@@ -450,6 +486,35 @@ def _invalid_error(reason: str, lon: float, lat: float) -> InvalidInput:
             "lies in the jurisdiction. Send longitude first."
         )
     return CoordinatesOutOfRange(f"{where}: {reason}")
+
+
+def _take_int(values: Ints, index: Ints) -> Ints:
+    """``values[index]`` where the index is set, -1 where it is -1 (or values is empty)."""
+    out = np.full(index.size, -1, dtype=np.int64)
+    hit = index >= 0
+    if values.size:
+        out[hit] = values[index[hit]]
+    return out
+
+
+def _containing(children: Layer, parents: Layer | None) -> Ints:
+    """For each child feature, the parent feature its interior lies in (-1: none).
+
+    A validated coverage nests (each grid lies in one town), so a point on the
+    child's surface decides; the lowest-code parent wins on a shared edge, as
+    everywhere else.
+    """
+    if parents is None:
+        return np.zeros(0, dtype=np.int64)
+    inner = shapely.point_on_surface(np.asarray(children.frame.geometry.array, dtype=object))
+    tree = shapely.STRtree(np.asarray(parents.frame.geometry.array, dtype=object))
+    child, parent = tree.query(inner, predicate="covered_by")
+    out = np.full(len(children), -1, dtype=np.int64)
+    if child.size:
+        rank = _code_rank(parents.codes)
+        first = first_per_group(child, rank[parent])
+        out[child[first]] = parent[first]
+    return out
 
 
 def _take(values: NDArray[np.object_], index: Ints) -> NDArray[np.object_]:

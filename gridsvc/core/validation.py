@@ -37,7 +37,8 @@ from shapely.geometry.base import BaseGeometry
 
 from gridsvc.core.crs import CGCS2000, transformer
 from gridsvc.core.errors import InvalidInput, InvalidLayer
-from gridsvc.core.layers import PARENT_KIND, POLYGON_KINDS, Layer, LayerKind
+from gridsvc.core.kinds import allowed_parents
+from gridsvc.core.layers import POLYGON_KINDS, Layer, LayerKind
 
 NOISE_M2 = 0.01
 """Overlaps, gaps and overhangs smaller than this (m²) are reported but do not block."""
@@ -53,6 +54,7 @@ _LINE_TYPES = ("LineString", "MultiLineString")
 
 _NOUNS = {
     LayerKind.JURISDICTION: "jurisdiction",
+    LayerKind.TOWNS: "town",
     LayerKind.UNITS: "unit",
     LayerKind.GRIDS: "grid",
     LayerKind.COMMITTEES: "committee",
@@ -171,7 +173,7 @@ def validate_layer(
     Polygon levels are checked for overlaps and gaps (holes in the level, or
     the parts of each parent its children leave uncovered when the parent is
     given); streets only for codes and geometry. A ``parent`` of any other
-    kind than ``PARENT_KIND[layer.kind]`` is refused with InvalidInput.
+    kind than the level above (``kinds.allowed_parents``) is refused with InvalidInput.
     Blocking gaps and overlaps under ``sliver_m2`` are reported as slivers:
     they still block, and the ``close_slivers`` repair closes them.
     """
@@ -239,9 +241,10 @@ def _check_parent_kind(layer: Layer, parent: Layer | None) -> None:
     """Children name their direct parent by code, so only that level can be their parent."""
     if parent is None:
         return
-    expected = PARENT_KIND.get(layer.kind)
-    if parent.kind != expected:
-        wanted = f"against {expected} layer" if expected else "against no parent layer"
+    expected = allowed_parents(layer.kind)
+    if parent.kind not in expected:
+        names = " or ".join(str(k) for k in expected)
+        wanted = f"against a {names} layer" if expected else "against no parent layer"
         raise InvalidInput(f"a {layer.kind} layer is checked {wanted}, not {parent.kind}")
 
 

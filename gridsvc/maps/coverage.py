@@ -61,6 +61,7 @@ def coverage_map(layers: dict[LayerKind, Layer], options: CoverageOptions) -> fo
         _streets(m, layers[LayerKind.STREETS], colours, options)
     for kind, key, colour, weight in (  # drawn last, so the grids' fill does not hide them
         (LayerKind.UNITS, "units", "#54278f", 3.0),
+        (LayerKind.TOWNS, "towns", "#b30000", 4.0),
         (LayerKind.JURISDICTION, "jurisdiction", "#000000", 3.5),
     ):
         if kind in layers:

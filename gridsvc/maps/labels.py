@@ -11,6 +11,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "hotspots_title": {"zh": "案件热点图", "en": "Case hotspots"},
     "impact_title": {"zh": "网格调整影响图", "en": "Redraw impact"},
     "jurisdiction": {"zh": "辖区边界", "en": "Jurisdiction"},
+    "towns": {"zh": "街镇", "en": "Towns"},
     "units": {"zh": "基本管理单元", "en": "Basic management units"},
     "grids": {"zh": "责任网格", "en": "Responsibility grids"},
     "grid_labels": {"zh": "网格名称", "en": "Grid names"},

@@ -218,6 +218,7 @@ _PLAN: dict[str, tuple[str, str]] = {
     "app_name": ("网格规划", "Grid planning"),
     "layer": ("图层", "Layer"),
     "kind_grids": ("责任网格", "Grids"),
+    "kind_towns": ("街镇", "Towns"),
     "kind_units": ("基本管理单元", "Basic management units"),
     "kind_committees": ("居村委", "Committees"),
     "kind_cells": ("单元网格", "Cells"),

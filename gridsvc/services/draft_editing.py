@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.draft_edits import edit_window, feature_etag, layer_digest, revalidated
 from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PreconditionRequired, StaleVersion
-from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.validation import SLIVER_M2, Problem, validate_layer
 from gridsvc.services.layers import StoredLayers
 from gridsvc.store import draft_features as store
@@ -218,9 +218,9 @@ class DraftEditor:
         return followed
 
     def _parent(self, conn: Connection, kind: LayerKind) -> Layer | None:
-        if kind not in PARENT_KIND:
-            return None
-        return self._stored.active(conn)[1].get(PARENT_KIND[kind])
+        active = self._stored.active(conn)[1]
+        above = parent_kind(kind, active)
+        return active.get(above) if above is not None else None
 
     def _draft_row(self, conn: Connection, draft_id: int) -> dict[str, Any]:
         row = reference.version_row(conn, draft_id)

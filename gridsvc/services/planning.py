@@ -31,7 +31,7 @@ from gridsvc.core.errors import (
     PayloadTooLarge,
     StaleVersion,
 )
-from gridsvc.core.layers import PARENT_KIND, Layer, LayerKind
+from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
@@ -135,9 +135,9 @@ class Planning:
                 problems=unstorable,
             )
         parent = None
-        if "close_slivers" in repairs and layer.kind in PARENT_KIND:
+        if "close_slivers" in repairs:
             with self.engine.connect() as conn:
-                parent = self._active(conn).get(PARENT_KIND[layer.kind])
+                parent = self._parent_of(self._active(conn), layer.kind)
         layer, applied = apply_repairs(layer, repairs, parent, self.sliver_m2)
         with self.engine.begin() as conn:
             draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC))
@@ -161,6 +161,13 @@ class Planning:
     def _active(self, conn: Connection) -> dict[LayerKind, Layer]:
         return self._stored.active(conn)[1]
 
+    @staticmethod
+    def _parent_of(active: dict[LayerKind, Layer], kind: LayerKind) -> Layer | None:
+        """The active layer ``kind`` nests in: a district's towns for its units, else the
+        jurisdiction (the levels the territory has decide, see ``kinds.parent_kind``)."""
+        above = parent_kind(kind, active)
+        return active.get(above) if above is not None else None
+
     def active_version(self, kind: LayerKind) -> int | None:
         """The id of the active version of ``kind`` (None before its first publish)."""
         with self.engine.connect() as conn:
@@ -176,7 +183,7 @@ class Planning:
         with self.engine.connect() as conn:
             draft = self._draft(conn, kind, draft_id)
             active = self._active(conn)
-        parent = active.get(PARENT_KIND[kind]) if kind in PARENT_KIND else None
+        parent = self._parent_of(active, kind)
         problems = validate_layer(draft, parent, self.sliver_m2)
         return {
             "blocking": sum(p.blocking for p in problems),

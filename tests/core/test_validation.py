@@ -244,7 +244,7 @@ def test_a_jurisdiction_may_have_holes() -> None:
 
 
 def test_the_parent_must_be_the_level_above(unit: Layer) -> None:
-    with pytest.raises(InvalidInput, match="against units layer, not grids"):
+    with pytest.raises(InvalidInput, match="against a units layer, not grids"):
         validate_layer(_layer("layer_grids"), _layer("layer_grids"))
 
 
