@@ -25,7 +25,7 @@ from starlette.types import Scope
 
 from gridsvc.core.errors import Forbidden, Unauthenticated
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
+from gridsvc.services.reading import Principal
 
 SESSION_COOKIE = "gridsvc_key"
 log = logging.getLogger("gridsvc.api")

@@ -20,6 +20,7 @@ def keys_create(
     name: Annotated[str, Opt(help=t("keys_name"))],
     department: Annotated[str | None, Opt(help=t("keys_department"))] = None,
     grid: Annotated[str | None, Opt(help=t("keys_grid"))] = None,
+    town: Annotated[str | None, Opt(help=t("keys_town"))] = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
     from gridsvc.services.keys import create_key
@@ -27,7 +28,7 @@ def keys_create(
 
     config = settings()
     upgrade(config.database_url)
-    key = create_key(make_engine(config.database_url), role, name, department, grid)
+    key = create_key(make_engine(config.database_url), role, name, department, grid, town)
     out.print(key)
 
 
@@ -45,7 +46,7 @@ def keys_list(
     config = settings()
     upgrade(config.database_url)
     table = Table(
-        t("col_id"), t("col_name"), t("col_role"), t("col_department"), t("col_created"),
+        t("col_id"), t("col_name"), t("col_role"), t("col_department"), t("col_town"), t("col_created"),
         t("col_revoked"),
     )  # fmt: skip
     for k in list_keys(make_engine(config.database_url), revoked):
@@ -54,6 +55,7 @@ def keys_list(
             str(k["name"]),
             str(k["role"]),
             str(k["department"] or ""),
+            str(k.get("town_code") or ""),
             _minute(k["created_at"]),
             _minute(k["revoked_at"]),
         )

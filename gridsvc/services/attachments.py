@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Engine, insert, select
 
 from gridsvc.core.errors import InvalidInput, NotFound, UnsupportedMediaType
-from gridsvc.services.cases import Principal, check_department
+from gridsvc.services.reading import Principal, check_department
 from gridsvc.store import cases as store
 from gridsvc.store import schema as s
 

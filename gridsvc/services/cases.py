@@ -55,6 +55,16 @@ from gridsvc.services.intake import (
     WriteConflict,
     numbered,
 )
+from gridsvc.services.reading import (
+    CONTACT_READERS,
+    REPORTER_KEY,
+    Principal,
+    check_department,
+    for_reader,
+    in_scope,
+    may_read,
+    reported_by,
+)
 from gridsvc.store import cases as store
 from gridsvc.store.writer import GroupCommitter
 
@@ -62,17 +72,6 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 IN_FLIGHT_EXPIRY = timedelta(
     seconds=60
 )  # an in-flight idempotency claim older than this was abandoned
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: an API key's name, role, (for handlers) department, (for patrols) grid."""
-
-    key_id: int
-    name: str
-    role: Role
-    department: str | None = None
-    grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,7 @@ class CaseFilter:
     """What a queue or search asks for; colour and overdue are computed when read."""
 
     status: tuple[str, ...] = ()
+    town_code: str | None = None
     grid_code: str | None = None
     unit_code: str | None = None
     team: str | None = None
@@ -127,6 +127,7 @@ class CaseFilter:
         """The part the database can filter on."""
         return {
             "status": list(self.status),
+            "town_code": self.town_code,
             "grid_code": self.grid_code,
             "unit_code": self.unit_code,
             "team": self.team,
@@ -211,7 +212,7 @@ class CaseService:
                 if replay is not None:
                     return replay
             values = self._case_values(report, matter, match, grid_code, team, who, now)
-            event = self._report_event(report, match, who, now)
+            event = self._report_event(report, match, who, now, values["town_code"])
             # the answer is rendered here, outside the writer's turn; the turn fills in
             # the id, the number and the possible duplicates
             unnumbered = {**values, "id": None, "number": None}
@@ -313,15 +314,23 @@ class CaseService:
             "created_at": now,
             "updated_at": now,
             **placement(match.__dict__, grid_code, team, report.lon, report.lat, report.crs),
+            # a report allowed just outside goes to its nearest grid, and to that grid's town
+            "town_code": match.town_code
+            if match.status != OUTSIDE
+            else self.matcher.town_of(grid_code),
             **routed(matter, team),
             "reopen_count": 0,
             "layer_versions": self.layer_versions,
         }
 
     def _report_event(
-        self, report: Report, match: Match, who: Principal, now: datetime
+        self, report: Report, match: Match, who: Principal, now: datetime, town: str | None
     ) -> dict[str, Any]:
-        extra = {"media_url": report.media_url} if report.media_url else {}
+        extra: dict[str, Any] = {"media_url": report.media_url} if report.media_url else {}
+        if who.town is not None and town != who.town:
+            # a town's patrol reported across the boundary: the case is the other town's,
+            # and its history says where the report came from
+            extra["reported_by_town"] = who.town
         return {
             "action": "report",
             "from_status": None,
@@ -469,6 +478,7 @@ class CaseService:
             "number",
             "status",
             "category",
+            "town_code",
             "grid_code",
             "unit_code",
             "committee_code",
@@ -489,8 +499,13 @@ class CaseService:
         summary["supervision"] = _supervision(state)
         return summary
 
-    def changes(self, after: int | None, limit: int = CHANGES_LIMIT) -> dict[str, Any]:
+    def changes(
+        self, after: int | None, limit: int = CHANGES_LIMIT, who: Principal | None = None
+    ) -> dict[str, Any]:
         """The cases changed since event ``after`` as summaries, and the cursor to ask next.
+
+        With ``who``, only the changed cases in its scope are listed (the cursor still
+        moves past the others, so a town's queue does not ask for them again).
 
         Without ``after`` only the cursor (the newest event): a queue that has just
         been read starts watching from there. A page of at most ``limit`` changes;
@@ -508,16 +523,19 @@ class CaseService:
             items = [
                 self._summary(case, histories[case["id"]], now)
                 for case in store.cases_by_id(conn, ids)
+                if who is None or in_scope(case, who)
             ]
         return {"cursor": changed[-1][1], "items": items}
 
-    def get_by_number(self, number: str) -> dict[str, Any]:
-        """A case by its human-readable number (what Open311 calls the service_request_id)."""
+    def get_by_number(self, number: str, who: Principal | None = None) -> dict[str, Any]:
+        """A case by its human-readable number (what Open311 calls the service_request_id);
+        another town's case is not found for a town key."""
         with self.engine.connect() as conn:
             case_id = store.case_id_by_number(conn, number)
-            if case_id is None:
-                raise NotFound(f"no case numbered {number!r}")
-            return self._view(conn, case_id, self.clock())
+            view = self._view(conn, case_id, self.clock()) if case_id is not None else None
+        if view is None or (who is not None and not in_scope(view, who)):
+            raise NotFound(f"no case numbered {number!r}")
+        return view
 
     def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
         return clock_for(case["level"], self.calendar, self.natural_time)
@@ -534,19 +552,20 @@ class CaseService:
 
     def readable(self, case_id: int, who: Principal) -> None:
         """NotFound unless ``who`` may read the case (photos: the same rule as ``get``)."""
-        if who.role == Role.PATROL:
+        if who.role == Role.PATROL or who.town is not None:
             self.get(case_id, who)
 
     def actable(self, case_id: int, who: Principal) -> None:
         """As :meth:`readable`, and a patrol acts (fixes on the spot, attaches photos) only
-        on its own reports: its grid's other cases it may read, not change."""
-        if who.role != Role.PATROL:
+        on its own reports: its grid's other cases it may read, not change. A town key
+        acts in its town only (another town's case is not found)."""
+        if who.role != Role.PATROL and who.town is None:
             return
         with self.engine.connect() as conn:
             view = self._view(conn, case_id, self.clock())
         if not may_read(view, who):
             raise NotFound(f"no case with id {case_id}")
-        if not reported_by(view, who):
+        if who.role == Role.PATROL and not reported_by(view, who):
             raise Forbidden("a patrol acts only on the cases it reported")
 
     def _case(self, conn: Any, case_id: int) -> dict[str, Any]:
@@ -619,6 +638,7 @@ def placement(
         "raw_lat": raw_lat,
         "raw_crs": raw_crs,
         "geom_wkb": point_wkb(match["lon"], match["lat"]),
+        "town_code": match.get("town_code"),
         "grid_code": grid,
         "unit_code": match["unit_code"],
         "committee_code": match["committee_code"],
@@ -653,45 +673,6 @@ def routed(matter: Matter, team: str | None) -> dict[str, Any]:
     }
 
 
-def check_department(case: dict[str, Any], who: Principal) -> None:
-    """A department handler acts only on cases held by (or routed to) their department:
-    the closed loop's actions and the photos added to a case alike."""
-    if who.role != Role.HANDLER:
-        return
-    if who.department not in (case["assignee"], case["department"], *case["cooperating"]):
-        raise Forbidden(
-            f"case {case['number']} is held by {case['assignee']}, not by department {who.department}"
-        )
-
-
-REPORTER_KEY = "reporter_key"  # in the report event's data: the id of the key that reported
-#: who sees the reporter's contact fields (name, phone in ``reporter``, the report's actor)
-CONTACT_READERS = frozenset({Role.DISPATCHER, Role.ADMIN})
-
-
-def may_read(view: dict[str, Any], who: Principal) -> bool:
-    """Whether ``who`` may read a case: a patrol its own reports and its grid's open
-    cases (what it walks past and may be asked to look at again), everyone else all.
-
-    "Own" is the key the report came with (its report event's ``reporter_key``);
-    cases loaded as history have none. A patrol key without a grid reads only its own.
-    """
-    if who.role != Role.PATROL or reported_by(view, who):
-        return True
-    return bool(who.grid) and is_open_in_grid(view, who.grid)
-
-
-def reported_by(view: dict[str, Any], who: Principal) -> bool:
-    """Whether the case's report came with ``who``'s key."""
-    first = view["history"][0] if view.get("history") else {}
-    return bool(first.get("action") == "report" and first["data"].get(REPORTER_KEY) == who.key_id)
-
-
-def is_open_in_grid(case: dict[str, Any], grid: str) -> bool:
-    """A case of ``grid`` that is not closed, a duplicate or cancelled."""
-    return case.get("grid_code") == grid and case.get("status") not in store.OPEN_EXCLUDED
-
-
 def _last_change(events: list[dict[str, Any]], who: Principal) -> dict[str, Any] | None:
     """Who changed a case last and how, for the 412 of the one who came second
     ("已由 王调度 派遣"); the reporter's name only for those who may read contacts."""
@@ -706,25 +687,6 @@ def _last_change(events: list[dict[str, Any]], who: Principal) -> dict[str, Any]
         "at": _iso(last["at"]),
         "status": last["to_status"],
     }
-
-
-def for_reader(view: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """The case view without the reporter's contact fields, unless ``who`` is a dispatcher
-    or admin: the ``reporter`` field goes, the report event's actor is blanked (the history
-    keeps its shape) and the reporting key's id goes."""
-    if who.role in CONTACT_READERS:
-        return view
-    shown = {k: v for k, v in view.items() if k != "reporter"}
-    if "history" in view:
-        shown["history"] = [_without_reporter(e) for e in view["history"]]
-    return shown
-
-
-def _without_reporter(event: dict[str, Any]) -> dict[str, Any]:
-    if event.get("action") != "report":
-        return event
-    data = {k: v for k, v in (event.get("data") or {}).items() if k != REPORTER_KEY}
-    return {**event, "actor": "", "data": data}
 
 
 def _principal(who: Principal) -> str:

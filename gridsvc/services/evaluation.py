@@ -56,6 +56,7 @@ BY: Mapping[str, str] = {
     "group": "group_code",
     "category": "category",
     "unit": "unit_code",
+    "town": "town_code",
 }
 LANGS = ("zh", "en")
 
@@ -70,6 +71,7 @@ class EvaluationQuery:
     min_cases: int = DEFAULT_MIN_CASES
     lang: str = "zh"
     line_scores: Mapping[str, float] = field(default_factory=dict)
+    town: str | None = None  # one town's cases only (a town key's are always its own)
 
     @classmethod
     def parse(
@@ -80,6 +82,7 @@ class EvaluationQuery:
         min_cases: int | None = None,
         lang: str = "zh",
         line_scores: Iterable[str] = (),
+        town: str | None = None,
     ) -> EvaluationQuery:
         """A query from what a user typed; every mistake is an InvalidInput naming the value."""
         if by not in BY:
@@ -99,7 +102,7 @@ class EvaluationQuery:
         first, last = _day(first_day, "from"), _day(last_day, "to")
         if last < first:
             raise InvalidInput(f"{{param:to}} {last} comes before {{param:from}} {first}")
-        return cls(first, last, by, minimum, lang, scores)
+        return cls(first, last, by, minimum, lang, scores, town)
 
     def period(self, calendar: WorkCalendar) -> Period:
         """Midnight of the first day to midnight after the last, on the town's clock."""
@@ -219,9 +222,9 @@ class EvaluationService:
         longest_loop = max((loop_hours(m.limits) for lst in known for m in lst), default=0.0)
         since = earliest_report(period.start, longest_loop, self.calendar)
         with self.engine.connect() as conn:
-            cases = store.cases_reported(conn, since, as_of)
+            cases = store.cases_reported(conn, since, as_of, query.town)
             lists = self._lists_of(conn, cases)
-            events = store.events_of_cases_reported(conn, since, as_of)
+            events = store.events_of_cases_reported(conn, since, as_of, query.town)
             histories = {cid: list(evs) for cid, evs in groupby(events, itemgetter("case_id"))}
             names = self._names(conn, query.by)
             kinds = _department_kinds(conn) if query.by == "department" else {}
@@ -277,6 +280,8 @@ class EvaluationService:
     def _names(self, conn: Any, by: str) -> dict[str, tuple[str, str]]:
         if by in ("grid", "unit"):
             return store.feature_names(conn, "grids" if by == "grid" else "units")
+        if by == "town":  # a district's towns layer, else the one town's jurisdiction
+            return store.feature_names(conn, "towns") or store.feature_names(conn, "jurisdiction")
         if by == "category":
             return {m.code: (m.name, m.name_en) for m in self.matters}
         table = {"team": "teams", "department": "departments", "group": "working_groups"}[by]

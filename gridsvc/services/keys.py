@@ -10,12 +10,12 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound, Unauthenticated
 from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
+from gridsvc.services.reading import Principal
 from gridsvc.store import keys as store
 from gridsvc.store.reference import active_versions, feature_names, read_table
 
@@ -33,12 +33,15 @@ def create_key(
     name: str,
     department: str | None = None,
     grid: str | None = None,
+    town: str | None = None,
 ) -> str:
     """A new key for ``role``; the plain key is returned once and never stored.
 
     A handler's department and a patrol's grid must be ones the town has: a
     key bound to a misspelt code would see an empty queue and nobody would
-    know why.
+    know why. ``town`` scopes the key to one town of a district (its code in
+    the towns layer, or a single town's jurisdiction): it reads and acts on
+    that town's cases only. Without it the key sees the whole territory.
     """
     if role == Role.HANDLER and not department:
         raise InvalidInput("a handler key must be bound to a department ({param:department})")
@@ -54,16 +57,27 @@ def create_key(
         if grid:
             active = active_versions(conn).get(LayerKind.GRIDS)
             _check_known("grid", grid, feature_names(conn, active) if active else [])
+        if town:
+            _check_known("town", town, town_names(conn))
         store.insert_api_key(
             conn,
             name=name,
             role=role.value,
             department=department,
             grid_code=grid,
+            town_code=town,
             key_hash=hash_key(key),
             created_at=datetime.now(UTC),
         )
     return key
+
+
+def town_names(conn: Connection) -> dict[str, str]:
+    """Code → name of the territory's towns: a district's towns layer, else the single
+    town's jurisdiction (whose one feature is the town)."""
+    active = active_versions(conn)
+    version = active.get(LayerKind.TOWNS) or active.get(LayerKind.JURISDICTION)
+    return feature_names(conn, version) if version else {}
 
 
 def _check_known(what: str, code: str, known: Iterable[str]) -> None:
@@ -122,7 +136,12 @@ class KeyRing:
         if row is None:
             return None
         return Principal(
-            int(row["id"]), row["name"], Role(row["role"]), row["department"], row.get("grid_code")
+            int(row["id"]),
+            row["name"],
+            Role(row["role"]),
+            row["department"],
+            row.get("grid_code"),
+            row.get("town_code"),
         )
 
 

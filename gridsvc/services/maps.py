@@ -46,6 +46,7 @@ class MapFilter:
     category: str | None = None
     field: str | None = None
     status: str | None = None  # a status, or "open"
+    town_code: str | None = None
     unit_code: str | None = None
     team: str | None = None
     created_from: datetime | None = None
@@ -62,6 +63,7 @@ class MapFilter:
         first: str | None = None,
         last: str | None = None,
         names: tuple[str, str] = ("from", "to"),
+        town: str | None = None,
     ) -> MapFilter:
         """The filter from what a user typed; ``last`` as a date includes that whole day."""
         statuses = {st.value for st in Status}
@@ -72,6 +74,7 @@ class MapFilter:
             category=category,
             field=field,
             status=status,
+            town_code=town,
             unit_code=unit,
             team=team,
             created_from=parse_moment(first, names[0]),
@@ -86,6 +89,7 @@ class MapFilter:
                 ("category", self.category),
                 ("field", self.field),
                 ("status", self.status),
+                ("town", self.town_code),
                 ("unit", self.unit_code),
                 ("team", self.team),
             )
@@ -224,6 +228,7 @@ class MapService:
             categories = [c for c in in_field if not categories or c in categories] or ["-none-"]
         stored: dict[str, Any] = {
             "category": categories,
+            "town_code": wanted.town_code,
             "unit_code": wanted.unit_code,
             "team": wanted.team,
             "created_from": wanted.created_from,

@@ -305,6 +305,7 @@ class History:
                 float(r["lat"]),
                 r["crs"],
             ),
+            "town_code": self.matcher.town_of(grid),
             **routed(matter, team),
             # the count of reworks came with the final closure: not closed yet, none counted
             "reopen_count": int(r["reopened"] or 0) if status is Status.CLOSED else 0,

@@ -311,6 +311,7 @@ def record_idempotency_key(
 
 SEARCHABLE = (
     "status",
+    "town_code",
     "grid_code",
     "unit_code",
     "committee_code",
@@ -453,10 +454,11 @@ def cases_page(
     end: datetime | None,
     limit: int,
     offset: int,
+    town: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Cases as map features: a page (oldest first) and the number matched."""
+    """Cases as map features: a page (oldest first) and the number matched (of ``town``)."""
     c = s.cases.c
-    where = []
+    where = [] if town is None else [c.town_code == town]
     if bbox:
         where += [c.lon.between(bbox[0], bbox[2]), c.lat.between(bbox[1], bbox[3])]
     if start:
@@ -471,6 +473,7 @@ def cases_page(
         c.category,
         c.severity,
         c.colour,
+        c.town_code,
         c.grid_code,
         c.unit_code,
         c.team,

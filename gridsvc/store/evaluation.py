@@ -27,6 +27,7 @@ _CASES = (
         _c.category,
         _c.colour,
         _c.level,
+        _c.town_code,
         _c.grid_code,
         _c.unit_code,
         _c.team,
@@ -50,17 +51,22 @@ _EVENTS = (
 )
 
 
-def cases_reported(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Cases reported in ``[since, until)``, by id, with what evaluation groups and times by."""
-    rows = conn.execute(_CASES, {"since": since, "until": until})
+def cases_reported(
+    conn: Connection, since: datetime, until: datetime, town: str | None = None
+) -> list[dict[str, Any]]:
+    """Cases reported in ``[since, until)`` (of one town, given ``town``), by id, with what
+    evaluation groups and times by."""
+    query = _CASES if town is None else _CASES.where(_c.town_code == town)
+    rows = conn.execute(query, {"since": since, "until": until})
     return [dict(r._mapping) for r in rows]
 
 
 def events_of_cases_reported(
-    conn: Connection, since: datetime, until: datetime
+    conn: Connection, since: datetime, until: datetime, town: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """The events of those cases, ordered by case id and sequence (``data`` of escalations only)."""
-    for r in conn.execute(_EVENTS, {"since": since, "until": until}):
+    query = _EVENTS if town is None else _EVENTS.where(_c.town_code == town)
+    for r in conn.execute(query, {"since": since, "until": until}):
         yield dict(r._mapping)
 
 

@@ -192,6 +192,7 @@ cases = Table(
     Column("raw_lat", Float, nullable=False),
     Column("raw_crs", String(20), nullable=False),
     Column("geom_wkb", LargeBinary, nullable=False),
+    Column("town_code", String(40)),  # the town (街镇) whose territory covers the point (0010)
     Column("grid_code", String(40)),
     Column("unit_code", String(40)),
     Column("committee_code", String(40)),
@@ -212,6 +213,7 @@ cases = Table(
     Index("ix_cases_grid", "grid_code"),
     Index("ix_cases_category_created", "category", "created_at"),
     Index("ix_cases_created", "created_at"),  # evaluation reads cases by report time
+    Index("ix_cases_town_created", "town_code", "created_at"),  # a town's lists and figures
 )
 
 case_events = Table(
@@ -263,6 +265,7 @@ api_keys = Table(
     Column("role", String(20), nullable=False),
     Column("department", String(40)),
     Column("grid_code", String(40)),  # a patrol's own grid (migration 0008)
+    Column("town_code", String(40)),  # the one town a key is scoped to; none: all (0010)
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),

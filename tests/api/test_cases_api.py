@@ -32,7 +32,8 @@ from sqlalchemy import text
 
 from gridsvc.api.routes.cases import ReportIn
 from gridsvc.core.crs import wgs84_to_gcj02
-from gridsvc.services.cases import Principal, _principal
+from gridsvc.services.cases import _principal
+from gridsvc.services.reading import Principal
 from gridsvc.store import cases as store
 
 GOOD = {"lon": INSIDE[0], "lat": INSIDE[1], "crs": "cgcs2000", "category": "CG01"}

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Answer, CaseService, Principal, Report
+from gridsvc.services.cases import Answer, CaseService, Report
 from gridsvc.services.intake import IntakeWriter
+from gridsvc.services.reading import Principal
 from gridsvc.services.setup import load_reference
 
 SH = ZoneInfo("Asia/Shanghai")

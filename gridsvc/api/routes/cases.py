@@ -26,7 +26,8 @@ from gridsvc.services.attachments import (
     content_disposition,
     get_photo,
 )
-from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report, for_reader
+from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services.reading import Principal, for_reader, pinned
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -215,7 +216,11 @@ Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.LEADER, 
 
 
 def case_filter(
+    who: Annotated[Principal, Depends(principal)],
     status: Annotated[list[str] | None, Query(description="one or more statuses")] = None,
+    town: Annotated[
+        str | None, Query(description="a town's code (district keys; a town key sees its own)")
+    ] = None,
     grid: str | None = None,
     unit: str | None = None,
     team: str | None = None,
@@ -227,9 +232,11 @@ def case_filter(
     created_from: Annotated[IsoDatetime | None, Query(alias="from")] = None,
     created_to: Annotated[IsoDatetime | None, Query(alias="to")] = None,
 ) -> CaseFilter:
-    """The queue's filters, checked once for every list endpoint."""
-    return CaseFilter(
+    """The queue's filters, checked once for every list endpoint, and held to the caller's
+    town when its key is scoped to one (``reading.pinned``)."""
+    wanted = CaseFilter(
         status=tuple(status or ()),
+        town_code=town,
         grid_code=grid,
         unit_code=unit,
         team=team,
@@ -241,6 +248,7 @@ def case_filter(
         created_from=_aware(created_from, "from"),
         created_to=_aware(created_to, "to"),
     )
+    return pinned(wanted, who)
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -260,7 +268,7 @@ def list_cases(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page:
-    """The case queue: filter by status, grid, unit, team, department, category, colour,
+    """The case queue: filter by status, town, grid, unit, team, department, category, colour,
     overdue, bbox and time range; newest first, cursor-paginated."""
     items, next_cursor = service.search(wanted, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
@@ -272,6 +280,7 @@ CSV_COLUMNS = (
     "status",
     "category",
     "category_name",
+    "town_code",
     "grid_code",
     "unit_code",
     "team",

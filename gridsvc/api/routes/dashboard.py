@@ -10,6 +10,7 @@ longer change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -21,8 +22,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gridsvc.api.auth import require_page
 from gridsvc.core.evaluation import last_full_month
+from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
 from gridsvc.services.evaluation import (
     FILE_FORMATS,
     RATE_COLUMNS,
@@ -32,6 +33,7 @@ from gridsvc.services.evaluation import (
     file_table,
 )
 from gridsvc.services.maps import LOCAL_TZ
+from gridsvc.services.reading import Principal, town_for
 
 router = APIRouter(tags=["dashboard"])
 Leader = Annotated[Principal, Depends(require_page(Role.LEADER, Role.DISPATCHER))]
@@ -50,6 +52,8 @@ _TEXT = {
         "evaluation": "考核评价",
         "rule": "按期结案率 = 按期结案数 / (应结案数 − 缓办数)；应结案数不足最低案件数的对象不参与排名。",
         "as_of": "数据截至",
+        "town": "街镇",
+        "all_towns": "全区",
     },
     "en": {
         "title": "Leader's dashboard",
@@ -62,13 +66,15 @@ _TEXT = {
         "rule": "On-time closure rate = closed on time / (due − deferred); groups under the "
         "minimum number of due cases are listed but not ranked.",
         "as_of": "Figures as of",
+        "town": "Town",
+        "all_towns": "All towns",
     },
 }
 _BY = {
     "zh": {"grid": "网格", "team": "工作站", "department": "部门", "group": "工作组",
-           "category": "类别", "unit": "基本管理单元"},
+           "category": "类别", "unit": "基本管理单元", "town": "街镇"},
     "en": {"grid": "Grid", "team": "Team", "department": "Department", "group": "Working group",
-           "category": "Category", "unit": "Unit"},
+           "category": "Category", "unit": "Unit", "town": "Town"},
 }  # fmt: skip
 
 
@@ -78,14 +84,18 @@ async def dashboard(
     who: Leader,
     first_day: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     last_day: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (included)")] = None,
-    by: Annotated[str, Query(description="grid, team, department, group, category, unit")] = "grid",
+    by: Annotated[
+        str, Query(description="grid, team, department, group, category, unit, town")
+    ] = "grid",
+    town: Annotated[str | None, Query(description="one town (a town key: its own)")] = None,
     lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
     api_key: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> HTMLResponse:
     """The hotspot map and the evaluation table of a period (default: the last full month)."""
     lang = lang or request.app.state.settings.lang
-    report = await _evaluate(request, first_day, last_day, by, lang)
-    return HTMLResponse(_page(report, lang, api_key))
+    report = await _evaluate(request, first_day, last_day, by, lang, town_for(who, town))
+    towns = _towns(request, who)
+    return HTMLResponse(_page(report, lang, api_key, towns, who.town is not None))
 
 
 @router.get("/dashboard/evaluation.{fmt}", response_class=Response)
@@ -95,12 +105,15 @@ async def dashboard_file(
     fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
     first_day: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     last_day: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (included)")] = None,
-    by: Annotated[str, Query(description="grid, team, department, group, category, unit")] = "grid",
+    by: Annotated[
+        str, Query(description="grid, team, department, group, category, unit, town")
+    ] = "grid",
+    town: Annotated[str | None, Query(description="one town (a town key: its own)")] = None,
     lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
 ) -> Response:
     """The dashboard's table as a CSV or XLSX file (what ``/api/v1/evaluation`` answers)."""
     lang = lang or request.app.state.settings.lang
-    report = await _evaluate(request, first_day, last_day, by, lang)
+    report = await _evaluate(request, first_day, last_day, by, lang, town_for(who, town))
     q = report.query
     name = f"evaluation-{q.by}-{q.first_day}-{q.last_day}.{fmt}"
     write, media = FILE_FORMATS[fmt]
@@ -109,20 +122,45 @@ async def dashboard_file(
 
 
 async def _evaluate(
-    request: Request, first_day: str | None, last_day: str | None, by: str, lang: str
+    request: Request,
+    first_day: str | None,
+    last_day: str | None,
+    by: str,
+    lang: str,
+    town: str | None,
 ) -> Evaluation:
     """The evaluation of the period asked for, by default the last full month."""
     if not (first_day and last_day):
         start, end = last_full_month(datetime.now(LOCAL_TZ).date())
         first_day, last_day = first_day or start.isoformat(), last_day or end.isoformat()
-    query = EvaluationQuery.parse(first_day, last_day, by, None, lang)
+    query = EvaluationQuery.parse(first_day, last_day, by, None, lang, town=town)
     report: Evaluation = await run_in_threadpool(request.app.state.evaluation.evaluate, query)
     return report
 
 
-def _page(report: Evaluation, lang: str, api_key: str | None) -> str:
+def _towns(request: Request, who: Principal) -> list[tuple[str, str]]:
+    """The towns a leader may choose between: a district's towns (a town key: its own);
+    none for a single town's deployment, which has nothing to choose."""
+    layer = request.app.state.town.layer(LayerKind.TOWNS)
+    if layer is None:
+        return []
+    pairs = [
+        (str(c), str(n)) for c, n in zip(layer.frame["code"], layer.frame["name"], strict=True)
+    ]
+    return [p for p in pairs if who.town in (None, p[0])]
+
+
+def _page(
+    report: Evaluation,
+    lang: str,
+    api_key: str | None,
+    towns: Sequence[tuple[str, str]] = (),
+    town_fixed: bool = False,
+) -> str:
     query = report.query
     period = {"from": query.first_day.isoformat(), "to": query.last_day.isoformat()}
+    if query.town:  # the map and the files show the same town as the table
+        period["town"] = query.town
     key = {"api_key": api_key} if api_key else {}
     headers, body = file_table(report)
     names = {"rank", "key", "name", "kind"}
@@ -143,6 +181,9 @@ def _page(report: Evaluation, lang: str, api_key: str | None) -> str:
         last_day=period["to"],
         by=query.by,
         by_options=list(_BY[lang].items()),
+        town_options=towns,
+        town=query.town,
+        town_fixed=town_fixed,
         api_key=api_key,
         map_url="/maps/hotspots?" + urlencode({**period, "lang": lang, "compact": 1, **key}),
         csv_url="/dashboard/evaluation.csv?" + urlencode(evaluation),

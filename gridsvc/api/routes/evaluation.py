@@ -10,7 +10,6 @@ from gridsvc.api.auth import require
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
 from gridsvc.services.evaluation import (
     FILE_FORMATS,
     XLSX_MEDIA,
@@ -18,6 +17,7 @@ from gridsvc.services.evaluation import (
     EvaluationQuery,
     EvaluationService,
 )
+from gridsvc.services.reading import Principal, town_for
 
 router = APIRouter(prefix="/api/v1", tags=["evaluation"])
 
@@ -43,8 +43,9 @@ def evaluation(
     first_day: Annotated[str, Query(alias="from", description="first day, YYYY-MM-DD")],
     last_day: Annotated[str, Query(alias="to", description="last day (included), YYYY-MM-DD")],
     by: Annotated[
-        str, Query(description="grid, team, department, group, category or unit")
+        str, Query(description="grid, team, department, group, category, unit or town")
     ] = "grid",
+    town: Annotated[str | None, Query(description="one town's cases (a town key: its own)")] = None,
     min_cases: Annotated[
         int | None, Query(description="due cases a group needs to be ranked")
     ] = None,
@@ -69,7 +70,13 @@ def evaluation(
     row is the whole town.
     """
     query = EvaluationQuery.parse(
-        first_day, last_day, by, min_cases, lang or service.lang, line_score or ()
+        first_day,
+        last_day,
+        by,
+        min_cases,
+        lang or service.lang,
+        line_score or (),
+        town_for(who, town),
     )
     return _render(service.evaluate(query), _wanted(format, accept))
 

@@ -17,8 +17,8 @@ from gridsvc.core.layers import LayerKind
 from gridsvc.core.repair import parse_repairs
 from gridsvc.core.workflow import Role
 from gridsvc.services import layers
-from gridsvc.services.cases import Principal
 from gridsvc.services.planning import Planning, Upload, read_upload
+from gridsvc.services.reading import Principal
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 Reader = Annotated[Principal, Depends(principal)]

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.params import MAX_ID
 from gridsvc.api.routes.cases import Cases, Dispatcher
+from gridsvc.services.cases import CHANGES_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 POLL_S = 0.5  # how often a waiting request looks at the database
@@ -40,7 +41,7 @@ async def changes(
     ``wait``, the answer is held until something changes or the time is up."""
     deadline = time.monotonic() + min(wait, request.app.state.settings.live_max_wait_s)
     while True:
-        answer = await run_in_threadpool(service.changes, after)
+        answer = await run_in_threadpool(service.changes, after, CHANGES_LIMIT, who)
         if answer["items"] or after is None or time.monotonic() >= deadline:
             return answer
         await asyncio.sleep(POLL_S)

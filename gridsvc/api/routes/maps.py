@@ -8,6 +8,7 @@ and are gzipped by the app.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,8 +19,8 @@ from gridsvc.api.auth import require_page
 from gridsvc.api.params import DraftId
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
 from gridsvc.services.maps import Look, MapFilter, MapService, render
+from gridsvc.services.reading import Principal, town_for
 
 router = APIRouter(tags=["maps"])
 Viewer = Annotated[
@@ -46,6 +47,7 @@ def map_filter(
     category: Annotated[str | None, Query(description="a category code")] = None,
     field: Annotated[str | None, Query(description="a field of the responsibility list")] = None,
     status: Annotated[str | None, Query(description="a status, or 'open'")] = None,
+    town: Annotated[str | None, Query(description="a town's code (a town key: its own)")] = None,
     unit: str | None = None,
     team: str | None = None,
     created_from: Annotated[str | None, Query(alias="from", description="a date or time")] = None,
@@ -53,7 +55,7 @@ def map_filter(
         str | None, Query(alias="to", description="a date (inclusive) or time")
     ] = None,
 ) -> MapFilter:
-    return MapFilter.parse(category, field, status, unit, team, created_from, created_to)
+    return MapFilter.parse(category, field, status, unit, team, created_from, created_to, town=town)
 
 
 def maps(request: Request) -> MapService:
@@ -76,7 +78,9 @@ async def coverage(service: Maps, how: Looks, who: Viewer) -> HTMLResponse:
 async def hotspots(
     service: Maps, how: Looks, who: Viewer, wanted: Annotated[MapFilter, Depends(map_filter)]
 ) -> HTMLResponse:
-    """Case counts, rate per km², Gi* hot and cold spots, heat and the time view."""
+    """Case counts, rate per km², Gi* hot and cold spots, heat and the time view (of one
+    town with `town`; a town key sees its own town's cases only)."""
+    wanted = replace(wanted, town_code=town_for(who, wanted.town_code))
     page = await run_in_threadpool(lambda: render(service.hotspots(wanted, how)))
     return HTMLResponse(page)
 

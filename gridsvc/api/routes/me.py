@@ -25,6 +25,7 @@ from gridsvc.core.errors import Forbidden, NotFound, Unauthenticated
 from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import CaseFilter
+from gridsvc.services.reading import pinned
 
 router = APIRouter(prefix="/api/v1", tags=["me"])
 
@@ -66,7 +67,8 @@ def my_grid(who: Reader, service: Cases, request: Request) -> dict[str, Any]:
         "geometry": shapely.geometry.mapping(row.geometry.iloc[0]),
         "properties": {"kind": "grid", "code": who.grid, "name": str(row["name"].iloc[0])},
     }
-    items, _ = service.search(CaseFilter(grid_code=who.grid, open_only=True), None, MY_GRID_CASES)
+    mine = pinned(CaseFilter(grid_code=who.grid, open_only=True), who)
+    items, _ = service.search(mine, None, MY_GRID_CASES)
     return {"type": "FeatureCollection", "features": [outline, *map(_case_point, items)]}
 
 
@@ -103,7 +105,7 @@ def my_cases(
     if who.role == Role.PATROL:
         wanted = CaseFilter(reporter_key=who.key_id, open_only=open_only)
     elif who.role == Role.HANDLER and who.department:
-        wanted = CaseFilter(department=who.department, open_only=open_only)
+        wanted = pinned(CaseFilter(department=who.department, open_only=open_only), who)
     else:
         raise Forbidden(
             f"a {who.role.value} has no cases of its own; read the queue at /api/v1/cases"

@@ -46,6 +46,7 @@ from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.workflow import Role
+from gridsvc.services.reading import town_for
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
 
@@ -167,8 +168,10 @@ def case_items(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Offset = 0,
     crs: str | None = None,
+    town: Annotated[str | None, Query(description="a town's code (a town key: its own)")] = None,
 ) -> Response:
-    """Cases as point features (reported time filtered by `datetime`), for roles that may see them."""
+    """Cases as point features (reported time filtered by `datetime`), for roles that may see
+    them; a key scoped to one town reads that town's cases only."""
     who = caller(request, bearer(request, request.headers.get("authorization")))
     if who.role not in CASE_READERS:
         raise Forbidden(f"role {who.role.value} may not read cases")
@@ -177,7 +180,7 @@ def case_items(
     start, end = _interval(datetime_)
     with request.app.state.engine.connect() as conn:
         rows, matched = case_store.cases_page(
-            conn, area.bounds if area else None, start, end, limit, offset
+            conn, area.bounds if area else None, start, end, limit, offset, town_for(who, town)
         )
     frame = gpd.GeoDataFrame(
         [

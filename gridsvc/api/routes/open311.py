@@ -34,7 +34,8 @@ from gridsvc.core.errors import Forbidden, InvalidInput
 from gridsvc.core.matching import Matcher
 from gridsvc.core.routing import Matter
 from gridsvc.core.workflow import TERMINAL, Role, Status
-from gridsvc.services.cases import CaseFilter, CaseService, Principal, Report
+from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services.reading import Principal, pinned
 
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
 
@@ -223,13 +224,14 @@ def get_requests(
             raise InvalidInput(
                 f"service_request_id names {len(numbers)} ids; a lookup takes at most {IDS_CAP}"
             )
-        found = [_public(service.get_by_number(n), service, who) for n in numbers]
+        found = [_public(service.get_by_number(n, who.who), service, who) for n in numbers]
         return render(found, fmt, "service_requests", "request")
     start, end = _window(start_date, end_date)
     statuses = _statuses(status)
     items: list[dict[str, Any]] = []
     for code in service_code.split(",") if service_code else [None]:
         wanted = CaseFilter(status=statuses, category=code, created_from=start, created_to=end)
+        wanted = pinned(wanted, who.who) if who.who is not None else wanted
         page, _ = service.search(wanted, None, CAP - len(items))
         items.extend(page)
         if len(items) >= CAP:
@@ -264,14 +266,14 @@ def _statuses(status: str | None) -> tuple[str, ...]:
 @router.get("/requests/{number}.{fmt}")
 def get_request(number: str, fmt: Fmt, service: Cases, who: Readers) -> Response:
     """One request, as a list of one (the spec's shape)."""
-    found = [_public(service.get_by_number(number), service, who)]
+    found = [_public(service.get_by_number(number, who.who), service, who)]
     return render(found, fmt, "service_requests", "request")
 
 
 @router.get("/tokens/{token}.{fmt}")
 def get_token(token: str, fmt: Fmt, service: Cases, who: Readers) -> Response:
     """Requests are created at once, so a token is the request id itself."""
-    case = service.get_by_number(token)
+    case = service.get_by_number(token, who.who)
     return render(
         [{"service_request_id": case["number"], "token": token}], fmt, "service_requests", "request"
     )

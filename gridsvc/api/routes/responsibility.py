@@ -11,7 +11,7 @@ from gridsvc.api.auth import require
 from gridsvc.api.params import DraftId, draft_tags
 from gridsvc.api.refresh import refresh_matching
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
+from gridsvc.services.reading import Principal
 from gridsvc.services.responsibility import MAX_LIST_BYTES, ResponsibilityLists, read_list_csv
 
 router = APIRouter(prefix="/api/v1/responsibility-list", tags=["responsibility list"])

@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gridsvc.api.auth import SESSION_COOKIE, PageRefused
 from gridsvc.core.errors import Forbidden, RateLimited, Unauthenticated
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import Principal
+from gridsvc.services.reading import Principal
 
 router = APIRouter(tags=["session"])
 _TEMPLATES = Environment(
