@@ -121,3 +121,15 @@ def test_a_patrol_key_with_its_grid(database: str) -> None:
     assert made.exit_code == 0, made.output
     ring = KeyRing(make_engine(database), ttl=0)
     assert ring.authenticate(made.output.strip()).grid == "310106113G01"
+
+
+def test_a_key_scoped_to_a_town(database: str) -> None:
+    """A single town's one town is its jurisdiction; another code is refused with the list."""
+    wrong = run("keys", "create", "--role", "dispatcher", "--name", "钱", "--town", "T-NONE")
+    assert wrong.exit_code == 2 and "T-NONE" in wrong.output and "310106113" in wrong.output
+    made = run("keys", "create", "--role", "dispatcher", "--name", "钱", "--town", "310106113")
+    assert made.exit_code == 0, made.output
+    ring = KeyRing(make_engine(database), ttl=0)
+    assert ring.authenticate(made.output.strip()).town == "310106113"
+    (row,) = [ln for ln in run("keys", "list").output.splitlines() if "钱" in ln]
+    assert "310106113" in row
