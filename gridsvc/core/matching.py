@@ -198,7 +198,13 @@ class Matcher:
         # the town (街镇) a grid lies in: a district's towns layer, or a single town's
         # jurisdiction; a point takes its grid's town, so it costs no lookup of its own
         self._towns = towns if towns is not None else jurisdiction
-        self._grid_town = _containing(grids, self._towns)
+        #: the district centre's code where towns lie under a district (None: a single town)
+        self.district_code = (
+            str(jurisdiction.frame["code"].iloc[0])
+            if towns is not None and jurisdiction is not None and len(jurisdiction)
+            else None
+        )
+        self._grid_town = containing(grids, self._towns)
         self._attrs = self._attribute_arrays()
         grid_towns = self._column_for("town_code", self._grid_town)
         self._town_by_grid = {
@@ -497,7 +503,7 @@ def _take_int(values: Ints, index: Ints) -> Ints:
     return out
 
 
-def _containing(children: Layer, parents: Layer | None) -> Ints:
+def containing(children: Layer, parents: Layer | None) -> Ints:
     """For each child feature, the parent feature its interior lies in (-1: none).
 
     A validated coverage nests (each grid lies in one town), so a point on the

@@ -14,6 +14,10 @@ verify and close, with rework (返工) and escalation to the county (乡呼县�
     returned, reopened ─dispatch─▶ dispatched
     dispatched, accepted, escalated ─defer─▶ (the same status: a deferral is recorded)
 
+    In a district (towns under a district centre, 大联动):
+    reported, returned, reopened ─refer─▶ referred ─dispatch─▶ dispatched (a district bureau)
+                                              └──send_back──▶ returned (to the town's centre)
+
 In words (sources → target, roles, required fields):
 
 - dispatch: reported, returned, reopened → dispatched (dispatcher)
@@ -28,6 +32,13 @@ In words (sources → target, roles, required fields):
   ``department``, the county bureau that must answer)
 - duplicate: reported, dispatched → duplicate (dispatcher; ``duplicate_of``)
 - cancel: reported, dispatched, returned → cancelled (dispatcher; ``reason``)
+- refer: reported, returned, reopened → referred (dispatcher; ``reason``): a town's
+  centre hands the case up to the district centre (大联动). Only where there is one.
+- send_back: referred → returned (a district dispatcher; ``reason``): the district
+  gives the case back to the town's centre, which dispatches it as a returned case.
+  A referred case is the district's: only district keys act on it (dispatch it to
+  a district bureau, escalate, send back, cancel or mark a duplicate), and it waits
+  under the dispatch limit, the district centre's turn on the clock.
 - defer: dispatched, accepted, escalated → the same status (dispatcher; ``reason``).
   Deferral (缓办): the centre agrees that a case in the hands of a department
   cannot be finished now (a court ruling, the season, funding). The case keeps
@@ -72,6 +83,7 @@ class Status(StrEnum):
     CLOSED = "closed"
     RETURNED = "returned"
     ESCALATED = "escalated"
+    REFERRED = "referred"  # with the district centre (大联动), handed up by a town
     REOPENED = "reopened"
     DUPLICATE = "duplicate"
     CANCELLED = "cancelled"
@@ -149,7 +161,16 @@ S, R = Status, Role
 TRANSITIONS: Mapping[str, Transition] = {
     t.action: t
     for t in (
-        _transition("dispatch", {S.REPORTED, S.RETURNED, S.REOPENED}, S.DISPATCHED, {R.DISPATCHER}),
+        _transition(
+            "dispatch",
+            {S.REPORTED, S.RETURNED, S.REOPENED, S.REFERRED},
+            S.DISPATCHED,
+            {R.DISPATCHER},
+        ),
+        _transition(
+            "refer", {S.REPORTED, S.RETURNED, S.REOPENED}, S.REFERRED, {R.DISPATCHER}, ("reason",)
+        ),
+        _transition("send_back", {S.REFERRED}, S.RETURNED, {R.DISPATCHER}, ("reason",)),
         _transition("accept", {S.DISPATCHED, S.ESCALATED}, S.ACCEPTED, {R.HANDLER}),
         _transition("return", {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, {R.HANDLER}, ("reason",)),
         _transition("handle", {S.ACCEPTED}, S.HANDLED, {R.HANDLER}, ("result",)),
@@ -166,17 +187,21 @@ TRANSITIONS: Mapping[str, Transition] = {
         _transition("close", {S.VERIFIED}, S.CLOSED, {R.DISPATCHER}),
         _transition(
             "escalate",
-            {S.REPORTED, S.DISPATCHED, S.ACCEPTED, S.RETURNED},
+            {S.REPORTED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.REFERRED},
             S.ESCALATED,
             {R.DISPATCHER},
             ("department",),
         ),
         _transition(
-            "duplicate", {S.REPORTED, S.DISPATCHED}, S.DUPLICATE, {R.DISPATCHER}, ("duplicate_of",)
+            "duplicate",
+            {S.REPORTED, S.DISPATCHED, S.REFERRED},
+            S.DUPLICATE,
+            {R.DISPATCHER},
+            ("duplicate_of",),
         ),
         _transition(
             "cancel",
-            {S.REPORTED, S.DISPATCHED, S.RETURNED},
+            {S.REPORTED, S.DISPATCHED, S.RETURNED, S.REFERRED},
             S.CANCELLED,
             {R.DISPATCHER},
             ("reason",),
@@ -195,11 +220,49 @@ del S, R
 SMALL_LOOP_ONLY = frozenset({"fix"})
 
 
-def actions_for(current: Status, role: Role, level: str) -> list[str]:
-    """What ``role`` may do now with a case of routing ``level`` (grid, town, county)."""
+#: Where a case is with the district centre: only district keys act on it then.
+DISTRICT_HELD = frozenset({Status.REFERRED})
+#: Actions that need a district centre above the towns (a single town has none).
+NEEDS_DISTRICT = frozenset({"refer"})
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Where the caller sits: a town's centre (``town_key``) or the district's, and
+    whether the deployment has a district centre above its towns at all."""
+
+    town_key: bool = False
+    has_district: bool = False
+
+
+def actions_for(current: Status, role: Role, level: str, tier: Tier = Tier()) -> list[str]:
+    """What ``role`` may do now with a case of routing ``level`` (grid, town, county),
+    sitting at ``tier``."""
     return [
-        a for a in allowed_actions(current, role) if level == "grid" or a not in SMALL_LOOP_ONLY
+        a
+        for a in allowed_actions(current, role)
+        if (level == "grid" or a not in SMALL_LOOP_ONLY) and _tier_refusal(a, current, tier) is None
     ]
+
+
+def check_tier(action: str, current: Status, role: Role, level: str, tier: Tier) -> None:
+    """Refuse what the caller's level may not do: a town key acting on a case the district
+    centre holds (403), or a referral where there is no district centre (409)."""
+    refusal = _tier_refusal(action, current, tier)
+    if refusal is None:
+        return
+    allowed = actions_for(current, role, level, tier)
+    if action in NEEDS_DISTRICT:
+        raise IllegalTransition(refusal, allowed=allowed, action=action)
+    raise Forbidden(refusal, allowed=allowed, action=action)
+
+
+def _tier_refusal(action: str, current: Status, tier: Tier) -> str | None:
+    if action in NEEDS_DISTRICT and not tier.has_district:
+        return "there is no district centre to refer to: this deployment is a single town"
+    if current in DISTRICT_HELD and tier.town_key:
+        return "the case is with the district centre (referred); a district key acts on it now"
+    return None
 
 
 def check_level(action: str, level: str, current: Status, role: Role) -> None:
@@ -229,6 +292,7 @@ def next_status(
     action: str,
     role: Role,
     fields: Mapping[str, object] | None = None,
+    tier: Tier = Tier(),
 ) -> Status:
     """The status after ``role`` takes ``action`` on a case in ``current``
     (``current`` itself for an action that keeps the status, such as defer).
@@ -244,7 +308,9 @@ def next_status(
     """
     transition = _transition_for(action)
     if current not in transition.sources:
-        allowed = allowed_actions(current, role)
+        allowed = [
+            a for a in allowed_actions(current, role) if _tier_refusal(a, current, tier) is None
+        ]
         raise IllegalTransition(
             f"cannot {action} a case that is {current}; allowed for {role}: "
             f"{', '.join(allowed) or 'none'}",
@@ -297,6 +363,7 @@ def _is_empty(value: object) -> bool:
 _STEP_LIMIT: Mapping[Status, Callable[[StepLimits], float]] = {
     Status.REPORTED: lambda limits: limits.dispatch_h,
     Status.RETURNED: lambda limits: limits.dispatch_h,
+    Status.REFERRED: lambda limits: limits.dispatch_h,  # the district centre's dispatch
     Status.REOPENED: lambda limits: limits.dispatch_h,
     Status.DISPATCHED: lambda limits: limits.accept_h,
     Status.ESCALATED: lambda limits: limits.accept_h,

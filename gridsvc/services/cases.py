@@ -39,7 +39,9 @@ from gridsvc.core.workflow import (
     Role,
     Status,
     Supervision,
+    Tier,
     check_level,
+    check_tier,
     colour_for,
     next_status,
     steps_from_history,
@@ -362,8 +364,9 @@ class CaseService:
                     last_change=_last_change(store.case_events(conn, case_id), who),
                 )
             current = Status(case["status"])
-            target = next_status(current, action, who.role, fields)
+            target = next_status(current, action, who.role, fields, self.tier(who))
             check_level(action, case["level"], current, who.role)
+            check_tier(action, current, who.role, case["level"], self.tier(who))
             check_department(case, who)
             self._check_targets(conn, case, action, fields)
             if not store.update_case(
@@ -380,11 +383,26 @@ class CaseService:
                 role=who.role.value,
                 at=now,
                 note=str(fields.get("reason") or fields.get("result") or fields.get("note") or ""),
-                data={k: v for k, v in fields.items() if v not in (None, "")},
+                data={
+                    **self._centre(who),
+                    **{k: v for k, v in fields.items() if v not in (None, "")},
+                },
             )
             return self._view(conn, case_id, now)
 
         return self.writer.run(write)
+
+    def tier(self, who: Principal) -> Tier:
+        """Where ``who`` sits: a town's centre or the district's (see workflow.Tier)."""
+        return Tier(
+            town_key=who.town is not None, has_district=self.matcher.district_code is not None
+        )
+
+    def _centre(self, who: Principal) -> dict[str, str]:
+        """Which centre acted, for the history of a district's case: the key's town, or
+        the district centre; nothing in a single town, where there is one centre."""
+        district = self.matcher.district_code
+        return {} if district is None else {"centre": who.town or district}
 
     def _check_targets(
         self, conn: Connection, case: dict[str, Any], action: str, fields: Mapping[str, Any]
@@ -423,6 +441,10 @@ class CaseService:
             values["reopen_count"] = case["reopen_count"] + 1
         if action == "escalate":
             values["assignee"] = fields["department"]
+        if action == "refer":  # the district centre holds it now
+            values["assignee"] = self.matcher.district_code
+        if action == "send_back":  # back with the town's centre
+            values["assignee"] = case["town_code"]
         if action == "dispatch" and fields.get("assignee"):
             values["assignee"] = fields["assignee"]
         if action == "duplicate":

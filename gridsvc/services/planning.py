@@ -32,6 +32,7 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
+from gridsvc.core.matching import containing
 from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
@@ -261,7 +262,7 @@ class _Shown:
         return self.data
 
 
-PLACE = ("grid_code", "unit_code", "committee_code", "team")
+PLACE = ("grid_code", "unit_code", "committee_code", "team", "town_code")
 CASE_COLUMNS = ("id", "number", "status", "lon", "lat", *PLACE)
 
 
@@ -287,7 +288,7 @@ def _places(cases: Columns) -> Columns:
 def _rematched(
     kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, cases: Columns
 ) -> Columns:
-    """Each case's place (grid, unit, committee, team) under the draft, as columns.
+    """Each case's place (grid, unit, committee, team, town) under the draft, as columns.
 
     Only points in polygons the draft changes are matched again (core/redraw.py); a
     case keeps its place where the draft leaves no polygon over it (a report allowed
@@ -295,8 +296,42 @@ def _rematched(
     million cases cost a few numpy passes, not a million dicts.
     """
     after = _places(cases)
-    if kind not in MATCHED_KINDS or len(cases["id"]) == 0:
+    if len(cases["id"]) == 0:
         return after
+    if kind in MATCHED_KINDS:
+        _rematch_level(kind, active, draft, cases, after)
+    if kind in (LayerKind.GRIDS, LayerKind.TOWNS):
+        _retown(kind, active, draft, after)
+    return after
+
+
+def _retown(kind: LayerKind, active: dict[LayerKind, Layer], draft: Layer, after: Columns) -> None:
+    """A case's town is its grid's: a redraw of the grids or of the towns moves it to the
+    town its (new) grid lies in. Nothing changes where there is no towns layer."""
+    grids = draft if kind == LayerKind.GRIDS else active.get(LayerKind.GRIDS)
+    towns = draft if kind == LayerKind.TOWNS else active.get(LayerKind.TOWNS)
+    if grids is None or towns is None:
+        return
+    town_of_grid = containing(grids, towns)
+    town_codes = towns.frame["code"].astype(str).to_numpy(dtype=object)
+    grid_index = pd.Index(grids.frame["code"].astype(str)).get_indexer(
+        [c or "" for c in after["grid_code"]]
+    )
+    hit = grid_index >= 0
+    town = town_of_grid[grid_index[hit]]
+    found = town >= 0
+    rows = np.flatnonzero(hit)[found]
+    after["town_code"][rows] = town_codes[town[found]]
+
+
+def _rematch_level(
+    kind: LayerKind,
+    active: dict[LayerKind, Layer],
+    draft: Layer,
+    cases: Columns,
+    after: Columns,
+) -> None:
+    """The polygon level ``kind`` matched again where the draft changes it (in ``after``)."""
     field = LEVEL_FIELD[kind]
     old = active.get(kind)
     old_codes = (
@@ -314,7 +349,6 @@ def _rematched(
     if kind == LayerKind.GRIDS:
         teams = np.array([cell(t) for t in draft.frame["team"].to_numpy()], dtype=object)
         after["team"][hit] = [None if t is None else str(t) for t in teams[index[hit]]]
-    return after
 
 
 def _moved(cases: Columns, after: Columns) -> list[dict[str, Any]]:

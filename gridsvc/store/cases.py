@@ -119,6 +119,7 @@ def reassign_cases(
             unit_code=bindparam("b_unit_code"),
             committee_code=bindparam("b_committee_code"),
             team=bindparam("b_team"),
+            town_code=bindparam("b_town_code"),
             assignee=bindparam("b_assignee"),
             layer_versions=bindparam("b_layer_versions"),
             updated_at=bindparam("b_updated_at"),
@@ -149,7 +150,7 @@ def reassign_cases(
                     "b_version": row.version,
                     **{
                         f"b_{k}": move["to"][k]
-                        for k in ("grid_code", "unit_code", "committee_code", "team")
+                        for k in ("grid_code", "unit_code", "committee_code", "team", "town_code")
                     },
                     "b_assignee": assignee,
                     "b_layer_versions": {**(row.layer_versions or {}), kind: version},
@@ -431,12 +432,12 @@ def cases_for_rematch(conn: Connection, since: datetime) -> list[tuple[Any, ...]
     """Open cases and every case since a time: what a redraw of the boundaries can move.
 
     Rows of (id, number, status, lon, lat, grid_code, unit_code, committee_code,
-    team): only what the re-match needs (a million rows go through here on a
+    team, town_code): only what the re-match needs (a million rows go through here on a
     district redraw); publishing reads each moved case again in full.
     """
     c = s.cases.c
     columns = (c.id, c.number, c.status, c.lon, c.lat, c.grid_code, c.unit_code)
-    columns += (c.committee_code, c.team)
+    columns += (c.committee_code, c.team, c.town_code)
     query = (
         select(*columns)
         .where((c.status.not_in(OPEN_EXCLUDED)) | (c.created_at >= since))

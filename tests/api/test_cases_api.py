@@ -207,6 +207,16 @@ def test_returned_case_goes_back_to_dispatch_and_is_dispatched_again(d: Desk) ->
     assert [a for a, *_ in history(case)] == ["report", "dispatch", "return", "dispatch"]
 
 
+def test_a_single_town_has_no_district_to_refer_to(d: Desk) -> None:
+    case = d.new_case("CG12")
+    assert "refer" not in case["actions"]
+    refused = d.act(case["id"], "refer", "dispatcher", case["etag"], reason="请区里协调")
+    body = assert_problem(refused, 409, "illegal-transition")
+    assert "single town" in body["detail"]
+    assert_unchanged(d, case)
+    assert "centre" not in d.step(case, "dispatch", "dispatcher")["history"][-1]["data"]
+
+
 def _loop_to_closed(d: Desk, case: dict[str, Any]) -> dict[str, Any]:
     case = d.step(case, "dispatch", "dispatcher")
     case = d.step(case, "accept", "handler-D01")

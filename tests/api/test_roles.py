@@ -426,6 +426,11 @@ ACTIONS: dict[str, tuple[str, frozenset[str], dict[str, Any]]] = {
 }
 
 
+#: actions of the loop across levels: a single town (this module's) has no district centre,
+#: so their roles are walked in tests/api/test_towns_api.py, on a district
+DISTRICT_ACTIONS = {"refer", "send_back"}
+
+
 def case_in(t: Town, state: str) -> dict[str, Any]:
     case = t.d.new_case("CG01")
     for action, who, body in PATHS[state]:
@@ -633,7 +638,7 @@ def town(app: FastAPI) -> Iterator[Town]:
 def test_policy_names_every_route_and_every_action(app: FastAPI) -> None:
     actions = {f"POST /api/v1/cases/{{case_id}}/{a}" for a in ACTIONS}
     assert served_routes(app) == (set(POLICY) - actions) | {ACTION_ROUTE}
-    assert set(ACTIONS) == set(TRANSITIONS)
+    assert set(ACTIONS) | DISTRICT_ACTIONS == set(TRANSITIONS)
 
 
 def state_of(t: Town) -> tuple[object, ...]:

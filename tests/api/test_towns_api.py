@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 import pytest
+import shapely
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -59,6 +61,7 @@ PEOPLE = {
     "handler-t1": (Role.HANDLER, "D01", T1),
     "patrol-t1": (Role.PATROL, None, T1),
     "leader": (Role.LEADER, None, None),
+    "handler-x02": (Role.HANDLER, "X02", None),
 }
 
 
@@ -232,3 +235,142 @@ def test_a_report_outside_the_district_names_the_nearest_town(dist: District) ->
     r = dist.client.post("/api/v1/reports", json=body, headers=dist.h("dispatcher"))
     problem = assert_problem(r, 422, "outside-jurisdiction")
     assert "(town 乙镇)" in problem["detail"] or "(town 甲镇)" in problem["detail"]
+
+
+def _act(dist: District, case: dict[str, Any], action: str, who: str, **body: Any) -> Any:
+    return dist.client.post(
+        f"/api/v1/cases/{case['id']}/{action}",
+        json=body or None,
+        headers={**dist.h(who), "If-Match": f'"{case["etag"]}"'},
+    )
+
+
+def _step(dist: District, case: dict[str, Any], action: str, who: str, **body: Any) -> Any:
+    r = _act(dist, case, action, who, **body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _report(dist: District, who: str, at: tuple[float, float]) -> dict[str, Any]:
+    body = {"lon": at[0], "lat": at[1], "crs": "cgcs2000", "category": "CG01"}
+    r = dist.client.post("/api/v1/reports", json=body, headers=dist.h(who))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_a_town_refers_up_and_the_district_dispatches_to_its_bureau(dist: District) -> None:
+    """大联动 end to end: T1's centre refers, the district sends it to a district bureau,
+    whose handler accepts and handles it, and T1's centre verifies and closes."""
+    case = _report(dist, "dispatcher-t1", IN_T1)
+    assert "refer" in case["actions"]
+    case = _step(dist, case, "refer", "dispatcher-t1", reason="跨部门，需区级协调")
+    assert (case["status"], case["assignee"]) == ("referred", DISTRICT)
+    # the town still sees it, but may not act on it while the district holds it
+    seen = dist.get(f"/api/v1/cases/{case['id']}", "dispatcher-t1").json()
+    assert seen["status"] == "referred" and seen["actions"] == []
+    refused = _act(dist, case, "dispatch", "dispatcher-t1", assignee="X02")
+    assert_problem(refused, 403, "forbidden")
+    held = dist.get(f"/api/v1/cases/{case['id']}", "dispatcher").json()
+    assert {"dispatch", "send_back", "escalate"} <= set(held["actions"])
+    case = _step(dist, held, "dispatch", "dispatcher", assignee="X02")
+    assert (case["status"], case["assignee"]) == ("dispatched", "X02")
+    case = _step(dist, case, "accept", "handler-x02")
+    case = _step(dist, case, "handle", "handler-x02", result="管道已修复")
+    case = _step(dist, case, "verify", "dispatcher-t1")
+    case = _step(dist, case, "close", "dispatcher-t1")
+    centres = [(e["action"], e["data"].get("centre")) for e in case["history"][1:]]
+    assert centres == [
+        ("refer", T1),
+        ("dispatch", DISTRICT),
+        ("accept", DISTRICT),
+        ("handle", DISTRICT),
+        ("verify", T1),
+        ("close", T1),
+    ]
+    assert case["supervision"]["deadline"] is None  # closed: no clock runs
+
+
+def test_the_district_sends_a_case_back_to_its_town(dist: District) -> None:
+    case = _report(dist, "dispatcher-t1", IN_T1)
+    case = _step(dist, case, "refer", "dispatcher-t1", reason="请区里协调")
+    assert case["supervision"]["deadline"] is not None  # the district's dispatch clock
+    case = _step(dist, case, "send_back", "dispatcher", reason="属镇级事项，由镇派遣")
+    assert (case["status"], case["assignee"]) == ("returned", T1)
+    case = _step(dist, case, "dispatch", "dispatcher-t1", assignee="D01")
+    assert case["status"] == "dispatched"
+    assert case["history"][-2]["data"]["centre"] == DISTRICT
+
+
+def test_a_referral_needs_its_reason(dist: District) -> None:
+    case = _report(dist, "dispatcher-t1", IN_T1)
+    assert_problem(_act(dist, case, "refer", "dispatcher-t1"), 422, None)
+    after = dist.get(f"/api/v1/cases/{case['id']}", "dispatcher").json()
+    assert (after["status"], after["etag"]) == ("reported", case["etag"])
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [
+        ("handler-t1", 403, "forbidden"),
+        ("leader-t1", 403, "forbidden"),
+        ("leader", 403, "forbidden"),
+        ("patrol-t1", 404, "not-found"),  # not its report, not its grid: no such case to it
+    ],
+)
+def test_only_dispatchers_refer_and_send_back(
+    dist: District, who: str, status: int, code: str
+) -> None:
+    """The roles of the loop across levels (test_roles walks a single town, which has none)."""
+    case = _report(dist, "dispatcher-t1", IN_T1)
+    assert_problem(_act(dist, case, "refer", who, reason="x"), status, code)
+    case = _step(dist, case, "refer", "dispatcher-t1", reason="请区里协调")
+    assert_problem(_act(dist, case, "send_back", who, reason="x"), status, code)
+    after = dist.get(f"/api/v1/cases/{case['id']}", "dispatcher").json()
+    assert (after["status"], after["etag"]) == ("referred", case["etag"])
+
+
+def test_a_town_boundary_redraw_moves_cases_to_the_other_town(dist: District) -> None:
+    """The district planner gives unit U2 to 甲镇: the preview lists 乙镇's cases there as
+    changing town (their grid stays), publishing moves them with an event each, and a
+    rollback moves them back. (Last in the module: it redraws the shared district.)"""
+    planner = {"Authorization": f"Bearer {create_key(dist.app.state.engine, Role.PLANNER, 'p')}"}
+    towns = gpd.read_file(dist.app.state.settings.demo_dir / "shifan.gpkg", layer="towns")
+    units = gpd.read_file(dist.app.state.settings.demo_dir / "shifan.gpkg", layer="units")
+    shape = {c: g for c, g in zip(units["code"], units.geometry, strict=True)}
+    towns.loc[towns["code"] == T1, "geometry"] = shapely.union_all(
+        [shape["310106113U1"], shape["310106113U2"]]
+    )
+    towns.loc[towns["code"] == T2, "geometry"] = shape["310106113U3"]
+    draft = dist.client.post(
+        "/api/v1/layers/towns/drafts",
+        headers=planner,
+        files={"file": ("towns.geojson", towns.to_json().encode())},
+        data={"label": "U2 to 甲镇"},
+    )
+    assert draft.status_code == 201, draft.text
+    draft_id = draft.json()["id"]
+    assert draft.json()["validation"]["blocking"] == 0
+    impact = dist.client.get(f"/api/v1/layers/towns/drafts/{draft_id}/impact", headers=planner)
+    moves = {m["id"]: m for m in impact.json()["moved_cases"]}
+    b = moves[dist.b["id"]]
+    assert (b["from"]["town_code"], b["to"]["town_code"]) == (T2, T1)
+    assert b["from"]["grid_code"] == b["to"]["grid_code"]  # the grid does not move
+    assert dist.a["id"] not in moves  # 甲镇's own case stays where it is
+    versions = dist.client.get("/api/v1/layers/towns/versions", headers=planner).json()
+    active = next(v["id"] for v in versions if v["status"] == "published")
+    tags = {"If-Match": f'"draft-{draft_id}", "active-{active}"'}
+    published = dist.client.post(
+        f"/api/v1/layers/towns/drafts/{draft_id}/publish", headers={**planner, **tags}
+    )
+    assert published.status_code == 200, published.text
+    moved = dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher").json()
+    assert moved["town_code"] == T1 and moved["history"][-1]["action"] == "reassign"
+    assert dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher-t1").status_code == 200
+    rolled = dist.client.post(
+        "/api/v1/layers/towns/rollback",
+        headers={**planner, "If-Match": f'"active-{draft_id}"'},
+    )
+    assert rolled.status_code == 200, rolled.text
+    back = dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher").json()
+    assert back["town_code"] == T2
+    assert dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher-t1").status_code == 404

@@ -41,7 +41,9 @@ HOLIDAYS = Path(__file__).parents[2] / "data" / "demo" / "holidays.csv"
 # action: (from, to, roles); to None: the case keeps its status
 D, H, L, A, P = "dispatcher", "handler", "leader", "admin", "patrol"
 SPEC: dict[str, tuple[set[str], str | None, set[str]]] = {
-    "dispatch": ({"reported", "returned", "reopened"}, "dispatched", {D, A}),
+    "dispatch": ({"reported", "returned", "reopened", "referred"}, "dispatched", {D, A}),
+    "refer": ({"reported", "returned", "reopened"}, "referred", {D, A}),
+    "send_back": ({"referred"}, "returned", {D, A}),
     "accept": ({"dispatched", "escalated"}, "accepted", {H}),
     "return": ({"dispatched", "accepted"}, "returned", {H}),
     "handle": ({"accepted"}, "handled", {H}),
@@ -49,12 +51,18 @@ SPEC: dict[str, tuple[set[str], str | None, set[str]]] = {
     "verify": ({"handled"}, "verified", {D, A}),
     "reopen": ({"handled", "verified", "closed"}, "reopened", {D, L, A}),
     "close": ({"verified"}, "closed", {D, A}),
-    "escalate": ({"reported", "dispatched", "accepted", "returned"}, "escalated", {D, A}),
-    "duplicate": ({"reported", "dispatched"}, "duplicate", {D, A}),
-    "cancel": ({"reported", "dispatched", "returned"}, "cancelled", {D, A}),
+    "escalate": (
+        {"reported", "dispatched", "accepted", "returned", "referred"},
+        "escalated",
+        {D, A},
+    ),
+    "duplicate": ({"reported", "dispatched", "referred"}, "duplicate", {D, A}),
+    "cancel": ({"reported", "dispatched", "returned", "referred"}, "cancelled", {D, A}),
     "defer": ({"dispatched", "accepted", "escalated"}, None, {D, A}),
 }
 REQUIRES = {
+    "refer": "reason",
+    "send_back": "reason",
     "return": "reason",
     "handle": "result",
     "fix": "result",
@@ -154,7 +162,7 @@ def test_state_is_checked_before_role_and_role_before_fields() -> None:
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        (Status.REPORTED, None, ["cancel", "dispatch", "duplicate", "escalate", "fix"]),
+        (Status.REPORTED, None, ["cancel", "dispatch", "duplicate", "escalate", "fix", "refer"]),
         (Status.DISPATCHED, Role.HANDLER, ["accept", "return"]),
         (Status.DISPATCHED, None, ["accept", "cancel", "defer", "duplicate", "escalate", "return"]),
         (Status.ACCEPTED, Role.DISPATCHER, ["defer", "escalate"]),
@@ -468,3 +476,34 @@ def test_fix_needs_a_result_and_leads_to_handled() -> None:
     assert next_status(Status.REPORTED, "fix", Role.PATROL, {"result": "已清理"}) == Status.HANDLED
     with pytest.raises(InvalidInput):
         next_status(Status.REPORTED, "fix", Role.PATROL, {})
+
+
+# -- levels: a town's centre and the district centre ------------------------------------------
+
+
+def test_a_referred_case_is_the_district_centres() -> None:
+    from gridsvc.core.workflow import Tier, check_tier
+
+    town, district = Tier(town_key=True, has_district=True), Tier(has_district=True)
+    r = Status.REFERRED
+    assert actions_for(r, Role.DISPATCHER, "town", town) == []
+    assert set(actions_for(r, Role.DISPATCHER, "town", district)) == {
+        "cancel",
+        "dispatch",
+        "duplicate",
+        "escalate",
+        "send_back",
+    }
+    with pytest.raises(Forbidden, match="district centre"):
+        check_tier("dispatch", r, Role.DISPATCHER, "town", town)
+    check_tier("dispatch", r, Role.DISPATCHER, "town", district)
+    check_tier("refer", Status.REPORTED, Role.DISPATCHER, "town", town)
+
+
+def test_a_single_town_has_no_district_to_refer_to() -> None:
+    from gridsvc.core.workflow import Tier, check_tier
+
+    single = Tier()
+    assert "refer" not in actions_for(Status.REPORTED, Role.DISPATCHER, "town", single)
+    with pytest.raises(IllegalTransition, match="no district centre"):
+        check_tier("refer", Status.REPORTED, Role.DISPATCHER, "town", single)

@@ -110,9 +110,10 @@ def _with_etag(response: Response, view: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _with_actions(view: dict[str, Any], who: Principal) -> dict[str, Any]:
+def _with_actions(view: dict[str, Any], who: Principal, service: CaseService) -> dict[str, Any]:
     """The view plus the actions ``who`` may take now, so a page shows only those buttons."""
-    return {**view, "actions": actions_for(Status(view["status"]), who.role, view["level"])}
+    tier = service.tier(who)
+    return {**view, "actions": actions_for(Status(view["status"]), who.role, view["level"], tier)}
 
 
 MAX_KEY_LENGTH = 200  # the idempotency_keys.key column
@@ -167,7 +168,7 @@ async def submit_report(request: Request) -> Response:
     report = _parse_report(await request.body())
     answer = await request.app.state.cases.submit(report, who, key)
     return Response(
-        json_bytes(_with_actions(for_reader(answer.body, who), who)),
+        json_bytes(_with_actions(for_reader(answer.body, who), who, request.app.state.cases)),
         status_code=answer.status_code,
         headers={"ETag": f'"{answer.body["etag"]}"'},
         media_type="application/json",
@@ -189,7 +190,7 @@ def get_case(case_id: CaseId, response: Response, service: Cases, who: Reader) -
 
     A patrol reads only the cases it reported (any other is a 404); the reporter's
     contact (`reporter`, the report's actor) is shown to dispatchers and admins only."""
-    return _with_etag(response, _with_actions(service.get(case_id, who), who))
+    return _with_etag(response, _with_actions(service.get(case_id, who), who, service))
 
 
 def _parse_if_match(value: str | None) -> int:
@@ -409,4 +410,4 @@ def act_on_case(
     fields = (body or ActionIn()).model_dump()
     service.actable(case_id, who)
     view = for_reader(service.act(case_id, action, who, version, fields), who)
-    return _with_etag(response, _with_actions(view, who))
+    return _with_etag(response, _with_actions(view, who, service))

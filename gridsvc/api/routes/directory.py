@@ -12,7 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.routes.cases import Reader
+from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.store import reference
+from gridsvc.town import Town
 
 router = APIRouter(prefix="/api/v1", tags=["town"])
 
@@ -28,10 +30,32 @@ def _tables(request: Request) -> dict[str, Any]:
             for d in sorted(departments, key=lambda d: d["code"])
         ],
         "teams": [{k: t.get(k) for k in keep} for t in sorted(teams, key=lambda t: t["code"])],
+        "centres": _centres(request.app.state.town),
     }
+
+
+def _centres(town: Town) -> list[dict[str, str]]:
+    """A district's centres by code: each town's and the district's (the history names
+    which acted); none in a single town, where there is one centre."""
+    towns = town.layer(LayerKind.TOWNS)
+    district = town.layer(LayerKind.JURISDICTION)
+    if towns is None:
+        return []
+    rows = [(c, n, "town") for c, n in zip(*_code_name(towns), strict=True)]
+    if district is not None:
+        rows += [(c, n, "district") for c, n in zip(*_code_name(district), strict=True)]
+    return [
+        {"code": str(c), "name": f"{n}中心", "name_en": f"{c} centre", "kind": k}
+        for c, n, k in rows
+    ]
+
+
+def _code_name(layer: Layer) -> tuple[list[str], list[str]]:
+    return layer.frame["code"].astype(str).tolist(), layer.frame["name"].astype(str).tolist()
 
 
 @router.get("/directory")
 async def directory(request: Request, who: Reader) -> dict[str, Any]:
-    """Departments (with their level: town, county) and teams (工作站), by code."""
+    """Departments (with their level: town, county), teams (工作站) and, in a district, the
+    centres (each town's and the district's), by code."""
     return await run_in_threadpool(_tables, request)

@@ -39,11 +39,13 @@ export function statusLine(view) {
   ];
 }
 
-/** The history as list items: time, action, who, note. */
-export function historyItems(view) {
+/** The history as list items: time, action, who (and, in a district, at which centre),
+ *  note. */
+export function historyItems(view, centreName = (code) => code) {
   return view.history.map((e) =>
     el("li", {}, el("time", {}, shortTime(e.at)), " ", t(`action_${e.action}`),
-      e.actor ? ` · ${e.actor}` : "", e.note ? ` · ${e.note}` : ""));
+      e.actor ? ` · ${e.actor}` : "", e.data?.centre ? ` · ${t("at_centre", { centre: centreName(e.data.centre) })}` : "",
+      e.note ? ` · ${e.note}` : ""));
 }
 
 /** Draw the case's photos into `box` (fetched with the key: an <img src> cannot send it).

@@ -5,7 +5,7 @@
 import { historyItems, showPhotos, statusLine, watchChanges } from "./cases.js";
 import { api, ApiError, config, el, pageMap, shortTime, signIn, t, watchNetwork } from "./common.js";
 
-const OPEN = ["reported", "dispatched", "accepted", "handled", "verified", "returned", "escalated", "reopened"];
+const OPEN = ["reported", "dispatched", "accepted", "handled", "verified", "returned", "escalated", "referred", "reopened"];
 const RANK = { red: 0, orange: 1, yellow: 2 };
 const COLOURS = { red: "#c62828", orange: "#e65100", yellow: "#c9a100" };
 //: the actions, their shortcut key and the fields they ask for
@@ -15,6 +15,8 @@ const ACTIONS = {
   close: { key: "c", fields: [] },
   reopen: { key: "o", fields: ["reason"] },
   escalate: { key: "e", fields: ["department", "reason"] },
+  refer: { key: "u", fields: ["reason"] },
+  send_back: { key: "b", fields: ["reason"] },
   defer: { key: "f", fields: ["reason"] },
   cancel: { key: "x", fields: ["reason"] },
   duplicate: { key: "m", fields: ["duplicate_of"] },
@@ -26,7 +28,7 @@ const $ = (id) => document.getElementById(id);
 
 const cases = new Map(); // id -> summary, what the list shows
 let mode = "queue", selected = null, current = null, pending = null;
-let directory = { departments: [], teams: [] }, gridNames = {}, matterNames = {};
+let directory = { departments: [], teams: [], centres: [] }, gridNames = {}, matterNames = {};
 let map, markers;
 
 // ---- reference lists for names and filters ------------------------------------------------
@@ -49,8 +51,9 @@ async function loadReference() {
 
 const name = (x) => (config.lang === "en" && x.name_en) || x.name;
 const departmentName = (code) => { const d = directory.departments.find((x) => x.code === code); return d ? name(d) : code || ""; };
+const centreName = (code) => { const c = (directory.centres || []).find((x) => x.code === code); return c ? name(c) : code; };
 const teamName = (code) => { const x = directory.teams.find((y) => y.code === code); return x ? name(x) : code || ""; };
-const whoName = (code) => departmentName(code) !== code ? departmentName(code) : teamName(code);
+const whoName = (code) => [departmentName, teamName, centreName].map((f) => f(code)).find((n) => n !== code) ?? code ?? "";
 
 function fill(id, pairs) {
   $(id).append(...pairs.map(([value, label]) => el("option", { value }, label)));
@@ -171,7 +174,7 @@ async function openCase(id, { keepMessage = false } = {}) {
   showFacts(data);
   showPhotos(data, $("case-photos"), () => current?.id === data.id);
   showDuplicates(data);
-  $("case-history").replaceChildren(...historyItems(data));
+  $("case-history").replaceChildren(...historyItems(data, centreName));
   render();
   map.panTo([data.lat, data.lon]);
 }
@@ -243,7 +246,10 @@ function field(fieldName) {
   const id = `field-${fieldName}`;
   if (fieldName === "assignee") {
     // the small loop goes to the grid's team, the others to a town department
-    const choices = [...directory.teams, ...directory.departments.filter((d) => d.level !== "county")];
+    // a referred case is the district centre's: it goes to a district (county-level) bureau
+    const choices = current.status === "referred"
+      ? directory.departments.filter((d) => d.level === "county")
+      : [...directory.teams, ...directory.departments.filter((d) => d.level !== "county")];
     const chosen = current.assignee || current.department;
     const select = el("select", { id, name: fieldName },
       ...choices.map((d) => el("option", { value: d.code, selected: d.code === chosen }, name(d))));
