@@ -225,3 +225,16 @@ def test_a_published_collection_stays_read_only(
     refused = qgis.call(method, f"/ogc/collections/grids/items/{code}", json=feature["features"][0])
     assert_problem(refused, 405, "method-not-allowed")
     assert {m.strip() for m in refused.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_openapi_text_of_each_write_says_what_stands_in_for_if_match(
+    client: TestClient,
+) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    [item] = [
+        p for p in paths if "-draft-" in p and p.endswith("/items/{fid}") and "problems" not in p
+    ]
+    for method in ("put", "patch", "delete"):
+        text = paths[item][method]["description"]
+        assert "Without `If-Match`" in text and "412" in text and "428" in text, method
+        assert "\n    " not in text  # the docstring's indent is gone (it is Markdown)
