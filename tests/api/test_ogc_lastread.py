@@ -147,6 +147,8 @@ def test_a_feature_never_read_with_this_key_is_a_428(
     before = stored(app, draft)
     assert_problem(other.move(first), 428, "precondition-required")
     assert_problem(other.delete(first["id"]), 428, "precondition-required")
+    assert other.call("HEAD", other.items, params={"limit": 1000}).status_code == 200
+    assert_problem(other.move(first), 428, "precondition-required")  # HEAD showed nothing
     # only what a page served is read: the first page of one, not the draft
     other.page(limit=1)
     assert_problem(other.move(second), 428, "precondition-required")

@@ -235,7 +235,7 @@ def draft_items(
     layer, etags = _editor(request).features(draft.id)
 
     def served(rows: gpd.GeoDataFrame) -> None:
-        if draft.reader is not None:
+        if draft.reader is not None and request.method != "HEAD":  # HEAD shows no feature
             shown = {code: etags[code] for code in rows["code"]}
             _editor(request).served(draft.id, draft.reader, shown)
 
