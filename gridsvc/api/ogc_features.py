@@ -195,12 +195,16 @@ def feature_collection(
     crs: str | None,
     bbox: tuple[str | None, str | None],
     id_column: str = "code",
+    served: Callable[[gpd.GeoDataFrame], None] | None = None,
 ) -> Response:
     """The ``items`` answer of any collection: ``crs`` checked, then the features ``load``
-    gives, cut to the ``bbox`` (value, bbox-crs) and the (offset, limit) page."""
+    gives, cut to the ``bbox`` (value, bbox-crs) and the (offset, limit) page; ``served``
+    is told the page's rows (a draft records the ETags each key was shown)."""
     out_crs = parse_crs(crs, request, "crs")
     frame = load()
     area = bbox_polygon(bbox[0], parse_crs(bbox[1], request, "bbox-crs"))
     rows, counts = items_page(request, frame, area, page)
     body = {"type": "FeatureCollection", "features": features_of(rows, out_crs, id_column)}
+    if served is not None:
+        served(rows)
     return ogc_json(body | counts, GEOJSON, content_crs(crs))

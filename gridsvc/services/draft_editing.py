@@ -10,12 +10,19 @@ edit only (``core.draft_edits.revalidated``); a worker that has not followed
 the draft since (another worker wrote, or it just started) validates the
 whole draft once. Publishing is unchanged: ``Planning.publish`` validates
 everything again.
+
+QGIS's provider sends no If-Match (it keeps no ETags), so a write without one
+is checked against the ETag the writing key was last served of the feature,
+or last wrote (``store.draft_features.remember``): unchanged since, it goes
+ahead; changed by someone else, a 412 that names who and when; never read by
+this key, a 428. The check is made in the write turn, like If-Match's.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -58,12 +65,13 @@ class FeatureInput:
 
 @dataclass(frozen=True)
 class Edited:
-    """What a write answers: the feature's code and new ETag (None once deleted), and the
-    draft's problems after it."""
+    """What a write answers: the feature's code, the feature as written (a one-feature
+    layer) and its new ETag (None once deleted), and the draft's problems after it."""
 
     code: str
     etag: str | None
     problems: list[Problem]
+    feature: Layer | None = None
 
 
 @dataclass
@@ -91,13 +99,30 @@ class DraftEditor:
             self._draft_row(conn, draft_id)
             return _etag(self._feature(conn, draft_id, code))
 
-    def read(self, draft_id: int, code: str) -> tuple[Layer, str]:
+    def read(self, draft_id: int, code: str, reader: int | None = None) -> tuple[Layer, str]:
         """One feature of a draft as a one-feature layer, and its ETag, from the same read
-        (so the ETag a client gets is the version of what it was shown)."""
-        with self.engine.connect() as conn:
+        (so the ETag a client gets is the version of what it was shown); recorded as the
+        ETag key ``reader`` last read of it."""
+        with self.engine.begin() as conn:
             row = self._draft_row(conn, draft_id)
             found = self._feature(conn, draft_id, code)
-            return _layer(LayerKind(row["kind"]), [found]), _etag(found)
+            etag = _etag(found)
+            if reader is not None:
+                store.remember(conn, reader, draft_id, {code: etag}, _now())
+            return _layer(LayerKind(row["kind"]), [found]), etag
+
+    def features(self, draft_id: int) -> tuple[Layer, dict[str, str]]:
+        """A draft's features as stored now, and their ETags (code → ETag) from the same
+        read, for :meth:`served` to record the ones a page showed."""
+        with self.engine.connect() as conn:
+            row = self._draft_row(conn, draft_id)
+            rows = store.features(conn, draft_id)
+        return _layer(LayerKind(row["kind"]), rows), {r["code"]: _etag(r) for r in rows}
+
+    def served(self, draft_id: int, reader: int, etags: dict[str, str]) -> None:
+        """Record the ETags key ``reader`` was just served (a page of items), at once."""
+        with self.engine.begin() as conn:
+            store.remember(conn, reader, draft_id, etags, _now())
 
     def problems(self, draft_id: int) -> list[Problem]:
         """The draft's problems now (the whole draft validated when not followed yet)."""
@@ -108,7 +133,7 @@ class DraftEditor:
 
     # ---- writes --------------------------------------------------------------------------
 
-    def create(self, draft_id: int, new: FeatureInput) -> Edited:
+    def create(self, draft_id: int, new: FeatureInput, reader: int | None = None) -> Edited:
         """Add a feature; its code must be new in the draft (409 otherwise)."""
         _check_code(new.code)
         with self.engine.begin() as conn:
@@ -116,10 +141,18 @@ class DraftEditor:
             if store.feature(conn, draft_id, new.code) is not None:
                 raise Conflict(f"the draft already has a feature {new.code!r}; replace it with PUT")
             store.add(conn, draft_id, new.record())
-            return self._after(conn, row, before, {new.code}, [new.geometry], new.code)
+            return self._after(conn, row, before, {new.code}, [new.geometry], new.code, reader)
 
-    def replace(self, draft_id: int, code: str, new: FeatureInput, if_match: str | None) -> Edited:
-        """Overwrite a feature whose ETag the caller read (412 if it changed since)."""
+    def replace(
+        self,
+        draft_id: int,
+        code: str,
+        new: FeatureInput,
+        if_match: str | None,
+        reader: int | None = None,
+    ) -> Edited:
+        """Overwrite a feature whose ETag the caller read (412 if it changed since); without
+        ``if_match``, the ETag key ``reader`` last read of it stands in."""
         if new.code != code:
             raise InvalidInput(
                 f"the code is the feature's id: {code!r} cannot become {new.code!r}; "
@@ -127,29 +160,38 @@ class DraftEditor:
             )
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
-            old = self._matching(conn, draft_id, code, if_match)
+            old = self._matching(conn, draft_id, code, if_match, reader)
             store.replace(conn, old["id"], new.record())
             shapes = [shapely.from_wkb(old["geom_wkb"]), new.geometry]
-            return self._after(conn, row, before, {code}, shapes, code)
+            return self._after(conn, row, before, {code}, shapes, code, reader)
 
     def update(
-        self, draft_id: int, code: str, changes: dict[str, Any], if_match: str | None
+        self,
+        draft_id: int,
+        code: str,
+        changes: dict[str, Any],
+        if_match: str | None,
+        reader: int | None = None,
     ) -> Edited:
         """Change some of a feature's fields (JSON merge patch semantics: a property set to
         null is removed); ``changes`` may hold name, parent_code, attrs and geometry."""
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
-            old = self._matching(conn, draft_id, code, if_match)
+            old = self._matching(conn, draft_id, code, if_match, reader)
             record = _patched(old, changes)
             store.replace(conn, old["id"], record)
             shapes = [shapely.from_wkb(old["geom_wkb"]), shapely.from_wkb(record["geom_wkb"])]
-            return self._after(conn, row, before, {code}, shapes, code)
+            return self._after(conn, row, before, {code}, shapes, code, reader)
 
-    def delete(self, draft_id: int, code: str, if_match: str | None) -> Edited:
+    def delete(
+        self, draft_id: int, code: str, if_match: str | None, reader: int | None = None
+    ) -> Edited:
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
-            old = self._matching(conn, draft_id, code, if_match)
+            old = self._matching(conn, draft_id, code, if_match, reader)
             store.remove(conn, old["id"])
+            if reader is not None:
+                store.forget(conn, reader, draft_id, code)
             shapes = [shapely.from_wkb(old["geom_wkb"])]
             return self._after(conn, row, before, {code}, shapes, None, deleted=code)
 
@@ -163,19 +205,30 @@ class DraftEditor:
         return row, self._follow(conn, row, store.features(conn, draft_id))
 
     def _matching(
-        self, conn: Connection, draft_id: int, code: str, if_match: str | None
+        self,
+        conn: Connection,
+        draft_id: int,
+        code: str,
+        if_match: str | None,
+        reader: int | None,
     ) -> dict[str, Any]:
-        if if_match is None:
-            raise PreconditionRequired(
-                f"send If-Match with the ETag of feature {code!r} you read; without it a "
-                "change by someone else would be overwritten unseen"
-            )
+        """The feature a write changes, if the caller has seen its current version: the
+        If-Match sent, else the ETag this key last read of it (held in the write turn)."""
         old = self._feature(conn, draft_id, code)
-        if _etag(old) not in _etags_of(if_match):
-            raise StaleVersion(
-                f"feature {code!r} changed since you read it (ETag {_etag(old)}); "
-                "read it again and redo your change"
-            )
+        current = _etag(old)
+        if if_match is not None:
+            seen = _etags_of(if_match)
+        else:
+            last = None if reader is None else store.last_read(conn, reader, draft_id, code)
+            if last is None:
+                raise PreconditionRequired(
+                    f"send If-Match with the ETag of feature {code!r} you read, or read the "
+                    "feature with this key first (GET its items or the feature); without "
+                    "either a change by someone else would be overwritten unseen"
+                )
+            seen = {last}
+        if current not in seen:
+            raise _stale(conn, draft_id, code, current)
         return old
 
     def _after(
@@ -186,8 +239,11 @@ class DraftEditor:
         touched: set[str],
         shapes: list[BaseGeometry],
         code: str | None,
+        reader: int | None = None,
         deleted: str | None = None,
     ) -> Edited:
+        """The draft's problems brought up to date around the edit; the written feature's
+        new ETag recorded as what ``reader`` last read of it (QGIS does not read it again)."""
         rows = store.features(conn, row["id"])
         layer = _layer(LayerKind(row["kind"]), rows)
         parent = self._parent(conn, LayerKind(row["kind"]))
@@ -197,8 +253,13 @@ class DraftEditor:
         followed = _Followed(layer_digest(_etag(r) for r in rows), layer, problems)
         with self._lock:
             self._followed[row["id"]] = followed
-        etag = None if code is None else _etag(next(r for r in rows if r["code"] == code))
-        return Edited(code or deleted or "", etag, problems)
+        if code is None:
+            return Edited(deleted or "", None, problems)
+        written = next(r for r in rows if r["code"] == code)
+        etag = _etag(written)
+        if reader is not None:
+            store.remember(conn, reader, row["id"], {code: etag}, _now(), wrote=True)
+        return Edited(code, etag, problems, _layer(LayerKind(row["kind"]), [written]))
 
     def _follow(
         self, conn: Connection, row: dict[str, Any], rows: list[dict[str, Any]]
@@ -253,6 +314,30 @@ def _etag(row: dict[str, Any]) -> str:
     return feature_etag(
         row["code"], row["name"], row["parent_code"], row["attrs"] or {}, row["geom_wkb"]
     )
+
+
+def _stale(conn: Connection, draft_id: int, code: str, current: str) -> StaleVersion:
+    """The 412 of a write made on an older version: who wrote the current one and when, if
+    a key did over OGC (not when it came with the uploaded draft)."""
+    by = store.writer(conn, draft_id, code, current)
+    if by is None:
+        return StaleVersion(
+            f"feature {code!r} changed since you read it (ETag {current}); "
+            "read it again and redo your change",
+            etag=current,
+        )
+    name, at = by
+    return StaleVersion(
+        f"feature {code!r} changed since you read it: key {name!r} wrote it at "
+        f"{at:%Y-%m-%d %H:%M:%S} UTC (ETag {current}); read it again and redo your change",
+        etag=current,
+        changed_by=name,
+        changed_at=at.isoformat(),
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _etags_of(if_match: str) -> set[str]:

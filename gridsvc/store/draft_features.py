@@ -4,13 +4,20 @@ A published or retired version never changes; only a draft's features are
 written here, and each write first locks its draft's version row, so two
 editors of one draft take turns (a row lock on PostgreSQL, the write lock on
 SQLite) and the second compares its ETag with what the first wrote.
+
+Next to the features, ``draft_reads`` keeps the ETag each key was last
+served (or last wrote) of each feature: QGIS's OAPIF provider sends no
+If-Match, and a write without one is checked against that instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gridsvc.store import schema as s
 
@@ -52,6 +59,70 @@ def replace(conn: Connection, feature_id: int, record: dict[str, Any]) -> None:
 
 def remove(conn: Connection, feature_id: int) -> None:
     conn.execute(delete(s.features).where(s.features.c.id == feature_id))
+
+
+def remember(
+    conn: Connection,
+    key_id: int,
+    version_id: int,
+    etags: Mapping[str, str],
+    at: datetime,
+    wrote: bool = False,
+) -> None:
+    """Record that a key was served (or wrote, ``wrote``) these features' ETags (code →
+    ETag), in one statement however many there are (a page of QGIS's is 1,000).
+
+    A read of the ETag already recorded changes nothing, so a version the key wrote stays
+    marked as its own, with the time it wrote it."""
+    if not etags:
+        return
+    r = s.draft_reads
+    rows = [
+        {"key_id": key_id, "version_id": version_id, "code": code, "etag": etag, "at": at,
+         "wrote": wrote}
+        for code, etag in etags.items()
+    ]  # fmt: skip
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(r)
+    changed = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[r.c.key_id, r.c.version_id, r.c.code],
+            set_={"etag": changed.etag, "at": changed.at, "wrote": changed.wrote},
+            where=None if wrote else r.c.etag != changed.etag,
+        ),
+        rows,
+    )
+
+
+def last_read(conn: Connection, key_id: int, version_id: int, code: str) -> str | None:
+    """The ETag of a draft's feature this key was last served or wrote; None: never."""
+    r = s.draft_reads.c
+    return conn.execute(
+        select(r.etag).where(r.key_id == key_id, r.version_id == version_id, r.code == code)
+    ).scalar_one_or_none()
+
+
+def writer(conn: Connection, version_id: int, code: str, etag: str) -> tuple[str, datetime] | None:
+    """Which key wrote this version (ETag) of a draft's feature, and when; None when no key
+    did over OGC (the version came with the uploaded draft)."""
+    r, k = s.draft_reads.c, s.api_keys.c
+    row = conn.execute(
+        select(k.name, r.at)
+        .join_from(s.draft_reads, s.api_keys, r.key_id == k.id)
+        .where(r.version_id == version_id, r.code == code, r.etag == etag, r.wrote)
+        .order_by(r.at.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row.name, row.at)
+
+
+def forget(conn: Connection, key_id: int, version_id: int, code: str) -> None:
+    """Drop what a key read of a feature (it deleted it)."""
+    r = s.draft_reads.c
+    conn.execute(
+        delete(s.draft_reads).where(r.key_id == key_id, r.version_id == version_id, r.code == code)
+    )
 
 
 def _columns(record: dict[str, Any]) -> dict[str, Any]:

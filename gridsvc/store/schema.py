@@ -270,3 +270,17 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+#: the ETag each key was last served or wrote, per feature of a draft (migration 0011): QGIS's
+#: OAPIF provider writes without If-Match, so a write without one is checked against this
+draft_reads = Table(
+    "draft_reads",
+    metadata,
+    Column("key_id", Id, ForeignKey("api_keys.id"), primary_key=True),
+    Column("version_id", Id, ForeignKey("layer_versions.id"), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Column("etag", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),  # when this ETag was first served or written
+    Column("wrote", Boolean, nullable=False, default=False),  # this key wrote that version
+    Index("ix_draft_reads_feature", "version_id", "code"),
+)

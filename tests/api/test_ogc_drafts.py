@@ -452,9 +452,13 @@ def test_writes_need_the_etag_read_and_keep_codes(live: Server, planner: Qgis, d
     a, b = features
     path = f"{items_path(draft)}/{a['id']}"
     before = stored(live, draft)
-    assert_problem(planner.write("PUT", path, a), 428, "precondition-required")
-    assert_problem(planner.write("PATCH", path, {"properties": {"name": "x"}}), 428)
-    assert_problem(planner.call("DELETE", path), 428, "precondition-required")
+    # a feature this key never read: no If-Match and no ETag it was served to stand in
+    unread = next(code for code in before if code not in (a["id"], b["id"]))
+    never = f"{items_path(draft)}/{unread}"
+    unread_body = {**a, "properties": {**a["properties"], "code": unread}}
+    assert_problem(planner.write("PUT", never, unread_body), 428, "precondition-required")
+    assert_problem(planner.write("PATCH", never, {"properties": {"name": "x"}}), 428)
+    assert_problem(planner.call("DELETE", never), 428, "precondition-required")
     stale = '"0123456789abcdef01234567"'
     assert_problem(planner.write("PUT", path, a, stale), 412, "stale-version")
     etag = planner.get(path).headers["etag"]

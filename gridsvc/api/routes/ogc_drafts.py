@@ -11,12 +11,18 @@ layer beside the draft. ``OPTIONS`` names the methods a collection takes; QGIS
 A draft is the planners' own: without a key it is a 401 (QGIS then asks for
 one), to any other role it does not exist (404, the words of a missing draft).
 The writes themselves are ``services.draft_editing.DraftEditor``'s.
+
+QGIS's provider sends no If-Match at all, so every read of a draft's items
+records, per key and feature, the ETag served; a write without If-Match is
+checked against it (:data:`LAST_READ`, said in each write's OpenAPI text).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import geopandas as gpd
@@ -47,7 +53,7 @@ from gridsvc.core.errors import NotFound
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.validation import Problem
 from gridsvc.core.workflow import Role
-from gridsvc.services.draft_editing import DraftEditor
+from gridsvc.services.draft_editing import DraftEditor, Edited
 from gridsvc.store import reference
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
@@ -95,8 +101,29 @@ ContentCrs = Annotated[
         "<http://www.opengis.net/def/crs/EPSG/0/4549>; CRS84 lon/lat by default",
     ),
 ]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag read")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="the ETag read; without it, the ETag this key was last served of the "
+        "feature stands in (QGIS sends none)",
+    ),
+]
+LAST_READ = (
+    "\n\nWithout `If-Match` (QGIS sends none) the write is checked against the ETag this "
+    "key was last served of the feature, by `GET` on the items or on the feature, or got "
+    "from its own last write: still current, the write goes ahead; changed since by "
+    "someone else, 412 (the problem names the key that changed it and when, "
+    "`changed_by`, `changed_at`); never read with this key, 428."
+)
 Body = Annotated[Any, Depends(feature_body)]
+Route = TypeVar("Route", bound=Callable[..., Response])
+
+
+def without_if_match(route: Route) -> Route:
+    """A write route whose OpenAPI text says what a write without If-Match is checked against."""
+    route.__doc__ = inspect.cleandoc(route.__doc__ or "") + LAST_READ
+    return route
 
 
 def reads_drafts(request: Request) -> bool:
@@ -113,6 +140,7 @@ class Draft:
     id: int
     kind: LayerKind
     label: str
+    reader: int | None = None  # the caller's key id: what it reads is recorded as read
 
     @property
     def collection(self) -> str:
@@ -132,7 +160,7 @@ def open_draft(request: Request, kind: str, draft_id: int) -> Draft:
             f"no collection {kind}-draft-{draft_id}; a planner's key lists the open drafts "
             "under /ogc/collections"
         )
-    return Draft(draft_id, LayerKind(kind), row["label"])
+    return Draft(draft_id, LayerKind(kind), row["label"], who.key_id)
 
 
 DraftDep = Annotated[Draft, Depends(open_draft)]
@@ -201,9 +229,19 @@ def draft_items(
     crs: Crs = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
 ) -> Response:
-    """A draft's features as GeoJSON, as stored now, paged with `next` links."""
+    """A draft's features as GeoJSON, as stored now, paged with `next` links. The ETag of
+    each feature served is recorded as what this key read of it: a later write without
+    `If-Match` (QGIS's) is checked against it."""
+    layer, etags = _editor(request).features(draft.id)
+
+    def served(rows: gpd.GeoDataFrame) -> None:
+        if draft.reader is not None and request.method != "HEAD":  # HEAD shows no feature
+            shown = {code: etags[code] for code in rows["code"]}
+            _editor(request).served(draft.id, draft.reader, shown)
+
+    page = (offset, limit)
     return feature_collection(
-        request, lambda: _layer(request, draft).frame, (offset, limit), crs, (bbox, bbox_crs)
+        request, lambda: layer.frame, page, crs, (bbox, bbox_crs), served=served
     )
 
 
@@ -227,16 +265,18 @@ def create_feature(
     as stored, its `Location` and `ETag`; 409 when the draft has that code already."""
     out_crs = parse_crs(crs, request, "crs")
     new = read_feature(body, _body_crs(request, body_crs), draft.kind)
-    edited = _editor(request).create(draft.id, new)
-    return _written(request, draft, edited.code, (crs, out_crs), 201)
+    edited = _editor(request).create(draft.id, new, draft.reader)
+    return _written(request, draft, edited, (crs, out_crs), 201)
 
 
 @router.head(DRAFT + "/items/{fid}", include_in_schema=False)
 @router.get(DRAFT + "/items/{fid}", response_class=GeoJSONResponse, responses=GEOJSON_OK)
 def draft_item(draft: DraftDep, fid: str, request: Request, crs: Crs = None) -> Response:
-    """One feature of a draft, with the `ETag` a write of it sends back as `If-Match`."""
+    """One feature of a draft, with the `ETag` a write of it sends back as `If-Match`
+    (recorded as what this key read of it, for a write without `If-Match`)."""
     out_crs = parse_crs(crs, request, "crs")
-    return _written(request, draft, fid, (crs, out_crs), 200)
+    layer, etag = _editor(request).read(draft.id, fid, draft.reader)
+    return _written(request, draft, Edited(fid, etag, [], layer), (crs, out_crs), 200)
 
 
 @router.options(DRAFT + "/items/{fid}", status_code=204)
@@ -252,6 +292,7 @@ def draft_item_methods(draft: DraftDep, fid: str) -> Response:
     responses=GEOJSON_OK,
     openapi_extra=FEATURE_BODY,
 )
+@without_if_match
 def replace_feature(
     draft: DraftDep,
     fid: str,
@@ -261,12 +302,12 @@ def replace_feature(
     crs: Crs = None,
     body_crs: ContentCrs = None,
 ) -> Response:
-    """Replace a feature of a draft whole; `If-Match` its ETag (428 without, 412 when it
-    changed since it was read)."""
+    """Replace a feature of a draft whole; `If-Match` its ETag (412 when it changed since
+    it was read)."""
     out_crs = parse_crs(crs, request, "crs")
     new = read_feature(body, _body_crs(request, body_crs), draft.kind, fid)
-    edited = _editor(request).replace(draft.id, fid, new, if_match)
-    return _written(request, draft, edited.code, (crs, out_crs), 200)
+    edited = _editor(request).replace(draft.id, fid, new, if_match, draft.reader)
+    return _written(request, draft, edited, (crs, out_crs), 200)
 
 
 @router.patch(
@@ -275,6 +316,7 @@ def replace_feature(
     responses=GEOJSON_OK,
     openapi_extra=FEATURE_BODY,
 )
+@without_if_match
 def patch_feature(
     draft: DraftDep,
     fid: str,
@@ -288,16 +330,17 @@ def patch_feature(
     set to null is removed); `If-Match` its ETag."""
     out_crs = parse_crs(crs, request, "crs")
     changes = read_patch(body, _body_crs(request, body_crs), draft.kind, fid)
-    edited = _editor(request).update(draft.id, fid, changes, if_match)
-    return _written(request, draft, edited.code, (crs, out_crs), 200)
+    edited = _editor(request).update(draft.id, fid, changes, if_match, draft.reader)
+    return _written(request, draft, edited, (crs, out_crs), 200)
 
 
 @router.delete(DRAFT + "/items/{fid}", status_code=204)
+@without_if_match
 def delete_feature(
     draft: DraftDep, fid: str, request: Request, if_match: IfMatch = None
 ) -> Response:
     """Delete a feature of a draft; `If-Match` its ETag."""
-    _editor(request).delete(draft.id, fid, if_match)
+    _editor(request).delete(draft.id, fid, if_match, draft.reader)
     return Response(status_code=204, headers=_problems_link(request, draft))
 
 
@@ -308,14 +351,16 @@ def _body_crs(request: Request, header: str | None) -> str:
 
 
 def _written(
-    request: Request, draft: Draft, code: str, crs: tuple[str | None, str], status: int
+    request: Request, draft: Draft, edited: Edited, crs: tuple[str | None, str], status: int
 ) -> Response:
-    """A feature of a draft as stored now, with its ETag and where it lives."""
-    layer, etag = _editor(request).read(draft.id, code)
-    [feature] = features_of(layer.frame, crs[1])
-    where = f"{ogc_base(request)}/collections/{draft.collection}/items/{quote(code, safe='')}"
+    """A feature of a draft as the write left it, with its ETag and where it lives."""
+    assert edited.feature is not None and edited.etag is not None
+    [feature] = features_of(edited.feature.frame, crs[1])
+    where = (
+        f"{ogc_base(request)}/collections/{draft.collection}/items/{quote(edited.code, safe='')}"
+    )
     feature["links"] = [{"href": where, "rel": "self", "type": GEOJSON}]
-    headers = content_crs(crs[0]) | {"ETag": f'"{etag}"'} | _problems_link(request, draft)
+    headers = content_crs(crs[0]) | {"ETag": f'"{edited.etag}"'} | _problems_link(request, draft)
     if status == 201:
         headers["Location"] = where
     return ogc_json(feature, GEOJSON, headers, status)
