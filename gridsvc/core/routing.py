@@ -11,6 +11,10 @@ The list is data, not code: the town edits ``responsibility_list.csv`` and
 :meth:`ResponsibilityList.from_records` checks every row before it is used,
 so a typo is refused with the row's code and the field instead of surfacing
 later as a case nobody can handle.
+
+In a district the list is the district's default, and a row with a ``town``
+overrides the default row of the same code for that town's cases (another
+department, other limits): one versioned list holds both.
 """
 
 from __future__ import annotations
@@ -64,10 +68,21 @@ class Matter:
     public: bool = False
 
 
-class ResponsibilityList:
-    """The matters of the list by code, in the order they were given."""
+def row_key(row: Mapping[str, object]) -> str:
+    """A row's key in a stored list: its code, and ``code@town`` for a town's override."""
+    town = str(row.get("town") or "").strip()
+    return f"{row['code']}@{town}" if town else str(row["code"])
 
-    def __init__(self, matters: Iterable[Matter]) -> None:
+
+class ResponsibilityList:
+    """The matters of the list by code, in the order they were given, and the towns'
+    overrides of some of them (a district's list)."""
+
+    def __init__(
+        self,
+        matters: Iterable[Matter],
+        overrides: Mapping[str, Iterable[Matter]] | None = None,
+    ) -> None:
         self._matters: dict[str, Matter] = {}
         for matter in matters:
             if matter.code in self._matters:
@@ -76,6 +91,44 @@ class ResponsibilityList:
                     code=matter.code,
                 )
             self._matters[matter.code] = matter
+        self._overrides: dict[str, dict[str, Matter]] = {}
+        for town, rows in (overrides or {}).items():
+            own = self._overrides.setdefault(town, {})
+            for matter in rows:
+                if matter.code not in self._matters:
+                    raise InvalidInput(
+                        f"town {town} overrides matter {matter.code!r}, which the district's "
+                        "list does not have; a town changes a matter, it adds none",
+                        code=matter.code,
+                        town=town,
+                    )
+                if matter.code in own:
+                    raise InvalidInput(
+                        f"town {town} overrides matter {matter.code!r} twice", code=matter.code
+                    )
+                own[matter.code] = matter
+        self._views: dict[str, ResponsibilityList] = {}
+
+    def for_town(self, town: str | None) -> ResponsibilityList:
+        """The list as ``town``'s cases are routed and timed by: the defaults, with that
+        town's overrides in their place (the list itself without any)."""
+        if town is None or town not in self._overrides:
+            return self
+        if town not in self._views:
+            merged = {**self._matters, **self._overrides[town]}
+            self._views[town] = ResponsibilityList(merged.values())
+        return self._views[town]
+
+    @property
+    def towns(self) -> list[str]:
+        """The towns with overrides of their own."""
+        return sorted(self._overrides)
+
+    def every_matter(self) -> Iterator[Matter]:
+        """The defaults and every town's overrides (what a check of references must see)."""
+        yield from self._matters.values()
+        for own in self._overrides.values():
+            yield from own.values()
 
     def get(self, code: str) -> Matter:
         """The matter with this code; an unknown code names the valid ones."""
@@ -103,7 +156,13 @@ class ResponsibilityList:
         the field, because a list with a wrong level or limit would misroute
         or mis-time every case of that matter.
         """
-        return cls(_matter_from_row(row, number) for number, row in enumerate(rows, start=1))
+        defaults: list[Matter] = []
+        overrides: dict[str, list[Matter]] = {}
+        for number, row in enumerate(rows, start=1):
+            matter = _matter_from_row(row, number)
+            town = str(row.get("town") or "").strip()
+            (overrides.setdefault(town, []) if town else defaults).append(matter)
+        return cls(defaults, overrides)
 
 
 @dataclass(frozen=True)

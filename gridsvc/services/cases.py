@@ -203,9 +203,11 @@ class CaseService:
         writer's next group commit. ``async`` because intake is the busiest
         route: a request waits for its commit without holding a thread.
         """
-        matter = self.matters.get(report.category)
+        matter = self.matters.get(report.category)  # an unknown category before anything else
         match = self.matcher.match_point(report.lon, report.lat, parse_crs(report.crs))
         grid_code, team = self._responsible_grid(match, matter)
+        # a district's town may route and time this matter its own way
+        matter = self.matters.for_town(self._town(match, grid_code)).get(report.category)
         now = self.clock()
         fingerprint = report.fingerprint() if idempotency_key else ""
         with self._key_in_flight(who, idempotency_key):
@@ -290,6 +292,11 @@ class CaseService:
             )
         return match.nearest_grid_code, self.matcher.team_of(match.nearest_grid_code)
 
+    def _town(self, match: Match, grid_code: str | None) -> str | None:
+        """The case's town: the point's, or for a report allowed just outside, the town of
+        the nearest grid it goes to."""
+        return match.town_code if match.status != OUTSIDE else self.matcher.town_of(grid_code)
+
     def _case_values(
         self,
         report: Report,
@@ -316,10 +323,7 @@ class CaseService:
             "created_at": now,
             "updated_at": now,
             **placement(match.__dict__, grid_code, team, report.lon, report.lat, report.crs),
-            # a report allowed just outside goes to its nearest grid, and to that grid's town
-            "town_code": match.town_code
-            if match.status != OUTSIDE
-            else self.matcher.town_of(grid_code),
+            "town_code": self._town(match, grid_code),
             **routed(matter, team),
             "reopen_count": 0,
             "layer_versions": self.layer_versions,
@@ -606,7 +610,7 @@ class CaseService:
         self, case: dict[str, Any], events: list[dict[str, Any]], now: datetime
     ) -> tuple[Matter, Supervision]:
         """The case's matter and its supervision (colour, deadline, overdue) at ``now``."""
-        matter = self.matters.get(case["category"])
+        matter = self.matters.for_town(case.get("town_code")).get(case["category"])
         steps = steps_from_history(events)
         state = supervise(Colour(case["colour"]), matter.limits, steps, now, self._clock_for(case))
         return matter, state

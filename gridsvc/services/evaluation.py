@@ -271,7 +271,7 @@ class EvaluationService:
         return case_facts(
             history,
             Colour(case["colour"]),
-            matters.get(case["category"]).limits,
+            matters.for_town(case.get("town_code")).get(case["category"]).limits,
             clock_for(case["level"], self.calendar, self.natural_time),
             as_of,
             case["reopen_count"],

@@ -9,14 +9,20 @@ town's case is not found (a 404, not a 403 that would confirm it exists).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from gridsvc.core.errors import Forbidden, NotFound
 from gridsvc.core.workflow import Role
 from gridsvc.store.cases import OPEN_EXCLUDED
 
-if TYPE_CHECKING:
-    from gridsvc.services.cases import CaseFilter
+
+class TownFiltered(Protocol):
+    """A filter (a dataclass) with a town: the case search's, the maps'."""
+
+    town_code: str | None
+
+
+Filtered = TypeVar("Filtered", bound=TownFiltered)
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ def town_for(who: Principal, asked: str | None) -> str | None:
     return who.town
 
 
-def pinned(wanted: CaseFilter, who: Principal) -> CaseFilter:
+def pinned(wanted: Filtered, who: Principal) -> Filtered:
     """``wanted`` as ``who`` may run it: a town key's filter is held to its town."""
     town = town_for(who, wanted.town_code)
-    return wanted if town == wanted.town_code else replace(wanted, town_code=town)
+    return wanted if town == wanted.town_code else replace(wanted, town_code=town)  # type: ignore[type-var]

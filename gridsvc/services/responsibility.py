@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StaleVersion
-from gridsvc.core.routing import ResponsibilityList
+from gridsvc.core.routing import ResponsibilityList, row_key
+from gridsvc.services.keys import town_names
 from gridsvc.store import matter_lists, reference
 
 MAX_LIST_BYTES = 2 * 1024 * 1024  # a list of a few hundred matters is tens of kilobytes
@@ -71,9 +72,9 @@ class ResponsibilityLists:
         """Matters added, removed and changed (with the fields that differ) against the active list."""
         with self.engine.connect() as conn:
             self._version(conn, draft_id)
-            new = {r["code"]: r for r in matter_lists.records(conn, draft_id)}
+            new = {row_key(r): r for r in matter_lists.records(conn, draft_id)}
             active = matter_lists.active_version(conn)
-            old = {r["code"]: r for r in matter_lists.records(conn, active)} if active else {}
+            old = {row_key(r): r for r in matter_lists.records(conn, active)} if active else {}
         changed = [
             {"code": code, "fields": sorted(k for k in set(old[code]) | set(new[code])
                                             if old[code].get(k) != new[code].get(k))}
@@ -130,11 +131,13 @@ class ResponsibilityLists:
         return row
 
     def _check_references(self, conn: Any, parsed: ResponsibilityList) -> None:
-        """Every department and working group named must exist in the town."""
+        """Every department and working group named must exist in the town, and every town
+        a row overrides the district's default for must be one of the district's towns."""
         departments = {r["code"] for r in reference.read_table(conn, "departments")}
         groups = {r["code"] for r in reference.read_table(conn, "working_groups")}
-        unknown = []
-        for matter in parsed:
+        towns = town_names(conn)
+        unknown = [f"town {t}" for t in parsed.towns if t not in towns]
+        for matter in parsed.every_matter():
             named = [matter.primary_department, *matter.cooperating_departments]
             unknown += [f"{matter.code}: department {d}" for d in named if d not in departments]
             if matter.group and matter.group not in groups:

@@ -250,8 +250,8 @@ class History:
         self, case_id: int, r: dict[str, Any], replay: Replay
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """One case and its events; None for a report that lies after the cut."""
-        matter = self.matters.get(r["category"])
         grid = r["grid_code"] if r["status"] == MATCHED else r["nearest_grid_code"]
+        matter = self.matters.for_town(self.matcher.town_of(grid)).get(r["category"])
         team = r["team"] if r["status"] == MATCHED else self.matcher.team_of(grid)
         steps = [col for col in _STEPS if col in r]
         moved = replay.times(

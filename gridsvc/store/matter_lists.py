@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from gridsvc.core.errors import InconsistentStorage
+from gridsvc.core.routing import row_key
 from gridsvc.store import schema as s
 
 
@@ -37,7 +38,7 @@ def add_version(
     ).inserted_primary_key[0]
     conn.execute(
         insert(s.matter_list_rows),
-        [{"version_id": version_id, "code": r["code"], "record": dict(r)} for r in records],
+        [{"version_id": version_id, "code": row_key(r), "record": dict(r)} for r in records],
     )
     return int(version_id)
 
@@ -120,5 +121,5 @@ def copy_to_matters(conn: Connection, version_id: int) -> None:
     """Make ``matters`` (what routing reads) the rows of ``version_id``."""
     conn.execute(delete(s.matters))
     conn.execute(
-        insert(s.matters), [{"code": r["code"], "record": r} for r in records(conn, version_id)]
+        insert(s.matters), [{"code": row_key(r), "record": r} for r in records(conn, version_id)]
     )

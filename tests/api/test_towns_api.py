@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gridsvc.api.app import create_app
-from gridsvc.config import Settings
+from gridsvc.config import DEMO_DIR, Settings
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
@@ -306,6 +306,50 @@ def test_a_referral_needs_its_reason(dist: District) -> None:
     assert_problem(_act(dist, case, "refer", "dispatcher-t1"), 422, None)
     after = dist.get(f"/api/v1/cases/{case['id']}", "dispatcher").json()
     assert (after["status"], after["etag"]) == ("reported", case["etag"])
+
+
+def _list_csv(extra: dict[str, str] | None) -> bytes:
+    """The demo's list, with a ``town`` column, and one town's override row when given."""
+    text = (DEMO_DIR / "responsibility_list.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*rows[0], "town"])
+    writer.writeheader()
+    writer.writerows({**r, "town": ""} for r in rows)
+    if extra:
+        base = next(r for r in rows if r["code"] == extra["code"])
+        writer.writerow({**base, **extra})
+    return out.getvalue().encode("utf-8")
+
+
+def _publish_list(dist: District, data: bytes) -> Any:
+    planner = {"Authorization": f"Bearer {create_key(dist.app.state.engine, Role.PLANNER, 'l')}"}
+    draft = dist.client.post(
+        "/api/v1/responsibility-list/drafts", headers=planner, files={"file": ("list.csv", data)}
+    )
+    if draft.status_code != 201:
+        return draft
+    versions = dist.client.get("/api/v1/responsibility-list/versions", headers=planner).json()
+    active = next(v["id"] for v in versions if v["status"] == "published")
+    tags = {"If-Match": f'"draft-{draft.json()["id"]}", "active-{active}"'}
+    return dist.client.post(
+        f"/api/v1/responsibility-list/drafts/{draft.json()['id']}/publish", headers={**planner, **tags}
+    )
+
+
+def test_a_town_routes_a_matter_its_own_way(dist: District) -> None:
+    """The district's list with 乙镇's override of CG01: another department, a longer limit."""
+    override = {"code": "CG01", "town": T2, "primary_department": "D05", "limit_dispatch_h": "8"}
+    published = _publish_list(dist, _list_csv(override))
+    assert published.status_code == 200, published.text
+    in_t2, in_t1 = _report(dist, "dispatcher", IN_T2), _report(dist, "dispatcher", IN_T1)
+    assert in_t2["department"] == "D05" and in_t1["department"] != "D05"
+    t1_hours = in_t1["supervision"]["hours_left"]
+    assert in_t2["supervision"]["hours_left"] > t1_hours  # 乙镇's own dispatch limit
+    bad = _publish_list(dist, _list_csv({**override, "town": "T9"}))
+    assert_problem(bad, 422, "invalid-input")
+    assert "town T9" in bad.json()["detail"]
+    assert _publish_list(dist, _list_csv(None)).status_code == 200  # back to the defaults
 
 
 @pytest.mark.parametrize(

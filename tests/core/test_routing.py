@@ -144,3 +144,38 @@ def test_empty_group_and_cooperating_become_none_and_empty() -> None:
     matter = ResponsibilityList.from_records([row]).get("CG01")
     assert matter.group is None
     assert matter.cooperating_departments == ()
+
+
+# ---- a district's list: defaults and the towns' overrides ----------------------------------
+
+
+def _override(code: str, town: str, **changes: str) -> dict[str, str]:
+    row = next(r for r in _demo_rows() if r["code"] == code)
+    return {**row, "town": town, **changes}
+
+
+def test_a_town_overrides_a_matter_for_its_own_cases() -> None:
+    rows = [*_demo_rows(), _override("CG01", "T2", primary_department="D05", limit_dispatch_h="4")]
+    district = ResponsibilityList.from_records(rows)
+    assert len(district) == len(_demo_rows())  # the categories offered do not change
+    assert district.towns == ["T2"]
+    default, t2 = district.get("CG01"), district.for_town("T2").get("CG01")
+    assert (t2.primary_department, t2.limits.dispatch_h) == ("D05", 4.0)
+    assert default.primary_department != "D05"
+    assert district.for_town("T1").get("CG01") == default  # no override: the default
+    assert district.for_town(None) is district
+    assert district.for_town("T2").get("CG02") == district.get("CG02")
+    assert {m.code for m in district.every_matter()} == {m.code for m in district}
+    assert sum(1 for _ in district.every_matter()) == len(district) + 1
+
+
+def test_an_override_of_a_matter_the_district_lacks_is_refused() -> None:
+    rows = [*_demo_rows(), {**_override("CG01", "T2"), "code": "ZZ99"}]
+    with pytest.raises(InvalidInput, match="overrides matter 'ZZ99'"):
+        ResponsibilityList.from_records(rows)
+
+
+def test_a_town_overriding_a_matter_twice_is_refused() -> None:
+    rows = [*_demo_rows(), _override("CG01", "T2"), _override("CG01", "T2")]
+    with pytest.raises(InvalidInput, match="overrides matter 'CG01' twice"):
+        ResponsibilityList.from_records(rows)
