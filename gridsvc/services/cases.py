@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
@@ -32,9 +30,8 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.matching import OUTSIDE, Match, Matcher
-from gridsvc.core.routing import Matter, ResponsibilityList, route
+from gridsvc.core.routing import Matter, ResponsibilityList
 from gridsvc.core.workflow import (
-    TERMINAL,
     Colour,
     Role,
     Status,
@@ -48,6 +45,14 @@ from gridsvc.core.workflow import (
     supervise,
 )
 from gridsvc.core.worktime import WorkCalendar
+from gridsvc.services.case_rows import clock_for, placement, routed
+from gridsvc.services.case_views import (
+    LOCAL_TZ,
+    case_view,
+    last_change,
+    local_iso,
+    supervision_view,
+)
 from gridsvc.services.intake import (
     Intake,
     IntakeWriter,
@@ -58,7 +63,6 @@ from gridsvc.services.intake import (
     numbered,
 )
 from gridsvc.services.reading import (
-    CONTACT_READERS,
     REPORTER_KEY,
     Principal,
     check_department,
@@ -70,7 +74,6 @@ from gridsvc.services.reading import (
 from gridsvc.store import cases as store
 from gridsvc.store.writer import GroupCommitter
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 IN_FLIGHT_EXPIRY = timedelta(
     seconds=60
 )  # an in-flight idempotency claim older than this was abandoned
@@ -365,7 +368,7 @@ class CaseService:
             if case["version"] != if_match:
                 raise StaleVersion(
                     f"case {case['number']} is at version {case['version']}, not {if_match}; read it again",
-                    last_change=_last_change(store.case_events(conn, case_id), who),
+                    last_change=last_change(store.case_events(conn, case_id), who),
                 )
             current = Status(case["status"])
             target = next_status(current, action, who.role, fields, self.tier(who))
@@ -520,9 +523,9 @@ class CaseService:
         )
         summary = {k: case[k] for k in keep}
         summary["category_name"] = matter.name
-        summary["created_at"] = _iso(case["created_at"])
-        summary["updated_at"] = _iso(case["updated_at"])
-        summary["supervision"] = _supervision(state)
+        summary["created_at"] = local_iso(case["created_at"])
+        summary["updated_at"] = local_iso(case["updated_at"])
+        summary["supervision"] = supervision_view(state)
         return summary
 
     def changes(
@@ -623,7 +626,7 @@ class CaseService:
         duplicates: list[dict[str, Any]],
     ) -> dict[str, Any]:
         matter, state = self._supervised(case, events, now)
-        view = _case_view(case, events, state, duplicates)
+        view = case_view(case, events, state, duplicates)
         view["category_name"] = matter.name
         return view
 
@@ -641,121 +644,5 @@ class CaseService:
         return self.clock()
 
 
-def clock_for(level: str, calendar: WorkCalendar, natural_time: WorkCalendar) -> WorkCalendar:
-    """The clock a case's deadlines run on. Grid-level (small loop) cases run on natural time:
-    street teams work in shifts every day. Town and county departments count working hours
-    with the holiday calendar."""
-    return natural_time if level == "grid" else calendar
-
-
-def placement(
-    match: Mapping[str, Any],
-    grid: str | None,
-    team: str | None,
-    raw_lon: float,
-    raw_lat: float,
-    raw_crs: str,
-) -> dict[str, Any]:
-    """Where a case is: the matched point (CGCS2000), as sent, and its grid, unit, street."""
-    return {
-        "lon": match["lon"],
-        "lat": match["lat"],
-        "raw_lon": raw_lon,
-        "raw_lat": raw_lat,
-        "raw_crs": raw_crs,
-        "geom_wkb": point_wkb(match["lon"], match["lat"]),
-        "town_code": match.get("town_code"),
-        "grid_code": grid,
-        "unit_code": match["unit_code"],
-        "committee_code": match["committee_code"],
-        "street_id": match["street_id"],
-        "street_distance_m": match["street_distance_m"],
-        "team": team,
-    }
-
-
-def point_wkb(lon: float, lat: float) -> bytes:
-    """The WKB of a point, as shapely writes it (little-endian, 2D), without a GEOS call.
-
-    Intake stores one per report; two GEOS calls there each let go of the GIL
-    and waited to get it back behind the writer thread.
-    """
-    return _POINT_WKB.pack(1, 1, lon, lat)
-
-
-_POINT_WKB = struct.Struct("<BIdd")  # byte order 1 (little), geometry type 1 (Point), x, y
-
-
-def routed(matter: Matter, team: str | None) -> dict[str, Any]:
-    """Who handles a case: the responsibility list's answer for its matter and team."""
-    routing = route(matter, team)
-    return {
-        "level": routing.level.value,
-        "department": routing.department,
-        "cooperating": list(routing.cooperating),
-        "group_code": routing.group,
-        "assignee": routing.team or routing.department,
-        "duplicate_of": None,
-    }
-
-
-def _last_change(events: list[dict[str, Any]], who: Principal) -> dict[str, Any] | None:
-    """Who changed a case last and how, for the 412 of the one who came second
-    ("已由 王调度 派遣"); the reporter's name only for those who may read contacts."""
-    if not events:
-        return None
-    last = events[-1]
-    hidden = last["action"] == "report" and who.role not in CONTACT_READERS
-    return {
-        "action": last["action"],
-        "actor": "" if hidden else last["actor"],
-        "role": last["role"],
-        "at": _iso(last["at"]),
-        "status": last["to_status"],
-    }
-
-
 def _principal(who: Principal) -> str:
     return f"key:{who.key_id}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(LOCAL_TZ).isoformat() if value else None
-
-
-def _supervision(state: Any) -> dict[str, Any]:
-    return {
-        "colour": state.colour.value,
-        "overdue": state.overdue,
-        "deadline": _iso(state.deadline),
-        "overdue_steps": state.overdue_steps,
-        "hours_left": None if state.hours_left is None else round(state.hours_left, 2),
-    }
-
-
-def _case_view(
-    case: dict[str, Any], events: list[dict[str, Any]], state: Any, duplicates: list[dict[str, Any]]
-) -> dict[str, Any]:
-    skip = {"geom_wkb", "version", "status_since", "cell"}
-    view = {
-        k: (_iso(v) if isinstance(v, datetime) else v) for k, v in case.items() if k not in skip
-    }
-    view["etag"] = case["version"]
-    view["open"] = case["status"] not in {s.value for s in TERMINAL}
-    view["supervision"] = _supervision(state)
-    view["possible_duplicates"] = duplicates
-    view["history"] = [
-        {
-            "seq": e["seq"],
-            "action": e["action"],
-            "from": e["from_status"],
-            "to": e["to_status"],
-            "actor": e["actor"],
-            "role": e["role"],
-            "at": _iso(e["at"]),
-            "note": e["note"],
-            "data": e["data"],
-        }
-        for e in events
-    ]
-    return view

@@ -43,7 +43,7 @@ from gridsvc.core.evaluation import (
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Colour
 from gridsvc.core.worktime import WorkCalendar
-from gridsvc.services.cases import clock_for
+from gridsvc.services.case_rows import clock_for
 from gridsvc.services.setup import LIST_KIND, read_calendar, read_matters
 from gridsvc.store import evaluation as store
 from gridsvc.store import matter_lists, reference

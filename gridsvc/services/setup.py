@@ -28,7 +28,7 @@ from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Status, colour_for
 from gridsvc.core.worktime import WorkCalendar
 from gridsvc.pointfiles import read_points
-from gridsvc.services.cases import placement, routed
+from gridsvc.services.case_rows import placement, routed
 from gridsvc.services.demo_history import Replay
 from gridsvc.services.matching import cell, match_table
 from gridsvc.store import matter_lists, reference

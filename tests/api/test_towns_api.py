@@ -333,7 +333,8 @@ def _publish_list(dist: District, data: bytes) -> Any:
     active = next(v["id"] for v in versions if v["status"] == "published")
     tags = {"If-Match": f'"draft-{draft.json()["id"]}", "active-{active}"'}
     return dist.client.post(
-        f"/api/v1/responsibility-list/drafts/{draft.json()['id']}/publish", headers={**planner, **tags}
+        f"/api/v1/responsibility-list/drafts/{draft.json()['id']}/publish",
+        headers={**planner, **tags},
     )
 
 

@@ -24,7 +24,7 @@ from gridsvc.config import DEMO_DIR
 from gridsvc.core.evaluation import case_facts
 from gridsvc.core.workflow import Colour
 from gridsvc.core.worktime import WorkCalendar
-from gridsvc.services.cases import clock_for
+from gridsvc.services.case_rows import clock_for
 from gridsvc.services.demo_history import Replay
 from gridsvc.services.evaluation import EvaluationQuery, EvaluationService
 from gridsvc.services.setup import load_demo, read_calendar, read_matters

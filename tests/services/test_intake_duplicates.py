@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from gridsvc.core.duplicates import metres
-from gridsvc.services.cases import CaseService, Report, point_wkb
+from gridsvc.services.case_rows import point_wkb
+from gridsvc.services.cases import CaseService, Report
 
 SPOT = (121.4405, 31.3380)  # inside the demo town, in CGCS2000
 

@@ -23,9 +23,9 @@ def grids(team_b: str = "T2") -> Layer:
 
 def cases() -> dict:
     rows = [
-        (1, "C1", "dispatched", 121.005, 31.005, "A", None, None, "T1"),
-        (2, "C2", "closed", 121.015, 31.005, "B", None, None, "T2"),
-        (3, "C3", "reported", 121.5, 31.5, None, None, None, None),  # placed nowhere
+        (1, "C1", "dispatched", 121.005, 31.005, "A", None, None, "T1", None),
+        (2, "C2", "closed", 121.015, 31.005, "B", None, None, "T2", None),
+        (3, "C3", "reported", 121.5, 31.5, None, None, None, None, None),  # placed nowhere
     ]
     return _columns(rows)
 
@@ -45,8 +45,15 @@ def test_a_team_change_moves_the_cases_of_that_grid_only() -> None:
         "unit_code": None,
         "committee_code": None,
         "team": "T2",
+        "town_code": None,
     }
-    assert move["to"] == {"grid_code": "B", "unit_code": None, "committee_code": None, "team": "T9"}
+    assert move["to"] == {
+        "grid_code": "B",
+        "unit_code": None,
+        "committee_code": None,
+        "team": "T9",
+        "town_code": None,
+    }
 
 
 def _jittered(layer: Layer, metres: float) -> Layer:
