@@ -180,8 +180,10 @@ def slow_commits(log: Path) -> str:
     return "; ".join(said) + " (over the whole run)" if said else "no commit over 100 ms"
 
 
-def cpu_seconds(picked: Callable[[int, int, int], bool]) -> float:
-    """User + system CPU of the live processes ``picked(pid, ppid, session)`` chooses."""
+def cpu_seconds(picked: Callable[[int, int, int], bool], head: int) -> float:
+    """User + system CPU of the live processes ``picked(pid, ppid, session)`` chooses, and of
+    the children ``head`` has reaped: PostgreSQL's pool connections beyond the pool's size
+    end when returned, and their backends' CPU then counts in the postmaster's."""
     tick, total = os.sysconf("SC_CLK_TCK"), 0
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -192,6 +194,8 @@ def cpu_seconds(picked: Callable[[int, int, int], bool]) -> float:
             continue  # gone meanwhile
         if picked(int(name), int(fields[1]), int(fields[3])):
             total += int(fields[11]) + int(fields[12])
+            if int(name) == head:
+                total += int(fields[13]) + int(fields[14])
     return total / tick
 
 
@@ -238,7 +242,7 @@ class PostgreSQL(Backend):
 
     def cpu(self) -> float:
         head = int((self.cluster.data / "postmaster.pid").read_text().split()[0])
-        return cpu_seconds(lambda pid, ppid, _session: head in (pid, ppid))
+        return cpu_seconds(lambda pid, ppid, _session: head in (pid, ppid), head)
 
     def close(self) -> None:
         self.cluster.stop()
@@ -369,9 +373,9 @@ def run(backend: Backend, workers: int, args: argparse.Namespace, tmp: Path) -> 
         # warm up (first statements compiled, caches filled), as a running service is
         acked += asyncio.run(paced(port, post, args.rate, 2.0, seed=3))[0]
         ours = lambda pid, ppid, session: session == proc.pid  # noqa: E731
-        began, cpu_before = time.time(), (cpu_seconds(ours), backend.cpu())
+        began, cpu_before = time.time(), (cpu_seconds(ours, proc.pid), backend.cpu())
         at_rate = asyncio.run(paced(port, post, args.rate, seconds))
-        cpu_after = (cpu_seconds(ours), backend.cpu())
+        cpu_after = (cpu_seconds(ours, proc.pid), backend.cpu())
         fsyncs = probe.fsyncs(began, time.time())
         result.open_stalls = stalls(fsyncs)
         first = measure(f"POST /api/v1/reports at {args.rate:.0f}/s (open)", at_rate)
@@ -439,7 +443,7 @@ def run(backend: Backend, workers: int, args: argparse.Namespace, tmp: Path) -> 
 
 def summary(runs: list[Run], args: argparse.Namespace) -> None:
     """The runs side by side, one column each, and PostgreSQL's targets against SQLite."""
-    width = max(16, *(len(r.label) + 2 for r in runs))
+    width = max(22, *(len(r.label) + 2 for r in runs))
     names = list(runs[0].loads)
     print("\nside by side (reports/s acknowledged; p50 / p99 in ms)")
     print(f"  {'':<44}" + "".join(f"{r.label:>{width}}" for r in runs))
