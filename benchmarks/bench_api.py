@@ -63,7 +63,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,11 +79,11 @@ from loadgen import (
     reference_loop_ms,
     stalls,
 )
+from servers import TABLE_BYTES, Backend, PostgreSQL, cpu_seconds
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # tests/pg.py: the throwaway PostgreSQL cluster
 
 from gridsvc.config import DEMO_DIR  # noqa: E402
 from gridsvc.layerio import read_layer  # noqa: E402
@@ -95,13 +94,6 @@ BIN = Path(sys.executable).parent
 BOUND_MS = {"sqlite": 20.0, "postgresql": 50.0}
 #: PostgreSQL's capacity must be at least this share of the SQLite path's (issue 22)
 PG_CAPACITY_SHARE = 0.8
-#: the cluster's settings for a durable benchmark: every commit flushed, as in production
-PG_DURABLE = {
-    "fsync": "on",
-    "full_page_writes": "on",
-    "synchronous_commit": "on",
-    "shared_buffers": "256MB",
-}
 
 
 def town_points(n: int, seed: int = 5) -> list[tuple[float, float]]:
@@ -180,74 +172,6 @@ def slow_commits(log: Path) -> str:
     return "; ".join(said) + " (over the whole run)" if said else "no commit over 100 ms"
 
 
-def cpu_seconds(picked: Callable[[int, int, int], bool], head: int) -> float:
-    """User + system CPU of the live processes ``picked(pid, ppid, session)`` chooses, and of
-    the children ``head`` has reaped: PostgreSQL's pool connections beyond the pool's size
-    end when returned, and their backends' CPU then counts in the postmaster's."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if picked(int(name), int(fields[1]), int(fields[3])):
-            total += int(fields[11]) + int(fields[12])
-            if int(name) == head:
-                total += int(fields[13]) + int(fields[14])
-    return total / tick
-
-
-class Backend:
-    """Where the service's database lives; one fresh database per run."""
-
-    name = "sqlite"
-    title = "SQLite"
-    storage = "SQLite WAL + synchronous=FULL"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.made = 0
-
-    def database(self) -> str:
-        self.made += 1
-        return f"sqlite:///{self.folder / f'bench-{self.made}.db'}"
-
-    def cpu(self) -> float:
-        """CPU seconds of the database server's processes (SQLite has none of its own)."""
-        return 0.0
-
-    def close(self) -> None:
-        pass
-
-
-class PostgreSQL(Backend):
-    name = "postgresql"
-    title = "PostgreSQL"
-    storage = "PostgreSQL 15 fsync + synchronous_commit=on, Unix socket"
-
-    def __init__(self, folder: Path) -> None:
-        import pg
-
-        if (why := pg.missing()) is not None:
-            raise SystemExit(why)
-        super().__init__(folder)
-        self.cluster = pg.Cluster(durable=True)
-        self.cluster.settings |= PG_DURABLE
-        self.cluster.start()
-
-    def database(self) -> str:
-        return self.cluster.database()
-
-    def cpu(self) -> float:
-        head = int((self.cluster.data / "postmaster.pid").read_text().split()[0])
-        return cpu_seconds(lambda pid, ppid, _session: head in (pid, ppid), head)
-
-    def close(self) -> None:
-        self.cluster.stop()
-
-
 @dataclass
 class Figures:
     """One load's answer: acknowledged per second and latency in ms."""
@@ -281,6 +205,9 @@ class Run:
     stored: int = 0
     acknowledged: int = 0
     open_stalls: int = 0
+    #: bytes on disk a case, indexes included: its row, its report event's
+    case_bytes: tuple[float, float] = (0.0, 0.0)
+    wal_bytes: float = 0.0  # write-ahead log per report (PostgreSQL)
 
     @property
     def label(self) -> str:
@@ -374,8 +301,10 @@ def run(backend: Backend, workers: int, args: argparse.Namespace, tmp: Path) -> 
         acked += asyncio.run(paced(port, post, args.rate, 2.0, seed=3))[0]
         ours = lambda pid, ppid, session: session == proc.pid  # noqa: E731
         began, cpu_before = time.time(), (cpu_seconds(ours, proc.pid), backend.cpu())
+        wal_before = backend.wal_position()
         at_rate = asyncio.run(paced(port, post, args.rate, seconds))
         cpu_after = (cpu_seconds(ours, proc.pid), backend.cpu())
+        result.wal_bytes = (backend.wal_position() - wal_before) / max(at_rate[0], 1)
         fsyncs = probe.fsyncs(began, time.time())
         result.open_stalls = stalls(fsyncs)
         first = measure(f"POST /api/v1/reports at {args.rate:.0f}/s (open)", at_rate)
@@ -387,7 +316,11 @@ def run(backend: Backend, workers: int, args: argparse.Namespace, tmp: Path) -> 
         )
         print(
             f"  {'':<44} CPU per report: service {result.cpu_ms[0]:.2f} ms"
-            + (f", database {result.cpu_ms[1]:.2f} ms" if backend.name != "sqlite" else "")
+            + (
+                f", database {result.cpu_ms[1]:.2f} ms; WAL {result.wal_bytes:,.0f} bytes"
+                if backend.name != "sqlite"
+                else ""
+            )
         )
         unbroken, held = within(at_rate[1], at_rate[2], bound), 1.0
         for k in sorted(args.headroom):
@@ -424,11 +357,18 @@ def run(backend: Backend, workers: int, args: argparse.Namespace, tmp: Path) -> 
     engine = make_engine(url)
     with engine.connect() as conn:
         result.stored = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        result.case_bytes = tuple(  # type: ignore[assignment]
+            conn.execute(text(TABLE_BYTES[backend.name]), {"table": table}).scalar_one()
+            / max(result.stored, 1)
+            for table in ("cases", "case_events")
+        )
     engine.dispose()
     result.acknowledged = acked
     print(
         f"  durable: {result.stored:,} cases in the database after kill -9, {acked:,} "
-        f"acknowledged ({'all there' if result.stored == acked else 'MISMATCH'})"
+        f"acknowledged ({'all there' if result.stored == acked else 'MISMATCH'}); "
+        f"on disk a case {result.case_bytes[0]:,.0f} + its event {result.case_bytes[1]:,.0f} "
+        "bytes (indexes included)"
     )
     if backend.name == "sqlite" and args.writer == "process":
         print(f"  intake writer: {slow_commits(server_log)}")
@@ -453,10 +393,18 @@ def summary(runs: list[Run], args: argparse.Namespace) -> None:
             f = r.loads.get(name)
             cells.append(f"{f.rate:,.0f} {f.p50:.1f}/{f.p99:.1f}" if f else "-")
         print(f"  {name:<44}" + "".join(f"{c:>{width}}" for c in cells))
-    cpu = [f"{r.cpu_ms[0]:.2f}+{r.cpu_ms[1]:.2f}" for r in runs]
-    print(f"  {'CPU ms per report (service+database)':<44}" + "".join(f"{c:>{width}}" for c in cpu))
-    kept = [f"{r.stored}/{r.acknowledged}" for r in runs]
-    print(f"  {'cases after kill -9 / acknowledged':<44}" + "".join(f"{c:>{width}}" for c in kept))
+    rows = {
+        "CPU ms per report (service+database)": [
+            f"{r.cpu_ms[0]:.2f}+{r.cpu_ms[1]:.2f}" for r in runs
+        ],
+        "cases after kill -9 / acknowledged": [f"{r.stored}/{r.acknowledged}" for r in runs],
+        "bytes a case + its event (with indexes)": [
+            f"{r.case_bytes[0]:,.0f}+{r.case_bytes[1]:,.0f}" for r in runs
+        ],
+        "WAL bytes a report": [f"{r.wal_bytes:,.0f}" if r.wal_bytes else "-" for r in runs],
+    }
+    for name, cells in rows.items():
+        print(f"  {name:<44}" + "".join(f"{c:>{width}}" for c in cells))
     capacity = f"POST /api/v1/reports, {args.clients} clients (closed)"
     for r in runs:
         if r.backend.name != "postgresql":
