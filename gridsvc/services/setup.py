@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from gridsvc.core.duplicates import cell_of
 from gridsvc.core.errors import NotFound
@@ -107,13 +107,16 @@ def load_demo(
     (default: today on the town's clock), and what would lie from today on is
     left out, so the last full month always has cases and open cases are recent.
     """
-    if is_loaded(engine):
+    if is_loaded(engine):  # the common case, without reading the town's file
         say("the database already holds a town; nothing loaded")
         return False
     town = load_town_file(demo_dir / "shifan.gpkg")
     matters = ResponsibilityList.from_records(read_csv(demo_dir / "responsibility_list.csv"))
     count, last = 0, None
     with engine.begin() as conn:
+        if not _first_to_load(conn):  # another host's load came first
+            say("the database already holds a town; nothing loaded")
+            return False
         for kind, layer in town.layers.items():
             reference.publish_layer(conn, layer, label=f"demo {kind.value}")
         _load_reference_tables(conn, demo_dir)
@@ -135,6 +138,26 @@ def load_demo(
         f"{count:,} historical cases{ending}"
     )
     return True
+
+
+#: the advisory lock two loads of a town into one PostgreSQL database take in turn
+_LOAD_LOCK = 0x67726964  # "grid"
+
+
+def _first_to_load(conn: Any) -> bool:
+    """Whether this transaction loads the town: none is there, and none can arrive meanwhile.
+
+    Two hosts (or two workers starting on an empty database) loading at once both
+    saw no town and both loaded one, or the second failed on a unique constraint.
+    Now the second waits for the first to commit, then sees its town: on PostgreSQL
+    behind a transaction-scoped advisory lock (read committed: the check after it sees
+    the first's commit), on SQLite by taking the write lock before the check.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOAD_LOCK})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) for another writer
+    return LayerKind.GRIDS not in reference.active_versions(conn)
 
 
 def _load_reference_tables(conn: Any, demo_dir: Path) -> None:

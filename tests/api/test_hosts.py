@@ -4,12 +4,16 @@ Two uvicorn processes on two ports stand for two hosts behind a load
 balancer, each writing its own reports (no writer process on PostgreSQL).
 The same Idempotency-Key sent to both at once makes one case; an action
 with an ETag the other host has made stale is a 412 there; a grid layer
-published through one is served by the other within its poll.
+published through one is served by the other within its poll. Both start
+at once on a database without a town, and ``gridsvc demo load`` run on two
+hosts at once: one town in the end, no error.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,13 +22,15 @@ from pathlib import Path
 import geopandas as gpd
 import httpx
 import pytest
-from test_durability import Service
+from serving import Service
 
-from gridsvc.config import DEMO_DIR
+from gridsvc.config import DEMO_DIR, ROOT
+from gridsvc.core.kinds import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 from gridsvc.services.setup import load_demo
 from gridsvc.store.engine import make_engine
+from gridsvc.store.reference import active_versions, list_versions
 
 POINT = {"lon": 121.45, "lat": 31.33, "crs": "cgcs2000"}
 POLL_S = 0.5
@@ -33,7 +39,6 @@ POLL_S = 0.5
 @pytest.fixture
 def hosts(pg_url: str, tmp_path: Path) -> Iterator[tuple[Service, Service, dict[str, str]]]:
     engine = make_engine(pg_url)
-    load_demo(engine, DEMO_DIR, history=False, say=lambda _: None)  # once, before both start
     keys = {
         role.value: create_key(engine, role, f"{role.value}-hosts")
         for role in (Role.PATROL, Role.DISPATCHER, Role.PLANNER)
@@ -45,6 +50,7 @@ def hosts(pg_url: str, tmp_path: Path) -> Iterator[tuple[Service, Service, dict[
         "GRIDSVC_RATE_PER_MINUTE": "1000000",
         "GRIDSVC_VERSION_POLL_S": str(POLL_S),
     }
+    # both at once on a database without a town: each would load the demo town
     a, b = Service(env, tmp_path / "a.log"), Service(env, tmp_path / "b.log")
     try:
         a.wait_ready()
@@ -155,3 +161,27 @@ def test_serve_on_postgresql_runs_no_writer_process(pg_url: str, tmp_path: Path)
         assert "intake writer listening" not in service.tail()
     finally:
         service.kill()
+
+
+def test_demo_load_on_two_hosts_at_once_loads_one_town(migrated_db_url: str) -> None:
+    """Finding: both saw no town, both loaded one (two published versions of every layer).
+    On SQLite too: two workers of one ``serve`` starting on a file without a town."""
+    env = os.environ | {"GRIDSVC_DATABASE_URL": migrated_db_url, "GRIDSVC_LANG": "en"}
+    command = [sys.executable, "-m", "gridsvc", "demo", "load", "--no-history"]
+    runs = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    said = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], said
+    assert sum("nothing loaded" in out for out in said) == 1, said
+    engine = make_engine(migrated_db_url)
+    try:
+        with engine.connect() as conn:
+            published = active_versions(conn)
+            assert LayerKind.GRIDS in published
+            for kind in published:
+                assert len(list_versions(conn, kind)) == 1, kind
+    finally:
+        engine.dispose()
