@@ -255,7 +255,8 @@ def grow_regions(
             head -= head.min()
         if best_dev < tolerance:
             break
-        # Lloyd: move each seed to the block nearest its region's centre
+        # Lloyd: move each seed to the block nearest its region's centre (a seed whose
+        # region another took whole stays where it is)
         cs = np.array(
             [
                 np.average(
@@ -263,6 +264,8 @@ def grow_regions(
                     axis=0,
                     weights=[area[n] for n in ids if label[n] == r],
                 )
+                if any(label[n] == r for n in ids)
+                else xy[seeds[r]]
                 for r in range(k)
             ]
         )

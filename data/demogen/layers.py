@@ -73,7 +73,7 @@ def build_layers(t: dict, g: dict, spec: TownSpec) -> dict:
     team_grids: list[list[int]] = []
     for u in range(spec.n_units):
         gs = [gi for gi, uu in enumerate(grid_unit) if uu == u]
-        assert 4 <= len(gs) <= 6, f"unit {u} has {len(gs)} grids"
+        assert 3 <= len(gs) <= 6, f"unit {u} has {len(gs)} grids"
         size = (len(gs) + 1) // 2
         best = None
         for first in combinations(gs, size):
