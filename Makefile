@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## run: the service on the demo town (SQLite default), http://127.0.0.1:8000
+## run: the service on the demo district 示范区 (three towns; SQLite default), http://127.0.0.1:8000
+run: export GRIDSVC_DEMO_DIR ?= data/demo-district
 run: $(STAMP)
 	$(BIN)/gridsvc db upgrade
 	$(BIN)/gridsvc demo load
@@ -41,7 +42,7 @@ bench: $(STAMP)
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/bench_match.py --small
 
-## demo-data: regenerate data/demo from its generator (deterministic)
+## demo-data: regenerate data/demo (the town) and data/demo-district from data/demogen (deterministic)
 demo-data: $(STAMP)
 	$(BIN)/python data/generate_demo.py
 

@@ -196,3 +196,131 @@ def test_holidays_cover_the_years_a_replayed_history_reaches() -> None:
     """The loader moves the history to end yesterday: 2027's deadlines need 2027's holidays."""
     years = {d[:4] for d in _csv("holidays.csv")["date"]}
     assert {"2025", "2026", "2027"} <= years
+
+
+# ---- the demo district 示范区 (data/demo-district), what `make run` loads
+
+DISTRICT = DEMO.parent / "demo-district"
+TOWNS = {"310106113": "示范镇", "310106114": "示西镇", "310106115": "示南镇"}
+
+
+@pytest.fixture(scope="module")
+def district_layers() -> dict[str, gpd.GeoDataFrame]:
+    path = DISTRICT / "shifan.gpkg"
+    return {
+        str(n): gpd.read_file(path, layer=n).to_crs(WORK_CRS) for n, _ in pyogrio.list_layers(path)
+    }
+
+
+def test_district_validates_without_a_blocking_problem() -> None:
+    from gridsvc.town import load_town_file, validate_town
+
+    problems = validate_town(load_town_file(DISTRICT / "shifan.gpkg").layers)
+    assert [p.message for p in problems if p.blocking] == []
+    assert problems == []  # not even an unmatched edge: one exact coverage
+
+
+def test_towns_tile_the_district_and_every_grid_lies_in_one(
+    district_layers: dict[str, gpd.GeoDataFrame],
+) -> None:
+    towns, district = district_layers["towns"], district_layers["jurisdiction"]
+    assert dict(zip(towns["code"], towns["name"], strict=True)) == TOWNS
+    assert set(towns["parent_code"]) == {"310106"} and list(district["code"]) == ["310106"]
+    assert shapely.coverage_is_valid(towns.geometry.array)
+    union = shapely.union_all(towns.geometry.array)
+    assert shapely.symmetric_difference(union, district.geometry.iloc[0]).area < 1.0
+    units = district_layers["units"].set_index("code")
+    for code, grid in zip(
+        district_layers["grids"]["code"], district_layers["grids"].geometry, strict=True
+    ):
+        town = units.loc[code[:9] + "U1", "parent_code"]
+        assert code.startswith(town), code  # 310106114G03 lies in 310106114
+        inside = [
+            t
+            for t, g in zip(towns["code"], towns.geometry, strict=True)
+            if g.intersection(grid).area > 1.0
+        ]
+        assert inside == [town], code
+
+
+def test_shifan_in_the_district_is_the_demo_town(
+    layers: dict[str, gpd.GeoDataFrame], district_layers: dict[str, gpd.GeoDataFrame]
+) -> None:
+    """Same codes, geometry and teams as data/demo, so what tests know of 示范镇 holds."""
+    for level in ("grids", "committees", "cells", "streets"):
+        mine = district_layers[level][district_layers[level]["code"].str.startswith(TOWN_CODE)]
+        town = layers[level].to_crs(WORK_CRS)
+        assert list(mine["code"]) == list(town["code"]), level
+        assert (
+            mine.geometry.reset_index(drop=True).geom_equals_exact(town.geometry, 1e-6)
+        ).all(), level
+    teams = pd.read_csv(DISTRICT / "teams.csv", dtype=str)
+    assert teams.head(6).equals(_csv("teams.csv")) and teams["code"].is_unique
+
+
+def test_nothing_of_the_district_lies_east_of_shifan(
+    district_layers: dict[str, gpd.GeoDataFrame],
+) -> None:
+    """The tenancy tests use points 5 m and 300 m east of 示范镇's easternmost vertex as outside."""
+    shifan = district_layers["towns"].set_index("code").geometry[TOWN_CODE]
+    x, y = max(shifan.exterior.coords)
+    district = district_layers["jurisdiction"].geometry.iloc[0]
+    for dx in (5.0, 300.0):
+        assert not district.intersects(shapely.Point(x + dx, y))
+    assert district.bounds[2] == pytest.approx(shifan.bounds[2])
+
+
+@pytest.fixture(scope="module")
+def district_evaluation(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The district loaded with its history; the year evaluated by town."""
+    from datetime import date, timedelta
+
+    from gridsvc.services.evaluation import EvaluationQuery, EvaluationService
+    from gridsvc.services.setup import load_demo
+    from gridsvc.store.engine import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('district') / 'gridsvc.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    today = date.today()
+    assert load_demo(engine, DISTRICT, say=lambda _: None, today=today)
+    last = today - timedelta(days=1)
+    query = EvaluationQuery.parse(
+        str(last - timedelta(days=364)), str(last), by="town", min_cases=1
+    )
+    table = EvaluationService.from_database(engine).evaluate(query).table
+    return table.set_index("key")
+
+
+def test_every_town_has_a_year_of_cases(district_evaluation: pd.DataFrame) -> None:
+    assert set(district_evaluation.index) == set(TOWNS)
+    assert (district_evaluation["due"] >= 7000).all()
+
+
+def test_the_towns_differ_so_a_leader_sees_something(district_evaluation: pd.DataFrame) -> None:
+    """示西镇 is clearly worse on time, 示南镇 reworks much; 示范镇 does neither."""
+    on_time, rework = district_evaluation["on_time_rate"], district_evaluation["rework_rate"]
+    assert on_time["310106114"] < min(on_time["310106113"], on_time["310106115"]) - 0.05
+    assert rework["310106115"] > 3 * max(rework["310106113"], rework["310106114"])
+    assert on_time["310106113"] > 0.95 and rework["310106113"] < 0.08
+
+
+def test_district_generation_is_deterministic(tmp_path: Path) -> None:
+    """Twice into temp dirs: the same bytes (CSV) and the same features (GeoPackage), and
+    the same as the committed data/demo-district."""
+    import subprocess
+    import sys
+
+    root = DEMO.parent.parent
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        run = [sys.executable, str(root / "data" / "generate_demo.py"), "--only", "district"]
+        done = subprocess.run([*run, "--district-out", str(out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    sys.path.insert(0, str(root / "data"))
+    try:
+        from demogen.compare import differences
+    finally:
+        sys.path.remove(str(root / "data"))
+    assert differences(outs[0], outs[1]) == []
+    assert differences(outs[0], DISTRICT) == []

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridsvc.cli.context import Opt, friendly, out, settings
 from gridsvc.cli.texts import current_lang, t
+from gridsvc.core.kinds import LayerKind
+from gridsvc.core.workflow import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(help=t("demo_help"), no_args_is_help=True)
 
@@ -47,6 +52,32 @@ def demo_keys_command(
     out.print(t("demo_open", url=url))
     for role, key, page in made:
         out.print(f"  {role.value:<10} {url}{page:<11} {key}")
+    for code, role, key, page in _town_keys(engine):
+        out.print(f"  {role.value:<10} {url}{page:<11} {key}  ({code})")
+
+
+def _town_keys(engine: Engine) -> list[tuple[str, Role, str, str]]:
+    """In a district: a dispatcher's and a leader's key scoped to each town (the ones
+    made before revoked, like the other demo keys); none for a single town."""
+    from datetime import UTC, datetime
+
+    from gridsvc.services.keys import create_key, town_names
+    from gridsvc.store import keys as store
+    from gridsvc.store.reference import active_versions
+
+    with engine.connect() as conn:
+        towns = town_names(conn) if LayerKind.TOWNS in active_versions(conn) else {}
+    people = [
+        (f"{code} {name}", role, f"演示{name}{who} demo {role.value} {code}", page)
+        for code, name in sorted(towns.items())
+        for role, who, page in (
+            (Role.DISPATCHER, "调度员", "/dispatch"),
+            (Role.LEADER, "领导", "/dashboard"),
+        )
+    ]
+    with engine.begin() as conn:
+        store.revoke_keys_named(conn, [n for _, _, n, _ in people], datetime.now(UTC))
+    return [(c, r, create_key(engine, r, n, town=c.split()[0]), page) for c, r, n, page in people]
 
 
 # What services.setup.load_demo says (in English, the service's words), to translate them
