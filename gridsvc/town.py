@@ -28,6 +28,14 @@ class Town:
     def layer(self, kind: LayerKind) -> Layer | None:
         return self.layers.get(kind)
 
+    def names(self, kind: LayerKind) -> list[tuple[str, str]]:
+        """(code, name) of each feature of a level, in the layer's order; none without it."""
+        layer = self.layers.get(kind)
+        if layer is None:
+            return []
+        frame = layer.frame
+        return list(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
+
     def matcher(self, street_radius_m: float = 50.0, cell_m: float = 2.5) -> Matcher:
         """The matcher over this town's layers."""
         return Matcher(

@@ -141,12 +141,7 @@ async def _evaluate(
 def _towns(request: Request, who: Principal) -> list[tuple[str, str]]:
     """The towns a leader may choose between: a district's towns (a town key: its own);
     none for a single town's deployment, which has nothing to choose."""
-    layer = request.app.state.town.layer(LayerKind.TOWNS)
-    if layer is None:
-        return []
-    pairs = [
-        (str(c), str(n)) for c, n in zip(layer.frame["code"], layer.frame["name"], strict=True)
-    ]
+    pairs = request.app.state.town.names(LayerKind.TOWNS)
     return [p for p in pairs if who.town in (None, p[0])]
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.routes.cases import Reader
-from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.layers import LayerKind
 from gridsvc.store import reference
 from gridsvc.town import Town
 
@@ -37,21 +37,14 @@ def _tables(request: Request) -> dict[str, Any]:
 def _centres(town: Town) -> list[dict[str, str]]:
     """A district's centres by code: each town's and the district's (the history names
     which acted); none in a single town, where there is one centre."""
-    towns = town.layer(LayerKind.TOWNS)
-    district = town.layer(LayerKind.JURISDICTION)
-    if towns is None:
+    towns = town.names(LayerKind.TOWNS)
+    if not towns:
         return []
-    rows = [(c, n, "town") for c, n in zip(*_code_name(towns), strict=True)]
-    if district is not None:
-        rows += [(c, n, "district") for c, n in zip(*_code_name(district), strict=True)]
+    rows = [(c, n, "town") for c, n in towns]
+    rows += [(c, n, "district") for c, n in town.names(LayerKind.JURISDICTION)]
     return [
-        {"code": str(c), "name": f"{n}中心", "name_en": f"{c} centre", "kind": k}
-        for c, n, k in rows
+        {"code": c, "name": f"{n}中心", "name_en": f"{c} centre", "kind": k} for c, n, k in rows
     ]
-
-
-def _code_name(layer: Layer) -> tuple[list[str], list[str]]:
-    return layer.frame["code"].astype(str).tolist(), layer.frame["name"].astype(str).tolist()
 
 
 @router.get("/directory")
