@@ -81,7 +81,7 @@ def cut_marks(u: Floats, cols: int, rows: int) -> tuple[Floats, Floats, Ints]:
     c_hi = np.minimum(np.floor(xh + w), cols - 1)
     ncol = np.maximum(c_hi - c_lo + 1, 0).astype(np.int64)
     who = np.repeat(np.arange(len(u)), ncol)
-    col = c_lo[who] + ramp(ncol)
+    col = (c_lo[who] + ramp(ncol)).astype(np.float64, copy=False)
     xa = np.maximum(col - w, xl[who])
     xb = np.minimum(col + 1 + w, xh[who])
     run = x1 - x0
