@@ -10,6 +10,15 @@ the crossed ones go on. Work and memory therefore follow the boundary.
 Labels of segment-free cells come from one point-in-polygon test per
 connected group of such cells: two free cells that share a side have no
 boundary between them, so they lie in the same polygon (or outside all).
+
+A crossed leaf's reference point (what a point in it is walked to) lies in
+a free side neighbour of its own size when it has one: the walk then stays
+in the leaf and a boundary-free cell, so it crosses only the leaf's
+segments, and the reference's polygons are the neighbour's label, known
+without a GEOS call (the GEOS holders of all 1.5 M leaf references were
+the largest remaining cost of the city's build). A leaf without such a
+neighbour, or next to a free group held by several (overlapping) polygons,
+keeps its reference inside and is resolved by GEOS as before.
 """
 
 from __future__ import annotations
@@ -25,9 +34,10 @@ from gridsvc.core.cellgeom import supercover
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
-Exact = Callable[[Floats, Floats], Ints]
+Exact = Callable[[Floats, Floats], tuple[Ints, Ints]]  # lowest-rank holder, holder count
 
 SIDE = 4  # a node splits a cell into SIDE × SIDE children
+UNKNOWN = -2  # a reference point's label not known from a free neighbour
 _FREE_LINKS = np.zeros((3, 3, 3), dtype=bool)
 _FREE_LINKS[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]  # sides within one block, never across
 
@@ -65,11 +75,14 @@ def frame_for(bounds: Floats, cell: tuple[float, float], target: int) -> CellFra
 
 @dataclass
 class Leaves:
-    """Crossed leaves: corner (finest-cell units), size (finest cells) and segment rows."""
+    """Crossed leaves: the corner (finest-cell units) of the cell of the leaf's size that
+    holds its reference point, that size, the reference's label (-1 outside all, UNKNOWN:
+    to be asked of GEOS) and segment rows."""
 
     c0: list[Ints] = field(default_factory=list)
     r0: list[Ints] = field(default_factory=list)
     size: list[Ints] = field(default_factory=list)
+    label: list[Ints] = field(default_factory=list)
     pair_leaf: list[Ints] = field(default_factory=list)
     pair_seg: list[Ints] = field(default_factory=list)
     count: int = 0
@@ -84,6 +97,7 @@ class Tree:
     leaf_c0: Ints
     leaf_r0: Ints
     leaf_size: Ints
+    leaf_label: Ints
     pair_leaf: Ints
     pair_seg: Ints
 
@@ -131,6 +145,7 @@ def build_tree(frame: CellFrame, seg: Floats, npoly: int, exact: Exact, leaf_seg
         cat(leaves.c0 + empty),
         cat(leaves.r0 + empty),
         cat(leaves.size + empty),
+        cat(leaves.label + empty),
         cat(leaves.pair_leaf + empty),
         cat(leaves.pair_seg + empty),
     )
@@ -158,7 +173,10 @@ def _split(
     entries = np.zeros(len(level.c0) * per, dtype=np.int64)
     free = np.ones(entries.size, dtype=bool)
     free[crossed] = False
-    entries[free] = -1 - (_free_labels(frame, level, free, exact) + 1)
+    labels, alone = _free_labels(frame, level, free, exact)
+    entries[free] = -1 - (labels + 1)
+    known = np.full(entries.size, UNKNOWN, np.int64)
+    known[free] = np.where(alone, labels, UNKNOWN)
     block, cell = crossed // per, crossed % per
     c0 = level.c0[block] + (cell % cols) * level.child
     r0 = level.r0[block] + (cell // cols) * level.child
@@ -168,9 +186,11 @@ def _split(
     leaf = np.flatnonzero(~splits)
     leaf_id = leaves.count + np.arange(leaf.size)
     entries[crossed[leaf]] = -1 - (npoly + 1 + leaf_id)
-    leaves.c0.append(c0[leaf])
-    leaves.r0.append(r0[leaf])
+    ref_dc, ref_dr, ref_label = _free_neighbour(known, crossed[leaf], cols, rows)
+    leaves.c0.append(c0[leaf] + ref_dc * level.child)
+    leaves.r0.append(r0[leaf] + ref_dr * level.child)
     leaves.size.append(np.full(leaf.size, level.child, np.int64))
+    leaves.label.append(ref_label)
     pair_child = np.searchsorted(crossed, key)
     slot = np.full(crossed.size, -1, np.int64)
     slot[leaf] = leaf_id
@@ -204,8 +224,27 @@ def _children(frame: CellFrame, seg: Floats, level: _Level) -> tuple[Ints, Ints]
     return b[row] * (cols * rows) + child, level.pair_seg[row]
 
 
-def _free_labels(frame: CellFrame, level: _Level, free: NDArray[np.bool_], exact: Exact) -> Ints:
-    """Label of every free child: one exact test per group of free children sharing sides."""
+def _free_neighbour(known: Ints, flat: Ints, cols: int, rows: int) -> tuple[Ints, Ints, Ints]:
+    """For children ``flat`` (block * cols * rows + cell): the offset (columns, rows) of a
+    side neighbour in the same block with a known label, and that label (0, 0, UNKNOWN
+    when none has one)."""
+    col, row = (flat % (cols * rows)) % cols, (flat % (cols * rows)) // cols
+    dc = np.zeros(flat.size, np.int64)
+    dr = np.zeros(flat.size, np.int64)
+    label = np.full(flat.size, UNKNOWN, np.int64)
+    for ddc, ddr in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        inside = (col + ddc >= 0) & (col + ddc < cols) & (row + ddr >= 0) & (row + ddr < rows)
+        there = np.where(inside, known[np.where(inside, flat + ddc + ddr * cols, 0)], UNKNOWN)
+        take = (label == UNKNOWN) & (there != UNKNOWN)
+        dc[take], dr[take], label[take] = ddc, ddr, there[take]
+    return dc, dr, label
+
+
+def _free_labels(
+    frame: CellFrame, level: _Level, free: NDArray[np.bool_], exact: Exact
+) -> tuple[Ints, NDArray[np.bool_]]:
+    """Label of every free child, one exact test per group of free children sharing sides,
+    and whether at most one polygon holds it (so the label is all there is to know)."""
     cols, rows = level.shape
     grid = free.reshape(len(level.c0), rows, cols)
     groups, _ = ndimage.label(grid, structure=_FREE_LINKS)
@@ -216,5 +255,6 @@ def _free_labels(frame: CellFrame, level: _Level, free: NDArray[np.bool_], exact
     block, cell = where // per, where % per
     cx = level.c0[block] + ((cell % cols) + 0.5) * level.child
     cy = level.r0[block] + ((cell // cols) + 0.5) * level.child
-    labels = exact(frame.x0 + cx * frame.dx, frame.y0 + cy * frame.dy)
-    return labels[np.searchsorted(ids, flat)]
+    labels, holders = exact(frame.x0 + cx * frame.dx, frame.y0 + cy * frame.dy)
+    group = np.searchsorted(ids, flat)
+    return labels[group], holders[group] <= 1

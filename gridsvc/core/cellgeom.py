@@ -43,7 +43,7 @@ def boundary_segments(polygons: NDArray[np.object_]) -> tuple[Floats, Ints]:
 def supercover(
     seg: Floats, ox: Floats, oy: Floats, cell: tuple[float, float], shape: tuple[int, int]
 ) -> tuple[Ints, Ints]:
-    """Unique (segment row, cell) pairs: the cells of a grid each segment touches.
+    """Unique (segment row, cell) pairs: the cells of a grid each segment touches (unsorted).
 
     Row i of ``seg`` is placed on the grid with lower-left corner
     (ox[i], oy[i]), cells of ``cell`` and ``shape`` = (cols, rows); cells are
@@ -61,8 +61,6 @@ def supercover(
     cc, rr, ww = cut_marks(u, cols, rows)
     ok = (cc >= 0) & (cc < cols) & (rr >= 0) & (rr < rows)
     key = ww[ok] * (cols * rows) + (rr[ok] * cols + cc[ok]).astype(np.int64)
-    key = np.sort(key)  # sort-based: numpy's hashing unique is several times slower here
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return key // (cols * rows), key % (cols * rows)
 
 
@@ -70,37 +68,32 @@ def cut_marks(u: Floats, cols: int, rows: int) -> tuple[Floats, Floats, Ints]:
     """The cells (column, row, floored, not yet bounded) segments in cell units touch, and
     each mark's segment row; what both lookup structures' supercovers mark.
 
-    A segment is cut where it crosses a grid line (only lines inside the grid,
-    so a long segment costs what it covers); the pieces' midpoints name the
-    cells it passes through, and every cut and end point also marks the cells
-    within ``WIDEN``, so a boundary on a cell line marks both sides.
+    Column strips: for every grid column a segment's x-range reaches (widened by
+    ``WIDEN``), the segment's y-range inside that column, widened again, gives the
+    rows. So every cell within ``WIDEN`` of a segment is marked (a boundary on a cell
+    line marks both sides), each at most once per segment, with no sort; only
+    columns and rows inside the grid are made, so a long segment costs what it covers.
     """
-    n = len(u)
-    ts = [np.zeros(n), np.ones(n)]
-    owners = [np.arange(n), np.arange(n)]
-    for a, b, top in ((0, 2, cols), (1, 3, rows)):
-        lo = np.maximum(np.floor(np.minimum(u[:, a], u[:, b])) + 1, 0)
-        hi = np.minimum(np.ceil(np.maximum(u[:, a], u[:, b])) - 1, top)
-        counts = np.maximum(hi - lo + 1, 0).astype(np.int64)
-        which = np.repeat(np.arange(n), counts)
-        lines = lo[which] + ramp(counts)
-        ts.append((lines - u[which, a]) / (u[which, b] - u[which, a]))
-        owners.append(which)
-    t = np.concatenate(ts)
-    who = np.concatenate(owners)
-    order = np.lexsort((t, who))
-    t, who = t[order], who[order]
-    px = u[who, 0] + t * (u[who, 2] - u[who, 0])
-    py = u[who, 1] + t * (u[who, 3] - u[who, 1])
-    same = who[1:] == who[:-1]
-    mx = ((px[1:] + px[:-1]) / 2)[same]
-    my = ((py[1:] + py[:-1]) / 2)[same]
-    c = [np.floor(mx)] + [np.floor(px + d) for d in (-WIDEN, WIDEN) for _ in (0, 1)]
-    r = [np.floor(my)] + [np.floor(py + d) for _ in (0, 1) for d in (-WIDEN, WIDEN)]
-    cc = np.concatenate(c)
-    rr = np.concatenate(r)
-    ww = np.concatenate([who[1:][same]] + [who] * 4)
-    return cc, rr, ww
+    w = WIDEN
+    x0, y0, x1, y1 = u[:, 0], u[:, 1], u[:, 2], u[:, 3]
+    xl, xh = np.minimum(x0, x1), np.maximum(x0, x1)
+    c_lo = np.maximum(np.ceil(xl - 1 - w), 0)
+    c_hi = np.minimum(np.floor(xh + w), cols - 1)
+    ncol = np.maximum(c_hi - c_lo + 1, 0).astype(np.int64)
+    who = np.repeat(np.arange(len(u)), ncol)
+    col = (c_lo[who] + ramp(ncol)).astype(np.float64, copy=False)
+    xa = np.maximum(col - w, xl[who])
+    xb = np.minimum(col + 1 + w, xh[who])
+    run = x1 - x0
+    slope = np.divide(y1 - y0, run, out=np.zeros_like(run), where=run != 0)[who]
+    flat = run[who] == 0  # vertical: the whole y-range lies in its columns
+    ya = np.where(flat, y0[who], y0[who] + (xa - x0[who]) * slope)
+    yb = np.where(flat, y1[who], y0[who] + (xb - x0[who]) * slope)
+    r_lo = np.maximum(np.ceil(np.minimum(ya, yb) - 1 - w), 0)
+    r_hi = np.minimum(np.floor(np.maximum(ya, yb) + w), rows - 1)
+    nrow = np.maximum(r_hi - r_lo + 1, 0).astype(np.int64)
+    at = np.repeat(np.arange(col.size), nrow)
+    return col[at], r_lo[at] + ramp(nrow), who[at]
 
 
 def _orient(

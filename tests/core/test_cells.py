@@ -192,3 +192,18 @@ def test_any_shape_empty_input_and_no_polygons() -> None:
     assert locator.locate(7.0, 1.0).tolist() == [1]
     assert CellLocator([], 1.0).locate([0.0], [0.0]).tolist() == [-1]
     assert CellLocator([], 1.0).locate_one(0.0, 0.0) == -1
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 8), cell=cells, leaf=leafs, fr=fractions)
+def test_overlapping_boxes(seed: int, n: int, cell: float, leaf: int, fr: list[float]) -> None:
+    """Boxes that overlap: a leaf whose free neighbour lies in several polygons cannot take
+    the neighbour's label alone as its reference's polygons (the lowest rank still wins)."""
+    rng = np.random.default_rng(seed)
+    lo = rng.uniform(0, 60, (n, 2))
+    size = rng.uniform(5, 40, (n, 2))
+    polygons = [shapely.box(*a, *(a + s)) for a, s in zip(lo, size, strict=True)]
+    rank = rng.permutation(n)
+    locator = CellLocator(polygons, cell, rank=rank, leaf_segments=leaf)
+    for x, y in probes(polygons, seed, fr, -5.0, 105.0):
+        assert_exact(locator, polygons, x, y, rank)
