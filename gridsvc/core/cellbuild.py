@@ -114,8 +114,22 @@ class _Level:
     pair_seg: Ints
 
 
-def build_tree(frame: CellFrame, seg: Floats, npoly: int, exact: Exact, leaf_segments: int) -> Tree:
-    """Split the top grid and every crossed cell until leaves are free, sparse or finest."""
+#: a small layer's crossed cells keep splitting, past ``leaf_segments``, while the tree has
+#: fewer nodes than this (4 MB): a town's few long edges would otherwise leave large crossed
+#: leaves that most points fall in; a city's tree is past it before it starts
+REFINE_NODES = 1 << 16
+
+
+def build_tree(
+    frame: CellFrame,
+    seg: Floats,
+    npoly: int,
+    exact: Exact,
+    leaf_segments: int,
+    refine_nodes: int = REFINE_NODES,
+) -> Tree:
+    """Split the top grid and every crossed cell until leaves are free, sparse or finest
+    (small layers: until :data:`REFINE_NODES` allows no more)."""
     level = _Level(
         np.zeros(1, np.int64),
         np.zeros(1, np.int64),
@@ -128,7 +142,10 @@ def build_tree(frame: CellFrame, seg: Floats, npoly: int, exact: Exact, leaf_seg
     tables: list[NDArray[np.int32]] = []
     next_node = 0
     while True:
-        entries, level_next = _split(frame, seg, level, npoly, exact, leaf_segments, leaves)
+        spare = refine_nodes - next_node
+        entries, level_next = _split(
+            frame, seg, level, npoly, exact, (leaf_segments, spare), leaves
+        )
         entries[entries >= 0] += next_node
         tables.append(entries)
         if level_next is None:
@@ -157,7 +174,7 @@ def _split(
     level: _Level,
     npoly: int,
     exact: Exact,
-    leaf_segments: int,
+    stop: tuple[int, int],
     leaves: Leaves,
 ) -> tuple[NDArray[np.int32], _Level | None]:
     """Entries of one level's children; the blocks of the next level (None when done).
@@ -169,7 +186,12 @@ def _split(
     cols, rows = level.shape
     per = cols * rows
     key, pair_seg = _children(frame, seg, level)
-    crossed, first, nseg = np.unique(key, return_index=True, return_counts=True)
+    order = np.argsort(key, kind="stable")  # one sort gives the crossed children and the pairs'
+    key, pair_seg = key[order], pair_seg[order]
+    opens = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, bool)
+    crossed = key[opens]
+    nseg = np.diff(np.r_[np.flatnonzero(opens), key.size])
+    pair_child = np.cumsum(opens) - 1
     entries = np.zeros(len(level.c0) * per, dtype=np.int64)
     free = np.ones(entries.size, dtype=bool)
     free[crossed] = False
@@ -180,7 +202,10 @@ def _split(
     block, cell = crossed // per, crossed % per
     c0 = level.c0[block] + (cell % cols) * level.child
     r0 = level.r0[block] + (cell // cols) * level.child
+    leaf_segments, spare = stop  # split past leaf_segments while the node budget allows
     splits = (nseg > leaf_segments) & (level.child > 1)
+    if level.child > 1 and nseg.size <= spare:
+        splits[:] = True
     node = np.flatnonzero(splits)
     entries[crossed[node]] = np.arange(node.size)
     leaf = np.flatnonzero(~splits)
@@ -191,7 +216,6 @@ def _split(
     leaves.r0.append(r0[leaf] + ref_dr * level.child)
     leaves.size.append(np.full(leaf.size, level.child, np.int64))
     leaves.label.append(ref_label)
-    pair_child = np.searchsorted(crossed, key)
     slot = np.full(crossed.size, -1, np.int64)
     slot[leaf] = leaf_id
     in_leaf = slot[pair_child] >= 0

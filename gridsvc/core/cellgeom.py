@@ -40,6 +40,47 @@ def boundary_segments(polygons: NDArray[np.object_]) -> tuple[Floats, Ints]:
     return np.ascontiguousarray(seg[real]), seg_owner[real].astype(np.int64)
 
 
+def shared_segments(polygons: NDArray[np.object_]) -> tuple[Floats, NDArray[np.int32]]:
+    """Ring segments with each shared edge once: rows (ax, ay, bx, by) and two owners.
+
+    In a coverage every inner edge is a ring segment of both its polygons with the
+    same two end points; kept once (end points in a canonical order) it is marked,
+    listed and crossed once, and a crossing flips both owners. A segment held by
+    more than two rings (overlaps) takes a row per two of them; the second owner
+    is -1 where there is none. Crossing parity per polygon is unchanged.
+    """
+    seg, owner = boundary_segments(polygons)
+    swap = (seg[:, 0] > seg[:, 2]) | ((seg[:, 0] == seg[:, 2]) & (seg[:, 1] > seg[:, 3]))
+    seg[swap] = seg[swap][:, [2, 3, 0, 1]]
+    order = np.lexsort((owner, _row_hash(seg)))  # equal rows side by side (a hash: faster)
+    seg, owner = seg[order], owner[order]
+    same = np.r_[False, (seg[1:] == seg[:-1]).all(axis=1)]
+    start = np.flatnonzero(~same)
+    rank_in_group = np.arange(len(seg)) - np.repeat(start, np.diff(np.r_[start, len(seg)]))
+    first = rank_in_group % 2 == 0  # rows 0, 2, 4… of a group open a row; 1, 3… join it
+    row = np.cumsum(first) - 1
+    owners = np.full((int(first.sum()), 2), -1, dtype=np.int32)
+    owners[row[first], 0] = owner[first]
+    owners[row[~first], 1] = owner[~first]
+    return np.ascontiguousarray(seg[first]), owners
+
+
+def _row_hash(rows: Floats) -> NDArray[np.uint64]:
+    """A mix of each row's float bits: equal rows hash alike. Two unequal rows that collide
+    only stay two rows (:func:`shared_segments` compares the coordinates themselves)."""
+    bits = np.ascontiguousarray(rows).view(np.uint64)
+    h = np.zeros(len(rows), dtype=np.uint64)
+    for k, mult in enumerate(_MIX):
+        h ^= (bits[:, k] ^ (bits[:, k] >> np.uint64(29))) * mult
+    return h
+
+
+_MIX = tuple(
+    np.uint64(m)
+    for m in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93)
+)
+
+
 def supercover(
     seg: Floats, ox: Floats, oy: Floats, cell: tuple[float, float], shape: tuple[int, int]
 ) -> tuple[Ints, Ints]:
@@ -107,18 +148,19 @@ def _orient(
     return np.sign(det).astype(np.int64), sure
 
 
-def crossings(seg: Floats, p: Floats, r: Floats) -> tuple[Bools, Bools]:
+def crossings(seg: Floats, px: Floats, py: Floats, r: Floats) -> tuple[Bools, Bools]:
     """Whether segment p→r properly crosses each segment, and whether that is certain.
 
-    One row per pair: ``seg`` (a, b), ``p`` and ``r`` as (x, y) rows. A pair
+    One row per pair: ``seg`` (a, b), ``p`` as (px, py) and ``r`` as (x, y) rows. A pair
     is certain when the two segments' sides are decided by orientations of
     certain sign: p→r through a vertex, or p on a segment's line, is not.
     """
     ax, ay, bx, by = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
-    s1, c1 = _orient(ax, ay, bx, by, p[:, 0], p[:, 1])
-    s2, c2 = _orient(ax, ay, bx, by, r[:, 0], r[:, 1])
-    s3, c3 = _orient(p[:, 0], p[:, 1], r[:, 0], r[:, 1], ax, ay)
-    s4, c4 = _orient(p[:, 0], p[:, 1], r[:, 0], r[:, 1], bx, by)
+    rx, ry = r[:, 0], r[:, 1]
+    s1, c1 = _orient(ax, ay, bx, by, px, py)
+    s2, c2 = _orient(ax, ay, bx, by, rx, ry)
+    s3, c3 = _orient(px, py, rx, ry, ax, ay)
+    s4, c4 = _orient(px, py, rx, ry, bx, by)
     apart = (c1 & c2 & (s1 == s2)) | (c3 & c4 & (s3 == s4))
     cross = c1 & c2 & c3 & c4 & (s1 != s2) & (s3 != s4)
     return cross, apart | cross

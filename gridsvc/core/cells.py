@@ -8,10 +8,14 @@ tree in the spirit of the Adaptive Cell Trie (Kipf et al., ICDE 2018):
   (a far island makes its cells larger, not more numerous);
 * nodes of 4 × 4 children, only where a boundary passes; a child without a
   boundary is a leaf with its polygon, at the coarsest level where it fits;
-* a crossed leaf (few segments, or finest size) keeps its segments and a
-  reference point whose polygons are known; a point there is decided by
-  counting, per polygon, the segments that the line point → reference
-  crosses (an even count: same side as the reference).
+* a crossed leaf (few segments, or finest size) keeps its segments, each
+  shared edge once, its candidate polygons in tie order and a reference
+  point whose candidates are known as a bit mask; a point there is decided
+  by the segments the line point → reference crosses: each flips its one or
+  two owners' bits (an even count: same side as the reference), and the
+  lowest bit left set is the answer;
+* a small layer keeps splitting while the tree is small (``refine_nodes``),
+  so its few long edges do not leave large crossed leaves.
 
 A crossing that floating point cannot decide for sure (a point on or next
 to an edge, a line through a vertex) sends the point to GEOS with the
@@ -25,17 +29,19 @@ level by level (:mod:`gridsvc.core.cellbuild`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from gridsvc.core.cellbuild import SIDE, UNKNOWN, Tree, build_tree, frame_for
-from gridsvc.core.cellgeom import boundary_segments, crossings
+from gridsvc.core.cellbuild import REFINE_NODES, SIDE, UNKNOWN, Tree, build_tree, frame_for
+from gridsvc.core.cellgeom import crossings, shared_segments
 from gridsvc.core.ragged import first_per_group, ramp
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
+Masks = NDArray[Any]  # bit masks over a leaf's candidates: uint8 … uint64, by the widest leaf
 
 # where a crossed leaf puts its reference point, in fractions of its side: off the centre
 # so that the axis-aligned lines of a tiling rarely pass through it
@@ -49,7 +55,8 @@ class CellLocator:
     (lon/lat) coordinate system; ``cell`` is the smallest cell size (one
     number, or (dx, dy)) in the same units. ``rank`` orders the polygons for
     ties (lowest wins); it defaults to their order. A cell splits while it
-    holds more than ``leaf_segments`` boundary segments.
+    holds more than ``leaf_segments`` boundary segments (a shared edge counts
+    once), and past that while the tree has fewer than ``refine_nodes`` nodes.
     """
 
     def __init__(
@@ -57,7 +64,8 @@ class CellLocator:
         polygons: ArrayLike,
         cell: float | tuple[float, float],
         rank: ArrayLike | None = None,
-        leaf_segments: int = 4,
+        leaf_segments: int = 3,
+        refine_nodes: int = REFINE_NODES,
     ) -> None:
         self.polygons = np.asarray(polygons, dtype=object).ravel()
         n = len(self.polygons)
@@ -65,11 +73,16 @@ class CellLocator:
         shapely.prepare(self.polygons)  # the exact path tests the same polygons again and again
         self.tree = shapely.STRtree(self.polygons)
         dxdy = (float(cell), float(cell)) if np.isscalar(cell) else tuple(map(float, cell))  # type: ignore[arg-type]
-        self.seg, self.owner = boundary_segments(self.polygons)
+        self.seg, self.owners = shared_segments(self.polygons)
+        # each polygon's place in the tie order (rank, then index): candidate lists follow it
+        self._place = np.empty(n, dtype=np.int64)
+        self._place[np.lexsort((np.arange(n), self.rank))] = np.arange(n)
         bounds = shapely.total_bounds(self.polygons) if len(self.seg) else np.zeros(4)
         target = int(np.clip(4 * len(self.seg), 1024, 1 << 22))
         self.frame = frame_for(bounds, (dxdy[0], dxdy[1]), target)
-        built = build_tree(self.frame, self.seg, n, self._label_and_count, leaf_segments)
+        built = build_tree(
+            self.frame, self.seg, n, self._label_and_count, leaf_segments, refine_nodes
+        )
         self.top = built.top
         self.nodes = built.nodes
         self._tables(built)
@@ -79,33 +92,40 @@ class CellLocator:
         self._nodes_mv = memoryview(self.nodes.ravel().tobytes()).cast("i")
 
     def _tables(self, built: Tree) -> None:
-        """Leaf segment lists (sorted by owner rank) and what each reference point lies in:
-        its free neighbour's label, or GEOS's holders where that is unknown."""
+        """Each crossed leaf's segments, its candidate polygons (owners of those segments and
+        holders of its reference point, lowest rank first) and bit masks over them: which
+        candidates hold the reference, which each segment's crossing flips."""
         f = self.frame
         c0, r0, size = built.leaf_c0, built.leaf_r0, built.leaf_size
-        pair_leaf, pair_seg = built.pair_leaf, built.pair_seg
-        order = np.lexsort((self.rank[self.owner[pair_seg]], pair_leaf))
-        pair_leaf, pair_seg = pair_leaf[order], pair_seg[order]
+        order = np.argsort(built.pair_leaf, kind="stable")
+        pair_leaf, pair_seg = built.pair_leaf[order], built.pair_seg[order]
         nleaf = len(c0)
-        self.leaf_ptr = np.r_[0, np.cumsum(np.bincount(pair_leaf, minlength=nleaf))]
+        self.leaf_ptr = _offsets(pair_leaf, nleaf)
         self.leaf_seg = pair_seg.astype(np.int32)
         self.leaf_ref = np.column_stack(
             [f.x0 + (c0 + _REF[0] * size) * f.dx, f.y0 + (r0 + _REF[1] * size) * f.dy]
         )
         ask = np.flatnonzero(built.leaf_label == UNKNOWN)
-        asked_leaf, held_poly = self._holders(self.leaf_ref[ask])
+        asked_leaf, asked_poly = self._holders(self.leaf_ref[ask])
         labelled = np.flatnonzero(built.leaf_label >= 0)
         held_leaf = np.r_[ask[asked_leaf], labelled]
-        held_poly = np.r_[held_poly, built.leaf_label[labelled]]
-        n = max(len(self.polygons), 1)
-        held = held_leaf * n + held_poly
-        own = pair_leaf * n + self.owner[pair_seg]
-        self.leaf_in = _member(own, held)  # does the reference lie in this segment's polygon?
-        apart = ~_member(held, own)  # polygons holding the reference without a segment here
-        self.leaf_best = np.full(nleaf, -1, dtype=np.int32)
-        hl, hp = held_leaf[apart], held_poly[apart]
-        first = first_per_group(hl, self.rank[hp])
-        self.leaf_best[hl[first]] = hp[first]
+        held_poly = np.r_[asked_poly, built.leaf_label[labelled]]
+        owners = self.owners[pair_seg]
+        cand = _Candidates(
+            self._place,
+            nleaf,
+            np.r_[pair_leaf, pair_leaf, held_leaf],
+            np.r_[owners[:, 0], owners[:, 1], held_poly],
+        )
+        self.cand_ptr, self.cand_poly = cand.ptr, cand.poly
+        self.leaf_exact = cand.too_many  # more candidates than a mask has bits: GEOS decides
+        self.leaf_flip = cand.bits(pair_leaf, owners[:, 0]) | cand.bits(pair_leaf, owners[:, 1])
+        hold = cand.bits(held_leaf, held_poly)
+        self.leaf_hold = np.zeros(nleaf, dtype=cand.dtype)
+        if held_leaf.size:
+            by = np.argsort(held_leaf, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(held_leaf[by]) != 0])
+            self.leaf_hold[held_leaf[by][starts]] = np.bitwise_or.reduceat(hold[by], starts)
 
     def _holders(self, xy: Floats) -> tuple[Ints, Ints]:
         """(point, polygon) for every polygon whose closure holds each point."""
@@ -116,9 +136,10 @@ class CellLocator:
     @property
     def nbytes(self) -> int:
         """Memory held by the lookup tables and segments (the tree and polygons not counted)."""
-        arrays = (self.top, self.nodes, self.leaf_ptr, self.leaf_seg, self.leaf_ref)
-        rest = (self.leaf_in, self.leaf_best, self.seg, self.owner)
-        return int(sum(a.nbytes for a in arrays + rest))
+        arrays: list[NDArray[Any]] = [self.top, self.nodes, self.leaf_ptr, self.leaf_seg]
+        arrays += [self.leaf_ref, self.leaf_flip, self.leaf_hold, self.cand_ptr, self.cand_poly]
+        arrays += [self.leaf_exact, self.seg, self.owners]
+        return int(sum(a.nbytes for a in arrays))
 
     def locate(self, x: ArrayLike, y: ArrayLike) -> Ints:
         """Index of the polygon holding each point, or -1 where none does."""
@@ -196,36 +217,85 @@ class CellLocator:
         return v
 
     def _in_leaves(self, xs: Floats, ys: Floats, leaf: Ints) -> Ints:
-        """Points in crossed leaves: parity of crossings towards each leaf's reference point."""
-        counts = self.leaf_ptr[leaf + 1] - self.leaf_ptr[leaf]
+        """Points in crossed leaves: the segments the line point → reference crosses flip
+        their owners' bits in the reference's mask; the lowest set bit is the answer."""
+        lo = self.leaf_ptr[leaf]
+        counts = self.leaf_ptr[leaf + 1] - lo
         pt = np.repeat(np.arange(xs.size), counts)
-        pos = np.repeat(self.leaf_ptr[leaf], counts) + ramp(counts)
+        pos = np.repeat(lo, counts) + ramp(counts)
         s = self.leaf_seg[pos]
-        p = np.column_stack([xs, ys])
-        cross, sure = crossings(self.seg[s], p[pt], self.leaf_ref[leaf[pt]])
-        own = self.owner[s]
-        new = np.r_[True, (pt[1:] != pt[:-1]) | (own[1:] != own[:-1])] if pt.size else pt > 0
-        start = np.flatnonzero(new)
-        parity = np.add.reduceat(cross.astype(np.int64), start) % 2 if start.size else start
-        inside = (parity == 1) ^ self.leaf_in[pos[start]]
-        best = self.leaf_best[leaf].astype(np.int64)
-        has = np.flatnonzero(best >= 0)
-        cand_pt = np.r_[pt[start][inside], has]
-        cand_poly = np.r_[own[start][inside], best[has]]
+        ref = np.take(self.leaf_ref, leaf, axis=0)
+        cross, sure = crossings(np.take(self.seg, s, axis=0), xs[pt], ys[pt], ref[pt])
+        flips = np.where(cross, self.leaf_flip[pos], 0).astype(self.leaf_flip.dtype)
+        starts = np.cumsum(counts) - counts  # a crossed leaf holds at least one segment
+        inside = self.leaf_hold[leaf]
+        if starts.size:
+            inside = inside ^ np.bitwise_xor.reduceat(flips, starts)
         result = np.full(xs.size, -1, dtype=np.int64)
-        first = first_per_group(cand_pt, self.rank[cand_poly])
-        result[cand_pt[first]] = cand_poly[first]
-        unsure = np.unique(pt[~sure])
+        hit = np.flatnonzero(inside)
+        slot = _lowest_bit(inside[hit])
+        result[hit] = self.cand_poly[self.cand_ptr[leaf[hit]] + slot]
+        unsure = np.unique(np.r_[pt[~sure], np.flatnonzero(self.leaf_exact[leaf])])
         if unsure.size:
             result[unsure] = self.locate_exact(xs[unsure], ys[unsure])
         return result
 
 
-def _member(keys: Ints, pool: Ints) -> NDArray[np.bool_]:
-    """``np.isin(keys, pool)`` by sort and binary search: numpy's hashing isin took 9 s of
-    the 20,000-grid city's build on its 4 M (leaf, polygon) keys, this takes a few tenths."""
-    pool = np.sort(pool)
-    if pool.size == 0:
-        return np.zeros(keys.size, dtype=bool)
-    at = np.minimum(np.searchsorted(pool, keys), pool.size - 1)
-    return pool[at] == keys
+class _Candidates:
+    """The polygons a leaf may answer, per leaf in tie order, and bits over them.
+
+    A mask's width follows the most candidates any leaf has (8 bits for a coverage
+    where three or four grids meet); a leaf with more than 64 is left to GEOS.
+    """
+
+    def __init__(self, place: Ints, nleaf: int, leaf: Ints, poly: Ints) -> None:
+        keep = poly >= 0
+        n = max(len(place), 1)
+        self._n, self._place = n, place
+        self._key = _sorted_unique(leaf[keep] * n + place[poly[keep]])
+        cand_leaf = self._key // n
+        self.ptr = _offsets(cand_leaf, nleaf)
+        by_place = np.empty(len(place), dtype=np.int32)
+        by_place[place] = np.arange(len(place), dtype=np.int32)
+        self.poly = by_place[self._key % n]
+        self._slot = np.arange(self._key.size) - self.ptr[cand_leaf]
+        per_leaf = np.diff(self.ptr)
+        self.too_many = per_leaf > 64
+        widest = int(per_leaf.max(initial=0))
+        self.dtype = next(t for t in _MASKS if np.iinfo(t).bits >= min(widest, 64))
+
+    def bits(self, leaf: Ints, poly: NDArray[np.integer[Any]]) -> Masks:
+        """The bit of ``poly`` among ``leaf``'s candidates (0 for no polygon, -1)."""
+        out = np.zeros(leaf.size, dtype=self.dtype)
+        ok = np.flatnonzero(poly >= 0)
+        at = np.searchsorted(self._key, leaf[ok] * self._n + self._place[poly[ok]])
+        slot = self._slot[at]
+        fits = slot < 64
+        one = np.ones(1, dtype=self.dtype)
+        out[ok[fits]] = np.left_shift(one, slot[fits].astype(self.dtype))
+        return out
+
+
+_MASKS = (np.uint8, np.uint16, np.uint32, np.uint64)
+
+
+def _sorted_unique(keys: Ints) -> Ints:
+    """``np.unique`` by sorting: numpy's hashing unique took 3.5 s on the 20,000-grid city's
+    8 M (leaf, polygon) keys. Neighbouring rows repeat most (a leaf's segments share their
+    owners), so repeats next to each other go before the sort."""
+    if keys.size == 0:
+        return keys
+    keys = np.sort(keys[np.r_[True, keys[1:] != keys[:-1]]])
+    return keys[np.r_[True, keys[1:] != keys[:-1]]]
+
+
+def _offsets(group: Ints, n: int) -> NDArray[np.int64]:
+    """Start of each of ``n`` groups in rows sorted by group, and the end: n + 1 offsets."""
+    return np.r_[0, np.cumsum(np.bincount(group, minlength=n))].astype(np.int64)
+
+
+def _lowest_bit(masks: Masks) -> Ints:
+    """Index of the lowest set bit of each nonzero mask (frexp of a power of two is exact)."""
+    wide = masks.astype(np.uint64)
+    low = wide & (~wide + np.uint64(1))
+    return (np.frexp(low.astype(np.float64))[1] - 1).astype(np.int64)

@@ -60,12 +60,6 @@ class Locator(Protocol):
     def locate_one(self, x: float, y: float) -> int: ...
 
 
-def raster_cells(polygons: ArrayLike, cell: tuple[float, float]) -> float:
-    """How many fine cells :class:`PolygonLocator`'s raster over these polygons would span."""
-    minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(polygons, dtype=object))
-    return max(maxx - minx, 0.0) * max(maxy - miny, 0.0) / (cell[0] * cell[1])
-
-
 @dataclass(frozen=True)
 class RasterGeometry:
     """Where the fine raster lies: origin, cell size and shape (in the polygons' units)."""

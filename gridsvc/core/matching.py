@@ -2,7 +2,7 @@
 
 Point-in-polygon questions are answered in the storage CRS (CGCS2000
 lon/lat), where the boundaries are defined, by one exact
-:class:`~gridsvc.core.locator.PolygonLocator` per level; distances are
+:class:`~gridsvc.core.cells.CellLocator` per level; distances are
 measured in the jurisdiction's Gauss-Krüger zone. One report and a bulk
 import take the same vectorised path (a single point is an array of one),
 so they cannot disagree.
@@ -36,7 +36,7 @@ from gridsvc.core.cells import CellLocator
 from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
 from gridsvc.core.layers import Layer
-from gridsvc.core.locator import Locator, PolygonLocator, raster_cells
+from gridsvc.core.locator import Locator
 from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
@@ -100,24 +100,14 @@ def _cell_size(layer: Layer, metres: float) -> tuple[float, float]:
     return metres / (_M_PER_DEG_LON_EQUATOR * max(np.cos(lat), 0.01)), metres / _M_PER_DEG_LAT
 
 
-#: past this many fine cells the fixed raster's cost follows the extent, not the boundaries
-#: (Shanghai's 16 districts, islands included: 2.5 G cells, 55 s and 247 MB to build), and the
-#: adaptive tree is used (0.6 s, 7 MB); below it the raster's bulk lookup is the faster one
-#: (a 20,000-grid city of 60 km: 0.58 G cells) -- figures from benchmarks/bench_cells.py
-RASTER_CELLS_MAX = 1e9
-
-
 def build_level(layer: Layer, cell_m: float = 2.5) -> Level:
-    """Index one polygon layer for matching: the fixed raster for a town or a compact city,
-    the adaptive cell tree where the extent is large for its boundaries (both are exact)."""
+    """Index one polygon layer for matching with the adaptive cell tree: exact, and its cost
+    follows the boundaries (a 20,000-grid city: about 2 s and 55 MB, where the fixed raster
+    took 8 s and 120 MB; Shanghai's districts with their islands: 0.3 s where the raster took
+    a minute), with the raster's bulk speed (benchmarks/bench_cells.py)."""
     polygons = np.asarray(layer.frame.geometry.array, dtype=object)
     cell, rank = _cell_size(layer, cell_m), _code_rank(layer.codes)
-    locator: Locator
-    if raster_cells(polygons, cell) > RASTER_CELLS_MAX:
-        locator = CellLocator(polygons, cell, rank=rank)
-    else:
-        locator = PolygonLocator(polygons, cell, rank=rank)
-    return Level(layer, locator)
+    return Level(layer, CellLocator(polygons, cell, rank=rank))
 
 
 @dataclass

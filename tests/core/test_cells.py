@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_locator import boundary_points, brute_force, tiling, vertices, voronoi
 
+from gridsvc.core.cellbuild import REFINE_NODES
 from gridsvc.core.cells import CellLocator
 from gridsvc.core.locator import PolygonLocator
 
@@ -55,6 +56,9 @@ def assert_exact(locator: CellLocator, polygons, x, y, rank=None) -> None:
 fractions = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5)
 cells = st.sampled_from([0.05, 0.37, 1.0, 2.0])
 leafs = st.sampled_from([1, 4, 8])
+#: leaf sizes 1 and 4 stop at their segment count (no spare nodes), 8 refines while the
+#: node budget lasts, as the matcher's trees do: both stopping rules meet every probe
+REFINE = {1: 0, 4: 0, 8: REFINE_NODES}
 
 
 @EXAMPLES
@@ -62,7 +66,7 @@ leafs = st.sampled_from([1, 4, 8])
 def test_voronoi_grids(seed: int, n: int, cell: float, leaf: int, fr: list[float]) -> None:
     polygons = voronoi(seed, n)
     rank = np.random.default_rng(seed + 1).permutation(len(polygons))
-    locator = CellLocator(polygons, cell, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(polygons, cell, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf])
     for x, y in probes(polygons, seed, fr, -5.0, 105.0):
         assert_exact(locator, polygons, x, y, rank)
 
@@ -77,7 +81,9 @@ def test_holes_and_multipolygons(seed: int, cell: float, leaf: int, fr: list[flo
     parts = shapely.union_all([shapely.box(30, 10, 32, 12), shapely.box(30, 20, 35, 25)])
     polygons = [ring, island, parts]
     rank = rng.permutation(3)
-    locator = CellLocator(polygons, cell / 4, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(
+        polygons, cell / 4, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf]
+    )
     for x, y in probes(polygons, seed, fr, 8.0, 37.0):
         assert_exact(locator, polygons, x, y, rank)
 
@@ -90,7 +96,7 @@ def test_clusters_100_km_apart(seed: int, n: int, leaf: int, fr: list[float]) ->
     right = [shapely.affinity.translate(p, 100_000.0, 40_000.0) for p in voronoi(seed + 7, n)]
     polygons = left + right
     rank = np.random.default_rng(seed).permutation(len(polygons))
-    locator = CellLocator(polygons, 2.5, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(polygons, 2.5, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf])
     for dx, dy in ((0.0, 0.0), (100_000.0, 40_000.0)):
         for x, y in probes(polygons, seed, fr, -5.0, 105.0, 150):
             assert_exact(locator, polygons, x + dx, y + dy, rank)
@@ -111,7 +117,7 @@ def test_long_thin_slivers(seed: int, k: int, leaf: int, fr: list[float]) -> Non
         for a, b in zip(lines[:-1], lines[1:], strict=True)
     ]
     rank = rng.permutation(len(strips))
-    locator = CellLocator(strips, 0.5, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(strips, 0.5, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf])
     for x, y in probes(strips, seed, fr, 0.0, 1000.0):
         assert_exact(locator, strips, x, y, rank)
 
@@ -127,7 +133,7 @@ def test_tiling_with_edges_on_cell_lines(data, step: float, shuffle: int, leaf: 
     ys = [step * i for i in sorted(data.draw(k))]
     polygons = tiling(xs, ys)
     rank = np.random.default_rng(shuffle).permutation(len(polygons))
-    locator = CellLocator(polygons, step, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(polygons, step, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf])
     gx, gy = np.meshgrid(
         np.arange(xs[0] - 2 * step, xs[-1] + 2 * step, step / 2),
         np.arange(ys[0] - 2 * step, ys[-1] + 2 * step, step / 2),
@@ -204,6 +210,6 @@ def test_overlapping_boxes(seed: int, n: int, cell: float, leaf: int, fr: list[f
     size = rng.uniform(5, 40, (n, 2))
     polygons = [shapely.box(*a, *(a + s)) for a, s in zip(lo, size, strict=True)]
     rank = rng.permutation(n)
-    locator = CellLocator(polygons, cell, rank=rank, leaf_segments=leaf)
+    locator = CellLocator(polygons, cell, rank=rank, leaf_segments=leaf, refine_nodes=REFINE[leaf])
     for x, y in probes(polygons, seed, fr, -5.0, 105.0):
         assert_exact(locator, polygons, x, y, rank)
