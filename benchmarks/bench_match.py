@@ -162,7 +162,7 @@ def build(name: str, make: Callable[[], Matcher]) -> Matcher:
     grown = rss_mb() - before
     print(
         f"[{name}] index built in {t_build:.1f} s; lookup tables {matcher.nbytes / 1e6:,.0f} MB "
-        f"(grid raster {matcher.grids.locator.nbytes / 1e6:,.0f} MB); process grew {grown:,.0f} MB"
+        f"(grid index {matcher.grids.locator.nbytes / 1e6:,.0f} MB); process grew {grown:,.0f} MB"
     )
     return matcher
 
