@@ -37,6 +37,7 @@ from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
 from gridsvc.core.layers import Layer
 from gridsvc.core.locator import Locator, PolygonLocator, raster_cells
+from gridsvc.core.messages import Msg
 from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
@@ -487,11 +488,8 @@ class Matcher:
 def _invalid_error(reason: str, lon: float, lat: float) -> InvalidInput:
     where = f"(lon={lon}, lat={lat})"
     if "swapped" in reason:
-        return SwappedCoordinates(
-            f"{where}: longitude and latitude look swapped; the point (lon={lat}, lat={lon}) "
-            "lies in the jurisdiction. Send longitude first."
-        )
-    return CoordinatesOutOfRange(f"{where}: {reason}")
+        return SwappedCoordinates(Msg("match.swapped", where=where, lon=lon, lat=lat))
+    return CoordinatesOutOfRange(Msg("match.out_of_range", where=where, reason=reason))
 
 
 def _take_int(values: Ints, index: Ints) -> Ints:
