@@ -83,7 +83,7 @@ WORDS: dict[str, str] = {
     "jurisdiction": "辖区", "towns": "街镇", "units": "基本管理单元", "grids": "责任网格",
     "committees": "居村委", "cells": "单元网格", "streets": "道路段",
     "draft": "草案", "published": "现行", "retired": "已停用",
-    "grid": "网格级", "town": "街镇级", "county": "区级", "district": "区级",
+    "grid": "网格", "town": "街镇", "county": "区县", "district": "区", "department": "部门",
 }
 # fmt: on
 
@@ -134,7 +134,7 @@ class _Formatter(string.Formatter):
         if format_spec == "word":
             return word(str(value), self.lang)
         if format_spec in ("words", "list", "or"):
-            items = [str(v) for v in value]
+            items = [v.text(self.lang) if isinstance(v, Msg) else str(v) for v in value]
             if format_spec != "list":
                 items = [word(v, self.lang) for v in items]
             zh = self.lang == "zh"

@@ -62,7 +62,7 @@ CORE: dict[str, dict[str, str]] = {
     "workflow.severity": {"zh": "紧急程度 {severity!r} 无效；应为 1（一般）、2（较重）或 3（紧急）", "en": "severity {severity!r} is not valid; expected 1 (general), 2 (serious) or 3 (urgent)"},
     "workflow.no_district": {"zh": "没有区中心可以提交：本部署只有一个街镇", "en": "there is no district centre to refer to: this deployment is a single town"},
     "workflow.district_holds": {"zh": "案件已提交区中心；现在由区级密钥办理", "en": "the case is with the district centre (referred); a district key acts on it now"},
-    "workflow.small_loop_only": {"zh": "只有网格级（小循环）案件可以自行处置；这件是{level:word}案件，应派遣到责任部门", "en": "only a grid-level (small loop) case can be fixed on the spot; this one is {level}-level and goes to its department"},
+    "workflow.small_loop_only": {"zh": "只有网格级（小循环）案件可以自行处置；这件是{level:word}级案件，应派遣到责任部门", "en": "only a grid-level (small loop) case can be fixed on the spot; this one is {level}-level and goes to its department"},
     "workflow.illegal": {"zh": "案件当前为“{current:word}”，不能{action:word}；{role:word}可做的操作：{allowed:words}", "en": "cannot {action} a case that is {current}; allowed for {role}: {allowed:list}"},
     "workflow.role": {"zh": "{role:word}不能{action:word}；可以的角色：{may:words}", "en": "role {role} may not {action}; roles that may: {may:list}"},
     "workflow.unknown_action": {"zh": "未知操作 {action!r}；可用的操作：{actions:list}", "en": "unknown action {action!r}; actions: {actions:list}"},
