@@ -242,6 +242,12 @@ class Matcher:
         """The code of the town a grid lies in (None without a towns or jurisdiction layer)."""
         return self._town_by_grid.get(grid_code) if grid_code is not None else None
 
+    def town_name_of(self, grid_code: str | None) -> str | None:
+        """The name of the town a grid lies in: what an outside point's refusal names."""
+        hit = np.flatnonzero(self._attrs["grid_code"] == grid_code)[:1]
+        names = self._column_for("town_name", _take_int(self._grid_town, hit))
+        return str(names[0]) if names.size and names[0] else None
+
     def team_of(self, grid_code: str | None) -> str | None:
         """The responsible team of a grid, by code."""
         hit = np.flatnonzero(self._attrs["grid_code"] == grid_code)

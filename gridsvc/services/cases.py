@@ -284,11 +284,21 @@ class CaseService:
                 else Msg("intake.outside_no_grid")
             )
             raise OutsideJurisdiction(
-                Msg("intake.outside", reason=match.reason, must=must),
+                Msg("intake.outside", reason=self._outside_reason(match), must=must),
                 nearest_grid_code=match.nearest_grid_code,
                 boundary_distance_m=match.boundary_distance_m,
             )
         return match.nearest_grid_code, self.matcher.team_of(match.nearest_grid_code)
+
+    def _outside_reason(self, match: Match) -> Msg:
+        """How far out a point is and its nearest grid, in words of the reader's language
+        (the match's own ``reason`` is the English of the /match answer)."""
+        code, distance = match.nearest_grid_code, match.boundary_distance_m
+        if code is None or distance is None:
+            return Msg("intake.outside_unmeasured")
+        town = self.matcher.town_name_of(code)
+        named = Msg("intake.outside_town", town=town) if town else ""
+        return Msg("intake.outside_near", distance=distance, grid=code, town=named)
 
     def _town(self, match: Match, grid_code: str | None) -> str | None:
         """The case's town: the point's, or for a report allowed just outside, the town of

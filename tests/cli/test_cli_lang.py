@@ -405,3 +405,34 @@ def test_the_serve_banner(lang: str, words: list[str], capsys: pytest.CaptureFix
         texts.set_lang("zh")
     said = capsys.readouterr().out
     assert "http://127.0.0.1:8123/ogc" in said and all(w in said for w in words), said
+
+
+@pytest.fixture
+def codeless(tmp_path: Path) -> Path:
+    """The test grids with their ``code`` property renamed: the file names no code field."""
+    path = tmp_path / "codeless.geojson"
+    path.write_text(GRIDS.read_text("utf-8").replace('"code"', '"bianma"'), "utf-8")
+    return path
+
+
+def test_a_domain_error_is_chinese_by_default_and_names_the_flag(
+    no_lang: None, codeless: Path
+) -> None:
+    result = run("validate", codeless, "--kind", "grids")
+    assert result.exit_code == 2
+    said = result.stderr.strip()
+    assert (
+        said.startswith("错误（图层无效）：")
+        and "codeless.geojson 中没有 code（字段 'code'）" in said
+    )
+    assert "请用 --code-field、--name-field、--parent-field 指明正确的字段" in said
+    assert "code_field=" not in said and "has no" not in said
+
+
+def test_a_domain_error_in_english_with_lang_en(no_lang: None, codeless: Path) -> None:
+    result = run("validate", codeless, "--kind", "grids", "--lang", "en")
+    assert result.exit_code == 2
+    said = result.stderr.strip()
+    assert said.startswith("error: ") and "codeless.geojson has no code (field 'code')" in said
+    assert "name the right ones with --code-field, --name-field, --parent-field" in said
+    assert not any("\u4e00" <= c <= "\u9fff" for c in said)
