@@ -34,6 +34,7 @@ from pyogrio.errors import (
 from gridsvc.core.crs import CGCS2000, InputCRS, bd09_to_wgs84, gcj02_to_wgs84, parse_crs
 from gridsvc.core.errors import InvalidInput, InvalidLayer, MissingCRS, UnreadableFile
 from gridsvc.core.layers import BASE_COLUMNS, Layer, LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import geometry_type_problems
 
 _GDAL_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError, CRSError, FeatureError)
@@ -85,8 +86,14 @@ def read_layer(
     problems = geometry_type_problems(result)
     if problems:
         raise InvalidLayer(
-            f"{source.name}: {len(problems)} of {len(result)} features are not the "
-            f"geometry a {kind} layer holds; first: {problems[0].message}",
+            Msg(
+                "file.wrong_geometry",
+                name=source.name,
+                count=len(problems),
+                total=len(result),
+                kind=kind,
+                first=problems[0].message,
+            ),
             problems=problems,
         )
     return result
@@ -96,8 +103,8 @@ def _kind(kind: LayerKind | str) -> LayerKind:
     try:
         return LayerKind(kind)
     except ValueError:
-        allowed = ", ".join(k.value for k in LayerKind)
-        raise InvalidInput(f"unknown layer kind {kind!r}; use one of {allowed}") from None
+        allowed = [k.value for k in LayerKind]
+        raise InvalidInput(Msg("file.unknown_kind", kind=kind, allowed=allowed)) from None
 
 
 def write_layer(
@@ -118,8 +125,8 @@ def write_layer(
         return target
     driver = _WRITE_DRIVERS.get(suffix)
     if driver is None:
-        allowed = ", ".join([*_WRITE_DRIVERS, ".parquet"])
-        raise InvalidInput(f"cannot write {target.name}: the suffix must be one of {allowed}")
+        allowed = [*_WRITE_DRIVERS, ".parquet"]
+        raise InvalidInput(Msg("file.write_suffix", name=target.name, allowed=allowed))
     if layer_name is None:
         layer_name = layer_or_frame.kind.value if isinstance(layer_or_frame, Layer) else target.stem
     with warnings.catch_warnings():
@@ -135,7 +142,7 @@ def _read_frame(
 ) -> gpd.GeoDataFrame:
     """The chosen layer of the file as GDAL reads it; every failure an UnreadableFile."""
     if not source.is_file():
-        raise UnreadableFile(f"{source} does not exist or is not a file")
+        raise UnreadableFile(Msg("file.missing", path=str(source)))
     if source.suffix.lower() == ".parquet":
         frame = _read_parquet(source)
     else:
@@ -148,17 +155,18 @@ def _read_frame(
                 datasets[chosen], layer=chosen, encoding=encoding, on_invalid="ignore"
             )
         except _GDAL_ERRORS as exc:
-            raise UnreadableFile(f"{source.name}: {_first_line(exc)}") from exc
-        except (UnicodeDecodeError, LookupError) as exc:
-            declared = encoding or "declared"
             raise UnreadableFile(
-                f"{source.name}: the attributes are not in the {declared} encoding ({exc}); "
-                "pass the right one with {param:encoding}, e.g. GBK"
+                Msg("file.gdal", name=source.name, reason=_first_line(exc))
+            ) from exc
+        except (UnicodeDecodeError, LookupError) as exc:
+            declared = encoding or Msg("file.declared")
+            raise UnreadableFile(
+                Msg("file.encoding", name=source.name, declared=declared, reason=str(exc))
             ) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise UnreadableFile(f"{source.name} has no geometry; it is a table, not a map layer")
+        raise UnreadableFile(Msg("file.no_geometry", name=source.name))
     if frame.empty:
-        raise InvalidLayer(f"{source.name} has no features; a {kind} layer needs at least one")
+        raise InvalidLayer(Msg("file.no_features", name=source.name, kind=kind))
     return frame
 
 
@@ -166,7 +174,9 @@ def _read_parquet(source: Path) -> gpd.GeoDataFrame:
     try:
         return gpd.read_parquet(source)
     except (OSError, ValueError) as exc:
-        raise UnreadableFile(f"{source.name}: not a GeoParquet file ({_first_line(exc)})") from exc
+        raise UnreadableFile(
+            Msg("file.not_parquet", name=source.name, reason=_first_line(exc))
+        ) from exc
 
 
 def _datasets(source: Path) -> dict[str, str]:
@@ -180,10 +190,8 @@ def _datasets(source: Path) -> dict[str, str]:
             inner = f"/vsizip/{source.resolve()}/{member}"
             found.update(dict.fromkeys(_layer_names(source, inner), inner))
     if not found:
-        listing = ", ".join(members[:8]) or "nothing"
-        raise UnreadableFile(
-            f"{source.name} holds no Shapefile (.shp) or other vector file; it holds {listing}"
-        )
+        listing = ", ".join(members[:8]) or Msg("file.zip_nothing")
+        raise UnreadableFile(Msg("file.zip_empty", name=source.name, listing=listing))
     return found
 
 
@@ -192,7 +200,7 @@ def _zip_members(source: Path) -> list[str]:
         with zipfile.ZipFile(source) as archive:
             return archive.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise UnreadableFile(f"{source.name} is not a readable zip archive ({exc})") from exc
+        raise UnreadableFile(Msg("file.bad_zip", name=source.name, reason=str(exc))) from exc
 
 
 def _layer_names(source: Path, dataset: str) -> list[str]:
@@ -200,11 +208,8 @@ def _layer_names(source: Path, dataset: str) -> list[str]:
         return [str(name) for name in pyogrio.list_layers(dataset)[:, 0]]
     except _GDAL_ERRORS as exc:
         if "not recognized as being in a supported file format" in str(exc):
-            raise UnreadableFile(
-                f"{source.name} is not a vector file GDAL can read "
-                "(GeoPackage, Shapefile, zipped Shapefile, GeoJSON, FlatGeobuf)"
-            ) from exc
-        raise UnreadableFile(f"{source.name}: {_first_line(exc)}") from exc
+            raise UnreadableFile(Msg("file.not_vector", name=source.name)) from exc
+        raise UnreadableFile(Msg("file.gdal", name=source.name, reason=_first_line(exc))) from exc
 
 
 def _choose_layer(source: Path, names: list[str], wanted: str | None, kind: LayerKind) -> str:
@@ -213,15 +218,20 @@ def _choose_layer(source: Path, names: list[str], wanted: str | None, kind: Laye
     if wanted is not None:
         if wanted in names:
             return wanted
-        raise UnreadableFile(f"{source.name} has no layer {wanted!r}; it has {listing}")
+        raise UnreadableFile(Msg("file.no_layer", name=source.name, wanted=wanted, listing=listing))
     if len(names) == 1:
         return names[0]
     like_kind = [n for n in names if n.lower() in (kind.value, kind.value.removesuffix("s"))]
     if len(like_kind) == 1:
         return like_kind[0]
     raise UnreadableFile(
-        f"{source.name} has {len(names)} layers ({listing}) and none is named {kind.value}; "
-        "choose one with {param:layer}"
+        Msg(
+            "file.which_layer",
+            name=source.name,
+            count=len(names),
+            listing=listing,
+            kind=kind.value,
+        )
     )
 
 
@@ -263,12 +273,13 @@ def _map_fields(
     parentless = kind == LayerKind.JURISDICTION or not require_parent
     optional = {"parent_code"} if parentless else set()
     missing = [
-        f"{t} (field {wanted[t]!r})" for t in found if found[t] is None and t not in optional
+        Msg("file.field_missing", target=t, field=wanted[t])
+        for t in found
+        if found[t] is None and t not in optional
     ]
     if missing:
         raise InvalidLayer(
-            f"{source.name} has no {' or '.join(missing)}; its fields are {', '.join(columns)}; "
-            "name the right ones with {param:code_field}, {param:name_field}, {param:parent_field}"
+            Msg("file.missing_fields", name=source.name, missing=missing, columns=list(columns))
         )
     base = {t: _texts(frame[f]) if f else [""] * len(frame) for t, f in found.items()}
     rest = frame[[c for c in columns if c not in {*found.values(), *BASE_COLUMNS}]]
@@ -299,14 +310,11 @@ def _to_cgcs2000(frame: gpd.GeoDataFrame, declared: str | None, source: Path) ->
     """
     given = parse_crs(declared) if declared is not None else None
     if frame.crs is None and given is None:
-        raise MissingCRS(
-            f"{source.name} has no coordinate reference system; say what it is with {{param:crs}} "
-            "(EPSG:4490, EPSG:4549, wgs84, gcj02, bd09)"
-        )
+        raise MissingCRS(Msg("file.no_crs", name=source.name))
     if given is not None and frame.crs is not None and not _agrees(frame.crs, given):
+        found = frame.crs.to_string()
         raise InvalidLayer(
-            f"{source.name} says its CRS is {frame.crs.to_string()} but {{param:crs}} is {declared!r}; "
-            "leave {param:crs} out or fix the file"
+            Msg("file.crs_disagrees", name=source.name, found=found, declared=declared)
         )
     if given is not None and given.kind in ("gcj02", "bd09"):
         return _unshift(frame, given)

@@ -17,6 +17,7 @@ import pyogrio
 
 from gridsvc.core.crs import CGCS2000, InputCRS, parse_crs
 from gridsvc.core.errors import InvalidInput, UnreadableFile
+from gridsvc.core.messages import Msg
 
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
@@ -40,10 +41,10 @@ def read_points(path: Path, lon_col: str | None = None, lat_col: str | None = No
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(
-            f"{path.name}: unsupported input type {suffix!r}; use {', '.join(SUFFIXES)}"
+            Msg("points.input_type", name=path.name, suffix=suffix, allowed=list(SUFFIXES))
         )
     if not path.exists():
-        raise UnreadableFile(f"{path}: no such file")
+        raise UnreadableFile(Msg("points.no_file", path=str(path)))
     if suffix == ".csv":
         return _from_table(_read_csv(path), lon_col, lat_col, path)
     frame = _read_geo(path)
@@ -58,9 +59,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UnreadableFile(
-            f"{path.name}: not a readable CSV ({str(exc).splitlines()[0]})"
-        ) from exc
+        reason = str(exc).splitlines()[0]
+        raise UnreadableFile(Msg("points.bad_csv", name=path.name, reason=reason)) from exc
 
 
 def _read_geo(path: Path) -> pd.DataFrame:
@@ -77,7 +77,8 @@ def _read_geo(path: Path) -> pd.DataFrame:
         OSError,
         ValueError,
     ) as exc:
-        raise UnreadableFile(f"{path.name}: cannot be read ({str(exc).splitlines()[0]})") from exc
+        reason = str(exc).splitlines()[0]
+        raise UnreadableFile(Msg("points.unreadable", name=path.name, reason=reason)) from exc
 
 
 def _pick(
@@ -85,15 +86,16 @@ def _pick(
 ) -> str:
     if given:
         if given not in columns:
-            raise InvalidInput(f"{path.name}: no column {given!r}; columns are {columns}")
+            raise InvalidInput(
+                Msg("points.no_column", name=path.name, given=given, columns=columns)
+            )
         return given
     lower = {c.lower().strip(): c for c in columns}
     for name in names:
         if name in lower:
             return lower[name]
-    raise InvalidInput(
-        f"{path.name}: no {what} column found (tried {', '.join(names)}); name it with --{what}-col"
-    )
+    key = "points.no_lon" if what == "lon" else "points.no_lat"
+    raise InvalidInput(Msg(key, name=path.name, tried=list(names)))
 
 
 def _from_table(
@@ -113,9 +115,7 @@ def _from_geometry(frame: gpd.GeoDataFrame, path: Path) -> PointTable:
     geom = frame.geometry
     kinds = set(geom.dropna().geom_type.unique())
     if kinds - {"Point"}:
-        raise InvalidInput(
-            f"{path.name}: only point geometries can be matched; found {sorted(kinds)}"
-        )
+        raise InvalidInput(Msg("points.not_points", name=path.name, kinds=sorted(kinds)))
     empty = geom.isna() | geom.is_empty
     x = np.where(empty, np.nan, geom.x.where(~empty)).astype(np.float64)
     y = np.where(empty, np.nan, geom.y.where(~empty)).astype(np.float64)
@@ -132,7 +132,7 @@ def write_points(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, path: Pat
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(
-            f"{path.name}: unsupported output type {suffix!r}; use {', '.join(SUFFIXES)}"
+            Msg("points.output_type", name=path.name, suffix=suffix, allowed=list(SUFFIXES))
         )
     if suffix == ".csv":
         rows.to_csv(path, index=False, encoding="utf-8")

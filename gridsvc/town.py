@@ -15,6 +15,7 @@ import pyogrio
 from gridsvc.core.errors import InvalidLayer, UnreadableFile
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.matching import Matcher
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import Problem, check_layer
 from gridsvc.layerio import read_layer
 
@@ -53,13 +54,13 @@ class Town:
 def load_town_file(path: Path) -> Town:
     """Read every known layer of a town GeoPackage; grids are required."""
     if not Path(path).exists():
-        raise UnreadableFile(f"{path}: no such file")
+        raise UnreadableFile(Msg("town.no_file", path=str(path)))
     try:
         names = {str(row[0]) for row in pyogrio.list_layers(path)}
     except Exception as exc:  # pyogrio raises several GDAL-specific errors
-        raise UnreadableFile(f"{path}: not a readable GeoPackage ({exc})") from exc
+        raise UnreadableFile(Msg("town.not_gpkg", path=str(path), reason=str(exc))) from exc
     if LayerKind.GRIDS.value not in names:
-        raise InvalidLayer(f"{path}: has no 'grids' layer; its layers are {sorted(names)}")
+        raise InvalidLayer(Msg("town.no_grids", path=str(path), names=sorted(names)))
     files = {kind: Path(path) for kind in LayerKind if kind.value in names}
     return load_town(files)
 
@@ -95,7 +96,7 @@ def load_town(
     problems = validate_town(layers)
     if any(p.blocking for p in problems):
         raise InvalidLayer(
-            f"the town's layers have {sum(p.blocking for p in problems)} blocking problem(s)",
+            Msg("town.blocking", count=sum(p.blocking for p in problems)),
             problems=problems,
         )
     return Town(layers)

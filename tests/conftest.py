@@ -9,6 +9,12 @@ per backend, and its PostgreSQL run is marked `postgresql` (deselect with
 `-m "not postgresql"`). PostgreSQL is a throwaway cluster the session starts
 itself on first use (tests/pg.py); without its binaries those runs are skipped,
 except under CI, where `make test` installs them and a skip would hide a failure.
+
+Every ``TestClient`` and httpx client (the live servers') sends ``Accept-Language: en``
+unless the test gives its own:
+the service answers in Chinese by default, and the tests match its English words.
+The CLI's tests pass ``--lang en`` where they match English words, for the same
+reason. Tests of the Chinese answers set the header or leave the flag out.
 """
 
 from __future__ import annotations
@@ -16,11 +22,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pg
 import pytest
 from browser import CHROMIUM, MapBrowser
 from playwright.sync_api import Browser, sync_playwright
+
+_client_init = httpx.Client.__init__
+
+
+def _english_by_default(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+    _client_init(self, *args, **kwargs)
+    self.headers.setdefault("Accept-Language", "en")
+
+
+# TestClient is an httpx.Client, and httpx.get() makes one: every client the tests build
+httpx.Client.__init__ = _english_by_default  # type: ignore[method-assign]
 
 BROWSER_FIXTURES = {"chromium", "map_browser"}
 BACKENDS = ["sqlite", "postgresql"]

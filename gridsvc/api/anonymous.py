@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 
 from gridsvc.core.errors import RateLimited
+from gridsvc.core.messages import Msg
 
 
 class AddressLimiter:
@@ -38,8 +39,7 @@ class AddressLimiter:
                 self._keep(address, (tokens, now))
                 wait = int((cost - tokens) / self.rate) + 1
                 raise RateLimited(
-                    f"requests without an API key are limited to {self.rate * 60:.0f} a minute "
-                    f"per address (a lookup counts each id); retry in {wait} s or send a key",
+                    Msg("limits.anonymous", per_minute=self.rate * 60, wait=wait),
                     retry_after=wait,
                 )
             self._keep(address, (tokens - cost, now))

@@ -24,6 +24,7 @@ from fastapi import Depends, Header, Request
 from starlette.types import Scope
 
 from gridsvc.core.errors import Forbidden, Unauthenticated
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.reading import Principal
 
@@ -48,10 +49,7 @@ def bearer(request: Request, authorization: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
     if "api_key" in request.query_params:
-        raise Unauthenticated(
-            "?api_key= is not accepted here (a key in a URL ends up in logs and browser "
-            "history); send 'Authorization: Bearer <key>'"
-        )
+        raise Unauthenticated(Msg("auth.query_key"))
     return None
 
 
@@ -129,6 +127,6 @@ def admit(who: Principal, *roles: Role) -> Principal:
     """``who`` if their role is one of ``roles`` (admin always), else Forbidden."""
     allowed = {*roles, Role.ADMIN}
     if who.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"role {who.role.value} may not do this; allowed: {names}")
+        names = sorted(r.value for r in allowed)
+        raise Forbidden(Msg("auth.role", role=who.role.value, allowed=names))
     return who

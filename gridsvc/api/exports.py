@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Iterator
 
 from gridsvc.core.errors import RateLimited, TooManyRows
+from gridsvc.core.messages import Msg
 
 EXPORT_RETRY_AFTER_S = 10
 
@@ -31,8 +32,7 @@ class ExportGate:
         """Refuse an export whose filter matches more than ``max_rows`` stored cases."""
         if rows > self.max_rows:
             raise TooManyRows(
-                f"the filter matches {rows:,} cases and an export holds at most "
-                f"{self.max_rows:,}; narrow it, e.g. with from= and to= (one month at a time)",
+                Msg("export.too_many", rows=rows, most=self.max_rows),
                 rows=rows,
                 max_rows=self.max_rows,
             )
@@ -46,7 +46,7 @@ class ExportGate:
         """
         if not self._turns.acquire(blocking=False):  # waiting would hold a worker thread
             raise RateLimited(
-                "other exports are running; try again in a few seconds",
+                Msg("export.busy"),
                 retry_after=EXPORT_RETRY_AFTER_S,
             )
         turn = _Turn(self._turns)

@@ -19,6 +19,7 @@ from fastapi import Request
 from gridsvc.core.draft_edits import feature_geometry
 from gridsvc.core.errors import InvalidInput, UnsupportedMediaType
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.services.draft_editing import FeatureInput
 
 FEATURE_MEDIA = frozenset({"application/geo+json", "application/json"})
@@ -32,23 +33,19 @@ async def feature_body(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     allowed = PATCH_MEDIA if request.method == "PATCH" else FEATURE_MEDIA
     if media not in allowed:
-        raise UnsupportedMediaType(
-            f"send the feature as {' or '.join(sorted(allowed))}, not {media or 'no content type'}"
-        )
+        shown = media or Msg("limits.no_media")
+        raise UnsupportedMediaType(Msg("feature.media", allowed=sorted(allowed), media=shown))
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}") from None
+        raise InvalidInput(Msg("feature.not_json", reason=str(exc))) from None
 
 
 def read_feature(body: Any, crs: str, kind: LayerKind, fid: str | None = None) -> FeatureInput:
     """A whole feature (POST, PUT): its code is ``properties.code``, else the feature's id,
     else ``fid`` (the path's); its geometry in ``crs`` becomes CGCS2000 lon/lat."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
-        raise InvalidInput(
-            'the body must be one GeoJSON Feature: {"type": "Feature", "geometry": …, '
-            '"properties": {"code": …, "name": …, …}}'
-        )
+        raise InvalidInput(Msg("feature.not_feature"))
     properties = _properties(body)
     code = properties.get("code")
     if code is None:
@@ -66,19 +63,16 @@ def read_patch(body: Any, crs: str, kind: LayerKind, fid: str) -> dict[str, Any]
     """A JSON merge patch of feature ``fid`` (RFC 7396: a property set to null is removed)
     as the changes ``DraftEditor.update`` takes."""
     if not isinstance(body, dict):
-        raise InvalidInput("a PATCH body is a JSON object holding geometry and/or properties")
+        raise InvalidInput(Msg("feature.patch_object"))
     changes: dict[str, Any] = {}
     if "geometry" in body:
         if body["geometry"] is None:
-            raise InvalidInput("a feature's geometry cannot be removed; delete the feature")
+            raise InvalidInput(Msg("feature.geometry_removed"))
         changes["geometry"] = feature_geometry(body["geometry"], crs, kind)
     properties = _properties(body) if "properties" in body else {}
     code = properties.get("code")
     if code is not None and _text(code, "code") != fid:
-        raise InvalidInput(
-            f"the code is the feature's id: {fid!r} cannot become {code!r}; "
-            "create the new feature and delete this one"
-        )
+        raise InvalidInput(Msg("feature.code_is_id", fid=fid, code=code))
     for field in ("name", "parent_code"):
         if field in properties:
             value = properties[field]
@@ -94,7 +88,7 @@ def _properties(body: dict[str, Any]) -> dict[str, Any]:
     if properties is None:
         return {}
     if not isinstance(properties, dict):
-        raise InvalidInput("a feature's properties are a JSON object")
+        raise InvalidInput(Msg("feature.properties_object"))
     return properties
 
 
@@ -104,10 +98,7 @@ def _attributes(properties: dict[str, Any]) -> dict[str, Any]:
     attrs = {k: v for k, v in properties.items() if k not in (*_NAMED, "id")}
     for key, value in attrs.items():
         if value is not None and not isinstance(value, _SCALARS):
-            raise InvalidInput(
-                f"property {key!r} is a {type(value).__name__}; an attribute is a string, "
-                "a number, true/false or null"
-            )
+            raise InvalidInput(Msg("feature.attribute_type", key=key, type=type(value).__name__))
     return attrs
 
 
@@ -115,5 +106,5 @@ def _text(value: Any, field: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidInput(f"property {field!r} is a string; got {orjson.dumps(value).decode()}")
+        raise InvalidInput(Msg("feature.not_string", field=field, got=orjson.dumps(value).decode()))
     return str(value)

@@ -34,6 +34,7 @@ from gridsvc.core.errors import (
     RateLimited,
     UnsupportedMediaType,
 )
+from gridsvc.core.messages import Msg
 
 JSON_POSTS = re.compile(r"^/api/v1/(reports|cases/\d+/[a-z_]+)$")
 ATTACHMENTS = re.compile(r"^/api/v1/cases/\d+/attachments$")
@@ -69,12 +70,12 @@ def body_rules(
 ) -> tuple[BodyRule, ...]:
     """The routes' limits, first match wins; uploads get room for their multipart framing."""
     return (
-        BodyRule(ATTACHMENTS, attachment_bytes, "a photo upload", slack=MULTIPART_OVERHEAD),
-        BodyRule(LAYER_DRAFTS, layer_bytes, "a layer upload", slack=MULTIPART_OVERHEAD),
-        BodyRule(LIST_DRAFTS, list_bytes, "a responsibility list", slack=MULTIPART_OVERHEAD),
-        BodyRule(JSON_POSTS, json_bytes, "a JSON body", json=True),
-        BodyRule(DRAFT_FEATURES, FEATURE_BYTES, "a feature"),  # geo+json: the route checks
-        BodyRule(ANY_PATH, json_bytes, "a request body"),
+        BodyRule(ATTACHMENTS, attachment_bytes, "limits.photo_upload", slack=MULTIPART_OVERHEAD),
+        BodyRule(LAYER_DRAFTS, layer_bytes, "limits.layer_upload", slack=MULTIPART_OVERHEAD),
+        BodyRule(LIST_DRAFTS, list_bytes, "limits.list_upload", slack=MULTIPART_OVERHEAD),
+        BodyRule(JSON_POSTS, json_bytes, "limits.json_body", json=True),
+        BodyRule(DRAFT_FEATURES, FEATURE_BYTES, "limits.feature"),  # geo+json: the route checks
+        BodyRule(ANY_PATH, json_bytes, "limits.any_body"),
     )
 
 
@@ -120,13 +121,13 @@ class BodyLimits:
         has_body = length not in ("", "0") or "transfer-encoding" in headers
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if rule.json and has_body and media != "application/json":
-            raise UnsupportedMediaType(
-                f"send the body as application/json, not {media or 'no content type'}"
-            )
+            shown = media or Msg("limits.no_media")
+            raise UnsupportedMediaType(Msg("limits.json_only", media=shown))
 
 
 def too_large(rule: BodyRule) -> PayloadTooLarge:
-    return PayloadTooLarge(f"{rule.what} is limited to {rule.limit:,} bytes", limit=rule.limit)
+    what = Msg(rule.what)
+    return PayloadTooLarge(Msg("limits.too_large", what=what, limit=rule.limit), limit=rule.limit)
 
 
 class _Meter:
@@ -189,7 +190,7 @@ class RateLimiter:
                 self._buckets[key_id] = (tokens, now)
                 wait = int((1.0 - tokens) / self.rate) + 1
                 raise RateLimited(
-                    f"this API key is limited to {self.rate * 60:.0f} requests a minute; retry in {wait} s",
+                    Msg("limits.key_rate", per_minute=self.rate * 60, wait=wait),
                     retry_after=wait,
                 )
             self._buckets[key_id] = (tokens - 1.0, now)

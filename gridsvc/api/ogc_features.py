@@ -21,6 +21,7 @@ from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.messages import Msg
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -77,7 +78,7 @@ def parse_crs(uri: str | None, request: Request, what: str) -> str:
         return "OGC:CRS84"
     if uri in crs_uris(request):
         return "EPSG:" + uri.rsplit("/", 1)[1]
-    raise InvalidInput(f"{what} {uri!r} is not offered; use one of {', '.join(crs_uris(request))}")
+    raise InvalidInput(Msg("ogc.crs_offered", what=what, uri=uri, offered=crs_uris(request)))
 
 
 def content_crs(crs: str | None) -> dict[str, str]:

@@ -18,6 +18,7 @@ from fastapi import Path, Query
 from pydantic import BeforeValidator
 
 from gridsvc.core.errors import InvalidInput, PreconditionRequired
+from gridsvc.core.messages import Msg
 
 MAX_ID = 2**63 - 1  # the largest INTEGER SQLite stores
 
@@ -50,19 +51,17 @@ def version_tags(header: str | None) -> dict[str, int]:
         if name in ("draft", "active") and number.isdigit():
             tags[name] = int(number)
             if tags[name] > MAX_ID:
-                raise InvalidInput(f"If-Match names {name} version {number}; no version has it")
+                raise InvalidInput(Msg("params.if_match_version", name=name, number=number))
     return tags
 
 
 def draft_tags(header: str | None) -> dict[str, int]:
     """The draft to publish and the active version it was previewed against, from If-Match."""
     if not header:
-        raise PreconditionRequired(
-            'send If-Match: "draft-<id>", "active-<id>" (the versions you previewed)'
-        )
+        raise PreconditionRequired(Msg("params.if_match_needed"))
     tags = version_tags(header)
     if "draft" not in tags:
-        raise PreconditionRequired('If-Match must name the draft, e.g. "draft-12", "active-3"')
+        raise PreconditionRequired(Msg("params.if_match_draft"))
     return tags
 
 
@@ -77,10 +76,10 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         numbers = []
     if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
-        raise InvalidInput(f"bbox {value!r} must be four finite numbers: minx,miny,maxx,maxy")
+        raise InvalidInput(Msg("params.bbox_numbers", value=value))
     minx, miny, maxx, maxy = numbers
     if minx > maxx or miny > maxy:
-        raise InvalidInput(f"bbox {value!r}: each minimum must come before its maximum")
+        raise InvalidInput(Msg("params.bbox_order", value=value))
     return minx, miny, maxx, maxy
 
 

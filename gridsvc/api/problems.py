@@ -2,7 +2,9 @@
 
 Domain exceptions carry a stable ``code``; here the class's MRO is walked to
 a status, and the answer is ``application/problem+json`` with ``type``,
-``title``, ``status``, ``detail`` and ``instance``. 5xx answers are logged
+``title``, ``status``, ``detail`` and ``instance``, the title and detail in the
+request's language (``Accept-Language``: Chinese unless English is preferred,
+the users being Chinese officials; said back as ``Content-Language``). 5xx answers are logged
 with their traceback and never tell the client more than that something
 failed on our side; a 503 (the database or the intake writer is away, which
 comes in bursts of thousands) is one line, and at most one per second.
@@ -25,6 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridsvc.api.routes.open311 import open311_errors
 from gridsvc.core import errors
+from gridsvc.core.errors import form_field
+from gridsvc.core.messages import LANGS, Msg, text, title
 
 log = logging.getLogger("gridsvc.api")
 
@@ -81,6 +85,28 @@ def json_bytes(content: Any) -> bytes:
     return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
 
 
+def request_lang(request: Request) -> str:
+    """The language ``Accept-Language`` prefers among ours (``en-US,en;q=0.9`` is English),
+    Chinese when it names neither or is absent: every user of the service is Chinese."""
+    best, best_q = "zh", 0.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        if lang not in LANGS:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q:
+            best, best_q = lang, q
+    return best
+
+
 def status_for(exc: errors.GridsvcError) -> int:
     """The status of the nearest class in the exception's MRO that has one."""
     for cls in type(exc).__mro__:
@@ -97,15 +123,20 @@ def problem(
     request: Request,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    lang: str | None = None,
 ) -> Response:
     """An RFC 9457 body; ``extra`` members never override the standard ones.
 
+    ``lang`` is the language of ``title`` and ``detail``, said as ``Content-Language``.
     Open311 clients expect their spec's ``[{"code", "description"}]`` instead,
     so paths under /open311 get that form with the same status.
     """
+    headers = dict(headers or {})
+    if lang is not None:
+        headers["Content-Language"] = lang
     if request.url.path.startswith("/open311/"):
         answer = open311_errors(status, detail, request.url.path)
-        answer.headers.update(headers or {})
+        answer.headers.update(headers)
         return answer
     body = {k: v for k, v in (extra or {}).items() if k not in _STANDARD}
     body |= {
@@ -120,7 +151,7 @@ def problem(
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.GridsvcError)
-    status = status_for(exc)
+    status, lang = status_for(exc), request_lang(request)
     if status == 503:
         cause = exc.__cause__ or exc.__context__
         reason = f"{type(cause).__name__}: {cause}" if cause else exc.message
@@ -131,17 +162,18 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         # the message may name the database; a 503 says when to try again instead
         retry = {"Retry-After": "1"} if status == 503 else None
-        detail = "the server could not complete the request"
-        if status == 503:
-            detail += "; retry shortly (with the same Idempotency-Key, if one was sent)"
-        return problem(status, exc.code, exc.title, detail, request, headers=retry)
+        detail = text("server.retry" if status == 503 else "server.failed", lang)
+        return problem(
+            status, exc.code, exc.title_in(lang), detail, request, headers=retry, lang=lang
+        )
     extra: dict[str, Any] = dict(exc.extra)
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
         extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
-    return problem(status, exc.code, exc.title, exc.message, request, extra, headers)
+    detail = exc.render(form_field, lang)
+    return problem(status, exc.code, exc.title_in(lang), detail, request, extra, headers, lang)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -151,8 +183,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         for e in exc.errors()
     ]
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in issues)
+    lang = request_lang(request)
+    heading = title(["request-validation"], lang)
     return problem(
-        422, "request-validation", "Invalid request", detail, request, {"errors": issues}
+        422, "request-validation", heading, detail, request, {"errors": issues}, lang=lang
     )
 
 
@@ -169,16 +203,16 @@ async def _database_away(request: Request, exc: Exception) -> Response:
     """The database could not be reached (PostgreSQL down or restarting, a cut connection,
     SQLite locked past its timeout): a 503 with Retry-After, as any storage outage, not a
     500; the pool's pre-ping reconnects by itself once the server is back."""
-    away = errors.StorageUnavailable("the database is not reachable")
+    away = errors.StorageUnavailable(Msg("server.database_away"))
     away.__cause__ = exc
     return await _domain_error(request, away)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s failed", request.url.path, exc_info=exc)
-    return problem(
-        500, "internal", "Internal error", "the server could not complete the request", request
-    )
+    lang = request_lang(request)
+    failed = text("server.failed", lang)
+    return problem(500, "internal", title(["internal"], lang), failed, request, lang=lang)
 
 
 _HANDLERS: tuple[

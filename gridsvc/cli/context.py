@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from gridsvc.cli.texts import error_prefix, error_title, t
+from gridsvc.cli.texts import current_lang, error_prefix, error_title, t
 from gridsvc.core.kinds import LayerKind
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ def flag(name: str) -> str:
 def friendly(func: F | None = None, *, flags: dict[str, str] | None = None) -> Any:
     """Turn gridsvc errors (and missing files) into one line and exit code 2.
 
+    The message is in the command line's language (``--lang``, ``GRIDSVC_LANG``, else
+    Chinese), from the same catalogue the API answers in (:mod:`gridsvc.core.messages`).
+
     A message naming a parameter names the command's flag for it; ``flags``
     renames those that this command spells differently (``match`` reads the
     layer files' CRS from ``--layer-crs``, its ``--crs`` is the points').
@@ -64,9 +67,9 @@ def friendly(func: F | None = None, *, flags: dict[str, str] | None = None) -> A
             except InvalidLayer as exc:
                 print_problems(exc.problems)
                 code = EXIT_PROBLEMS if exc.problems else EXIT_USAGE
-                fail(exc.render(spell), code, error_title(exc))
+                fail(exc.render(spell, current_lang()), code, error_title(exc))
             except GridsvcError as exc:
-                fail(exc.render(spell), EXIT_USAGE, error_title(exc))
+                fail(exc.render(spell, current_lang()), EXIT_USAGE, error_title(exc))
             except OSError as exc:
                 fail(str(exc), EXIT_USAGE, t("os_error"))
 

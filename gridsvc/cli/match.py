@@ -72,16 +72,17 @@ def _input_crs(crs: str | None, crs_col: str | None, points: PointTable) -> Inpu
     """One CRS (--crs, else the file's), or a column of per-row CRS names."""
     from gridsvc.core.crs import parse_crs
     from gridsvc.core.errors import InvalidInput
+    from gridsvc.core.messages import Msg
 
     if crs and crs_col:
-        raise InvalidInput(t("crs_and_crs_col"))
+        raise InvalidInput(Msg("cli.crs_and_crs_col"))
     if crs:
         return parse_crs(crs)
     if crs_col or (points.crs is None and "crs" in points.rows.columns):
         column = crs_col or "crs"
         if column not in points.rows.columns:
             columns = ", ".join(map(str, points.rows.columns))
-            raise InvalidInput(t("no_column", column=column, columns=columns))
+            raise InvalidInput(Msg("cli.no_column", column=column, columns=columns))
         return column
     return points.crs or parse_crs("wgs84")
 
@@ -89,6 +90,7 @@ def _input_crs(crs: str | None, crs_col: str | None, points: PointTable) -> Inpu
 def _layer_names(given: list[str]) -> dict[LayerKind, str]:
     """``--layer`` values: ``NAME`` (the grids file's) or ``KIND=NAME``."""
     from gridsvc.core.errors import InvalidInput
+    from gridsvc.core.messages import Msg
 
     names: dict[LayerKind, str] = {}
     for value in given:
@@ -97,7 +99,9 @@ def _layer_names(given: list[str]) -> dict[LayerKind, str]:
             level = LayerKind(kind) if sep else LayerKind.GRIDS
         except ValueError:
             levels = ", ".join(k.value for k in LayerKind)
-            raise InvalidInput(t("not_a_level", value=value, kind=kind, levels=levels)) from None
+            raise InvalidInput(
+                Msg("cli.not_a_level", value=value, kind=kind, levels=levels)
+            ) from None
         names[level] = name
     return names
 
@@ -111,12 +115,13 @@ def _town(
     layer_crs: str | None,
 ) -> Town:
     from gridsvc.core.errors import InvalidLayer
+    from gridsvc.core.messages import Msg
     from gridsvc.town import load_town, load_town_file
 
     if not files:
         return load_town_file(config.town_file)
     if LayerKind.GRIDS not in files:
-        raise InvalidLayer(t("grids_required"))
+        raise InvalidLayer(Msg("cli.grids_required"))
     return load_town(files, layer_names, code_field=code, name_field=name, crs=layer_crs)
 
 

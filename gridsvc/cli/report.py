@@ -75,10 +75,11 @@ def _period(first_day: str | None, last_day: str | None) -> tuple[str, str]:
 
     from gridsvc.core.errors import InvalidInput
     from gridsvc.core.evaluation import last_full_month
+    from gridsvc.core.messages import Msg
 
     if first_day and last_day:
         return first_day, last_day
     if first_day or last_day:
-        raise InvalidInput(t("both_dates"))
+        raise InvalidInput(Msg("cli.both_dates"))
     first, last = last_full_month(datetime.now(ZoneInfo("Asia/Shanghai")).date())
     return first.isoformat(), last.isoformat()

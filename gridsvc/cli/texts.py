@@ -255,10 +255,6 @@ TEXT: dict[str, dict[str, str]] = {
     "match_layer": {"zh": "含多个图层的 GeoPackage 中的图层：NAME 指网格文件的，KIND=NAME 指其他文件的（如 streets=roads）；可重复", "en": "layer of a GeoPackage with several: NAME for the grids file, KIND=NAME for another (streets=roads); repeatable"},
     "match_layer_crs": {"zh": "未声明坐标系的图层文件的坐标系（如 EPSG:4549）", "en": "CRS of the layer files that declare none (e.g. EPSG:4549)"},
     "match_radius": {"zh": "最近道路的搜索半径（米）", "en": "nearest-street radius in metres"},
-    "crs_and_crs_col": {"zh": "--crs 和 --crs-col 只能给一个", "en": "give --crs or --crs-col, not both"},
-    "no_column": {"zh": "没有 {column!r} 列；现有的列：{columns}", "en": "no column {column!r}; columns are {columns}"},
-    "not_a_level": {"zh": "--layer {value!r}：{kind!r} 不是层级（{levels}）", "en": "--layer {value!r}: {kind!r} is not a level ({levels})"},
-    "grids_required": {"zh": "给了其他图层文件时必须给 --grids", "en": "--grids is required when other layer files are given"},
     "matching": {"zh": "匹配中", "en": "matching"},
     "col_points": {"zh": "点数", "en": "points"},
     "matched": {"zh": "已匹配", "en": "matched"},
@@ -282,7 +278,6 @@ TEXT: dict[str, dict[str, str]] = {
     "by_group": {"zh": "工作组", "en": "group"},
     "by_category": {"zh": "类别", "en": "category"},
     "by_unit": {"zh": "基本管理单元", "en": "unit"},
-    "both_dates": {"zh": "--from 和 --to 要么都给，要么都不给（即上个月）", "en": "give both --from and --to, or neither for last month"},
     # serve, db (serve.py)
     "serve_help": {"zh": "运行 HTTP 服务（OpenAPI 文档在 /docs）及其上报写入进程。", "en": "Run the HTTP service (OpenAPI at /docs) and its intake writer process."},
     "serve_host": {"zh": "监听的地址", "en": "address to listen on"},
@@ -298,35 +293,6 @@ TEXT: dict[str, dict[str, str]] = {
     "db_up_to_date": {"zh": "数据库 {url} 已是最新结构", "en": "database at {url} is up to date"},
 }
 # fmt: on
-
-#: the Chinese title of each error class, by its stable ``code`` (core/errors.py)
-ERROR_TITLES: dict[str, str] = {
-    "error": "系统错误",
-    "invalid-input": "输入无效",
-    "coordinates-out-of-range": "坐标超出范围",
-    "swapped-coordinates": "经纬度疑似颠倒",
-    "outside-jurisdiction": "点位在辖区之外",
-    "unknown-crs": "未知坐标系",
-    "missing-crs": "数据未声明坐标系",
-    "invalid-layer": "图层无效",
-    "unreadable-file": "文件无法读取",
-    "unknown-category": "未知类别",
-    "too-many-rows": "导出行数过多",
-    "not-found": "未找到",
-    "conflict": "冲突",
-    "illegal-transition": "当前状态不允许此操作",
-    "stale-version": "数据已被修改",
-    "unknown-action": "未知操作",
-    "forbidden": "无权操作",
-    "storage-unavailable": "数据库不可用",
-    "inconsistent-storage": "数据库需要修复",
-    "idempotency-key-reused": "幂等键已用于不同内容",
-    "unauthenticated": "需要密钥",
-    "precondition-required": "缺少 If-Match 版本",
-    "payload-too-large": "内容过大",
-    "unsupported-media-type": "不支持的文件类型",
-    "rate-limited": "请求过于频繁",
-}
 
 
 def lang_in(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> str:
@@ -371,9 +337,8 @@ def level(kind: str) -> str:
 
 
 def error_title(error: GridsvcError) -> str:
-    """The Chinese title of an error: its class's, else the nearest base class's that has one."""
-    codes = (getattr(cls, "code", None) for cls in type(error).__mro__)
-    return next((ERROR_TITLES[c] for c in codes if c in ERROR_TITLES), ERROR_TITLES["error"])
+    """An error's title in the current language (the catalogue's, :mod:`gridsvc.core.messages`)."""
+    return error.title_in(_lang)
 
 
 def error_prefix(title: str | None = None) -> str:

@@ -25,6 +25,7 @@ import pyproj
 from numpy.typing import ArrayLike, NDArray
 
 from gridsvc.core.errors import UnknownCRS
+from gridsvc.core.messages import Msg
 
 CGCS2000 = "EPSG:4490"
 
@@ -93,20 +94,15 @@ def parse_crs(name: str) -> InputCRS:
         try:
             found = pyproj.CRS.from_epsg(code)
         except pyproj.exceptions.CRSError as exc:
-            raise UnknownCRS(f"EPSG:{code} is not a coordinate system PROJ knows") from exc
+            raise UnknownCRS(Msg("crs.epsg_unknown", code=code)) from exc
         if (
             not (found.is_projected or found.is_geographic)
             or found.is_vertical
             or len(found.axis_info) != 2
         ):
-            raise UnknownCRS(
-                f"EPSG:{code} ({found.name}) is not a horizontal 2D coordinate system; "
-                "points need a geographic or projected CRS"
-            )
+            raise UnknownCRS(Msg("crs.not_horizontal", code=code, name=found.name))
         return InputCRS("epsg", code)
-    raise UnknownCRS(
-        f"unknown coordinate system {name!r}; use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>"
-    )
+    raise UnknownCRS(Msg("crs.unknown", name=name))
 
 
 def _in_china(lon: Floats, lat: Floats) -> NDArray[np.bool_]:
@@ -252,7 +248,5 @@ def gauss_kruger_epsg(lon: float) -> int:
     """
     central = int(round(lon / 3.0)) * 3
     if not 75 <= central <= 135:
-        raise UnknownCRS(
-            f"longitude {lon} is outside China's CGCS2000 Gauss-Krüger zones (75°E to 135°E)"
-        )
+        raise UnknownCRS(Msg("crs.outside_zones", lon=lon))
     return 4534 + (central - 75) // 3

@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.layers import POLYGON_KINDS, Layer, LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import Problem, validate_layer
 
 NEIGHBOURHOOD_M = 200.0  # how far past an edit its neighbours are looked for
@@ -68,20 +69,18 @@ def feature_geometry(obj: Any, crs: str, kind: LayerKind) -> BaseGeometry:
     GEOS builds but that is invalid (a ring crossing itself) is kept, and validation
     reports where it crosses."""
     if not isinstance(obj, dict) or "type" not in obj:
-        raise InvalidInput("the feature's geometry must be a GeoJSON geometry object")
+        raise InvalidInput(Msg("edit.geometry_not_object"))
     try:
         geometry = shapely.geometry.shape(obj)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-        raise InvalidInput(f"the feature's geometry cannot be built: {exc}") from None
+        raise InvalidInput(Msg("edit.geometry_unbuildable", reason=str(exc))) from None
     allowed = _POLYGONS if kind in POLYGON_KINDS else _LINES
     if geometry.geom_type not in allowed or geometry.is_empty:
-        raise InvalidInput(
-            f"a {kind.value} feature is a {' or '.join(allowed)}; got "
-            f"{'an empty ' if geometry.is_empty else 'a '}{geometry.geom_type}"
-        )
+        key = "edit.geometry_empty" if geometry.is_empty else "edit.geometry_type"
+        raise InvalidInput(Msg(key, kind=kind.value, allowed=list(allowed), got=geometry.geom_type))
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
-        raise InvalidInput("the feature's geometry has a coordinate that is not a finite number")
+        raise InvalidInput(Msg("edit.geometry_not_finite"))
     source = pyproj.CRS(crs)
     if source.axis_info[0].direction in ("north", "south"):
         geometry = shapely.transform(geometry, lambda xy: xy[:, ::-1])
@@ -89,10 +88,7 @@ def feature_geometry(obj: Any, crs: str, kind: LayerKind) -> BaseGeometry:
         geometry = gpd.GeoSeries([geometry], crs=source).to_crs(CGCS2000).iloc[0]
     lon, lat = shapely.get_coordinates(geometry).T
     if not (np.all(np.abs(lon) <= 180) and np.all(np.abs(lat) <= 90)):
-        raise InvalidInput(
-            f"the feature's coordinates are not in {crs} (they fall outside the Earth there); "
-            "send them in the CRS named by Content-Crs, in its axis order"
-        )
+        raise InvalidInput(Msg("edit.coordinates_not_in_crs", crs=crs))
     return geometry
 
 
@@ -102,7 +98,7 @@ def edit_window(
     """The box around what an edit touched (old and new shapes), ``metres`` wider each way."""
     present = [g for g in shapes if g is not None and not g.is_empty]
     if not present:
-        raise InvalidInput("an edit touches no geometry")
+        raise InvalidInput(Msg("edit.no_geometry"))
     x0, y0, x1, y1 = shapely.total_bounds(np.array(present, dtype=object))
     dlat = metres / 111_320.0
     dlon = metres / (111_320.0 * max(math.cos(math.radians((y0 + y1) / 2)), 0.01))

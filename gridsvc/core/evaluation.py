@@ -68,6 +68,7 @@ from typing import Any
 import pandas as pd
 
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import StepLimits
 from gridsvc.core.workflow import (
     TERMINAL,
@@ -140,17 +141,14 @@ class Period:
     def __post_init__(self) -> None:
         for name, moment in (("start", self.start), ("end", self.end)):
             if moment.utcoffset() is None:
-                raise InvalidInput(f"period {name} {moment.isoformat()} has no time zone")
+                raise InvalidInput(Msg("period.no_zone", name=name, moment=moment.isoformat()))
         if not self.start < self.end:
             raise InvalidInput(
-                f"the period must end after it starts; got {self.start.isoformat()} "
-                f"to {self.end.isoformat()}"
+                Msg("period.order", start=self.start.isoformat(), end=self.end.isoformat())
             )
         if self.end - self.start > MAX_PERIOD:
-            raise InvalidInput(
-                f"a period is at most {MAX_PERIOD.days} days; got {(self.end - self.start).days}: "
-                "evaluate a year at a time"
-            )
+            days = (self.end - self.start).days
+            raise InvalidInput(Msg("period.too_long", most=MAX_PERIOD.days, days=days))
 
     def as_of(self, now: datetime) -> datetime:
         """The moment the period is read at: its end once over, ``now`` while it runs."""
@@ -196,7 +194,7 @@ def earliest_report(start: datetime, hours: float, calendar: WorkCalendar) -> da
     while not _holds_more(calendar, start, enough, hours):
         fewest, enough = enough, enough * 2
         if enough > _MAX_LOOKBACK.days:
-            raise InvalidInput(f"the calendar holds no {hours:g} working hours in ten years")
+            raise InvalidInput(Msg("calendar.no_hours", hours=hours))
     while enough - fewest > 1:
         middle = (fewest + enough) // 2
         fewest, enough = (
@@ -253,7 +251,7 @@ def case_facts(
     """
     seen = [e for e in events if e["at"] <= as_of]
     if not seen:
-        raise InvalidInput(f"the case has no event by {as_of.isoformat()}, not even its report")
+        raise InvalidInput(Msg("evaluation.no_event", as_of=as_of.isoformat()))
     reported_at = seen[0]["at"]
     deadline = closure_deadline(limits, reported_at, base, calendar)
     state = supervise(base, limits, steps_from_history(seen), as_of, calendar)
@@ -326,7 +324,7 @@ class ScoreWeights:
     def __post_init__(self) -> None:
         shares = (self.on_time, self.completion, self.rework)
         if min(shares) < 0 or not math.isclose(sum(shares), 1.0):
-            raise InvalidInput(f"score weights must be ≥ 0 and add up to 1; got {shares}")
+            raise InvalidInput(Msg("evaluation.weights", shares=shares))
 
 
 def kpi_table(
@@ -342,7 +340,7 @@ def kpi_table(
     A None key (a town case has no team) is a group of its own, never ranked.
     """
     if min_cases < 1:
-        raise InvalidInput(f"min_cases must be at least 1; got {min_cases}")
+        raise InvalidInput(Msg("evaluation.min_cases", min_cases=min_cases))
     table = _grouped(keys, rows)
     table = table[(table["reported"] > 0) | (table["due"] > 0)]
     table = _with_rates(table, weights or ScoreWeights())
@@ -419,8 +417,7 @@ class TownWeights:
         ):
             if not least <= weight <= 1:
                 raise InvalidInput(
-                    f"the town's weight for {name} departments must be between {least} and 1 "
-                    f"(the town's assessment weighs at least {least:.0%}); got {weight}"
+                    Msg("evaluation.town_weight", name=name, least=least, weight=weight)
                 )
 
     def for_kind(self, kind: str | None) -> float | None:
@@ -459,12 +456,8 @@ def _check_line_scores(
 ) -> None:
     for code, score in scores.items():
         if code not in kinds:
-            raise InvalidInput(f"line score for {code!r}: no such department")
+            raise InvalidInput(Msg("evaluation.line_score_unknown", code=code))
         if weights.for_kind(kinds[code]) is None:
-            raise InvalidInput(
-                f"line score for {code!r}: a {kinds[code]} department is the town's own and "
-                "is not scored bottom-up; line scores are for county departments and "
-                "stationed agencies"
-            )
+            raise InvalidInput(Msg("evaluation.line_score_own", code=code, kind=kinds[code]))
         if not (math.isfinite(score) and 0 <= score <= 100):
-            raise InvalidInput(f"line score for {code!r} must be between 0 and 100; got {score}")
+            raise InvalidInput(Msg("evaluation.line_score_range", code=code, score=score))

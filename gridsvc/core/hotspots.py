@@ -25,6 +25,7 @@ import shapely
 from numpy.typing import NDArray
 
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -94,11 +95,9 @@ def classify(
     and empty classes.
     """
     if scheme not in SCHEMES:
-        raise InvalidInput(
-            f"unknown classification {scheme!r}; expected one of {', '.join(SCHEMES)}"
-        )
+        raise InvalidInput(Msg("hotspots.scheme", scheme=scheme, schemes=list(SCHEMES)))
     if k < 2:
-        raise InvalidInput(f"a choropleth needs at least 2 classes; got k={k}")
+        raise InvalidInput(Msg("hotspots.classes", k=k))
     array = np.asarray(values, dtype=np.float64)
     if array.size == 0:
         return Classes(scheme, (), np.zeros(0, np.int64))
@@ -184,7 +183,7 @@ def gi_star(values: Sequence[float] | Floats, graph: Any) -> HotSpots:
 
     y = np.asarray(values, dtype=np.float64)
     if graph.n != y.size:
-        raise InvalidInput(f"{graph.n} areas but {y.size} values for Gi*")
+        raise InvalidInput(Msg("hotspots.sizes", areas=graph.n, values=y.size))
     if y.size < 3 or np.allclose(y, y[0]):
         zero = np.zeros(y.size)
         return HotSpots(zero, np.ones(y.size), np.zeros(y.size, np.int64))
@@ -226,7 +225,7 @@ def heat_bins(x_m: Floats, y_m: Floats, bin_m: float = 100.0, max_bins: int = 20
     stays where it is.
     """
     if bin_m <= 0 or max_bins < 1:
-        raise InvalidInput("heat bins need a positive size and a positive maximum count")
+        raise InvalidInput(Msg("hotspots.heat_bins"))
     x = np.asarray(x_m, dtype=np.float64)
     y = np.asarray(y_m, dtype=np.float64)
     keep = np.isfinite(x) & np.isfinite(y)
@@ -258,7 +257,7 @@ def period_labels(times: pd.Series, freq: str) -> pd.Series:
     so a million cases cost one pass of integer arithmetic.
     """
     if freq not in ("month", "week"):
-        raise InvalidInput(f"unknown period {freq!r}; expected month or week")
+        raise InvalidInput(Msg("hotspots.period", freq=freq))
     utc = pd.to_datetime(times, utc=True)
     local_day = (
         (utc.dt.tz_localize(None) + pd.Timedelta(hours=8)).to_numpy().astype("datetime64[D]")

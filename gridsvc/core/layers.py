@@ -20,6 +20,7 @@ from gridsvc.core.kinds import PARENT_KIND as PARENT_KIND  # re-exported: import
 from gridsvc.core.kinds import POLYGON_KINDS as POLYGON_KINDS
 from gridsvc.core.kinds import LayerKind
 from gridsvc.core.kinds import parent_kind as parent_kind
+from gridsvc.core.messages import Msg
 
 BASE_COLUMNS = ("code", "name", "parent_code")
 
@@ -33,15 +34,14 @@ class Layer:
 
     def __post_init__(self) -> None:
         if self.frame.crs is None:
-            raise MissingCRS(f"the {self.kind} layer has no coordinate reference system")
+            raise MissingCRS(Msg("layer.no_crs", kind=self.kind))
         if not self.frame.crs.equals(CGCS2000):
             raise InvalidLayer(
-                f"the {self.kind} layer must be in {CGCS2000} (CGCS2000); got {self.frame.crs}; "
-                "reproject it with layer loading, which does so"
+                Msg("layer.wrong_crs", kind=self.kind, wanted=CGCS2000, got=self.frame.crs)
             )
         missing = [c for c in BASE_COLUMNS if c not in self.frame.columns]
         if missing:
-            raise InvalidLayer(f"the {self.kind} layer lacks the column(s) {', '.join(missing)}")
+            raise InvalidLayer(Msg("layer.missing_columns", kind=self.kind, columns=missing))
 
     @property
     def codes(self) -> pd.Series:
@@ -58,8 +58,5 @@ class Layer:
         """The CGCS2000 3-degree Gauss-Krüger zone nearest the layer's centre."""
         minx, _, maxx, _ = self.frame.total_bounds
         if not math.isfinite(minx + maxx):  # every feature empty: nowhere to measure
-            raise InvalidLayer(
-                f"the {self.kind} layer has no feature with a geometry; there is nothing to "
-                "place, measure or compare"
-            )
+            raise InvalidLayer(Msg("layer.no_geometry", kind=self.kind))
         return gauss_kruger_epsg((minx + maxx) / 2.0)

@@ -37,6 +37,7 @@ from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
 from gridsvc.core.layers import Layer
 from gridsvc.core.locator import Locator
+from gridsvc.core.messages import Msg
 from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
@@ -230,6 +231,12 @@ class Matcher:
     def town_of(self, grid_code: str | None) -> str | None:
         """The code of the town a grid lies in (None without a towns or jurisdiction layer)."""
         return self._town_by_grid.get(grid_code) if grid_code is not None else None
+
+    def town_name_of(self, grid_code: str | None) -> str | None:
+        """The name of the town a grid lies in: what an outside point's refusal names."""
+        hit = np.flatnonzero(self._attrs["grid_code"] == grid_code)[:1]
+        names = self._column_for("town_name", _take_int(self._grid_town, hit))
+        return str(names[0]) if names.size and names[0] else None
 
     def team_of(self, grid_code: str | None) -> str | None:
         """The responsible team of a grid, by code."""
@@ -477,11 +484,8 @@ class Matcher:
 def _invalid_error(reason: str, lon: float, lat: float) -> InvalidInput:
     where = f"(lon={lon}, lat={lat})"
     if "swapped" in reason:
-        return SwappedCoordinates(
-            f"{where}: longitude and latitude look swapped; the point (lon={lat}, lat={lon}) "
-            "lies in the jurisdiction. Send longitude first."
-        )
-    return CoordinatesOutOfRange(f"{where}: {reason}")
+        return SwappedCoordinates(Msg("match.swapped", where=where, lon=lon, lat=lat))
+    return CoordinatesOutOfRange(Msg("match.out_of_range", where=where, reason=reason))
 
 
 def _take_int(values: Ints, index: Ints) -> Ints:

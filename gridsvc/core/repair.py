@@ -16,6 +16,7 @@ import shapely
 from gridsvc.core.crs import CGCS2000, transformer
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.layers import Layer
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import SLIVER_M2
 
 REPAIRS = ("make_valid", "snap", "close_slivers")
@@ -39,7 +40,7 @@ def parse_repairs(value: str | None) -> tuple[str, ...]:
     names = tuple(n.strip() for n in (value or "").split(",") if n.strip())
     unknown = [n for n in names if n not in REPAIRS]
     if unknown:
-        raise InvalidInput(f"unknown repair(s) {', '.join(unknown)}; offered: {', '.join(REPAIRS)}")
+        raise InvalidInput(Msg("repair.unknown", unknown=unknown, offered=list(REPAIRS)))
     return names
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gridsvc.core.errors import InvalidInput, UnknownCategory
+from gridsvc.core.messages import Msg
 
 #: How many valid codes an unknown-category message lists before counting the rest.
 _CODES_SHOWN = 10
@@ -86,10 +87,7 @@ class ResponsibilityList:
         self._matters: dict[str, Matter] = {}
         for matter in matters:
             if matter.code in self._matters:
-                raise InvalidInput(
-                    f"duplicate matter code {matter.code!r} in the responsibility list",
-                    code=matter.code,
-                )
+                raise InvalidInput(Msg("list.duplicate_matter", code=matter.code), code=matter.code)
             self._matters[matter.code] = matter
         self._overrides: dict[str, dict[str, Matter]] = {}
         for town, rows in (overrides or {}).items():
@@ -97,14 +95,13 @@ class ResponsibilityList:
             for matter in rows:
                 if matter.code not in self._matters:
                     raise InvalidInput(
-                        f"town {town} overrides matter {matter.code!r}, which the district's "
-                        "list does not have; a town changes a matter, it adds none",
+                        Msg("list.town_adds", town=town, code=matter.code),
                         code=matter.code,
                         town=town,
                     )
                 if matter.code in own:
                     raise InvalidInput(
-                        f"town {town} overrides matter {matter.code!r} twice", code=matter.code
+                        Msg("list.town_twice", town=town, code=matter.code), code=matter.code
                     )
                 own[matter.code] = matter
         self._views: dict[str, ResponsibilityList] = {}
@@ -205,13 +202,13 @@ def route(matter: Matter, team: str | None) -> Routing:
     )
 
 
-def _unknown_message(code: str, valid: list[str]) -> str:
+def _unknown_message(code: str, valid: list[str]) -> Msg:
     if not valid:
-        return f"unknown category {code!r}: the responsibility list is empty"
-    shown = ", ".join(sorted(valid)[:_CODES_SHOWN])
+        return Msg("list.empty_category", code=code)
+    shown = sorted(valid)[:_CODES_SHOWN]
     rest = len(valid) - _CODES_SHOWN
-    more = f" and {rest} more ({len(valid)} in all)" if rest > 0 else ""
-    return f"unknown category {code!r}; valid codes: {shown}{more}"
+    more = Msg("list.more_codes", rest=rest, total=len(valid)) if rest > 0 else ""
+    return Msg("list.unknown_category", code=code, shown=shown, more=more)
 
 
 def _matter_from_row(row: Mapping[str, str], number: int) -> Matter:
@@ -241,7 +238,7 @@ def _matter_from_row(row: Mapping[str, str], number: int) -> Matter:
 
 def _bad(where: str, name: str, value: object, allowed: str) -> InvalidInput:
     return InvalidInput(
-        f"responsibility list, matter {where}: {name} = {value!r} is not valid; expected {allowed}",
+        Msg("list.bad_value", where=where, name=name, value=value, allowed=allowed),
         matter=where,
         field=name,
     )
@@ -251,7 +248,7 @@ def _field(row: Mapping[str, str], name: str, where: str) -> str:
     value = row.get(name)
     if value is None:
         raise InvalidInput(
-            f"responsibility list, matter {where}: the column {name!r} is missing",
+            Msg("list.missing_column", where=where, name=name),
             matter=where,
             field=name,
         )

@@ -39,6 +39,7 @@ from gridsvc.core.crs import CGCS2000, transformer
 from gridsvc.core.errors import InvalidInput, InvalidLayer
 from gridsvc.core.kinds import allowed_parents
 from gridsvc.core.layers import POLYGON_KINDS, Layer, LayerKind
+from gridsvc.core.messages import Msg
 
 NOISE_M2 = 0.01
 """Overlaps, gaps and overhangs smaller than this (m²) are reported but do not block."""
@@ -159,8 +160,13 @@ def check_layer(layer: Layer, parent: Layer | None = None) -> list[Problem]:
     counts = pd.Series([str(p.kind) for p in blocking]).value_counts()
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     raise InvalidLayer(
-        f"the {layer.kind} layer has {len(blocking)} blocking problem(s) ({summary}); "
-        f"first: {blocking[0].message}",
+        Msg(
+            "validation.blocking",
+            kind=layer.kind,
+            blocking=len(blocking),
+            summary=summary,
+            first=blocking[0].message,
+        ),
         problems=problems,
     )
 
@@ -178,7 +184,7 @@ def validate_layer(
     they still block, and the ``close_slivers`` repair closes them.
     """
     if sliver_m2 < 0:
-        raise InvalidInput(f"the sliver area must be 0 m² or more; got {sliver_m2}")
+        raise InvalidInput(Msg("validation.sliver", sliver_m2=sliver_m2))
     return _mark_slivers(_problems(layer, parent), sliver_m2)
 
 
@@ -243,9 +249,12 @@ def _check_parent_kind(layer: Layer, parent: Layer | None) -> None:
         return
     expected = allowed_parents(layer.kind)
     if parent.kind not in expected:
-        names = " or ".join(str(k) for k in expected)
-        wanted = f"against a {names} layer" if expected else "against no parent layer"
-        raise InvalidInput(f"a {layer.kind} layer is checked {wanted}, not {parent.kind}")
+        kinds = [str(k) for k in expected]
+        if not kinds:
+            raise InvalidInput(Msg("validation.no_parent", kind=layer.kind, parent=parent.kind))
+        raise InvalidInput(
+            Msg("validation.parent_kind", kind=layer.kind, expected=kinds, parent=parent.kind)
+        )
 
 
 def _codes(values: pd.Series) -> list[str]:

@@ -68,6 +68,7 @@ from enum import StrEnum
 from typing import Any
 
 from gridsvc.core.errors import Forbidden, IllegalTransition, InvalidInput, UnknownAction
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import StepLimits
 from gridsvc.core.worktime import WorkCalendar
 
@@ -114,7 +115,7 @@ class Colour(StrEnum):
     def climb(self, steps: int) -> Colour:
         """The colour ``steps`` levels up, capped at red."""
         if steps < 0:
-            raise InvalidInput(f"a colour climbs by 0 or more steps; got {steps}")
+            raise InvalidInput(Msg("workflow.colour_steps", steps=steps))
         order = list(Colour)
         return order[min(order.index(self) + steps, len(order) - 1)]
 
@@ -124,9 +125,7 @@ def colour_for(severity: int) -> Colour:
     try:
         return {1: Colour.YELLOW, 2: Colour.ORANGE, 3: Colour.RED}[severity]
     except KeyError:
-        raise InvalidInput(
-            f"severity {severity!r} is not valid; expected 1 (general), 2 (serious) or 3 (urgent)"
-        ) from None
+        raise InvalidInput(Msg("workflow.severity", severity=severity)) from None
 
 
 #: Share of the step limit a case gets, by the colour in force when the step began.
@@ -257,11 +256,11 @@ def check_tier(action: str, current: Status, role: Role, level: str, tier: Tier)
     raise Forbidden(refusal, allowed=allowed, action=action)
 
 
-def _tier_refusal(action: str, current: Status, tier: Tier) -> str | None:
+def _tier_refusal(action: str, current: Status, tier: Tier) -> Msg | None:
     if action in NEEDS_DISTRICT and not tier.has_district:
-        return "there is no district centre to refer to: this deployment is a single town"
+        return Msg("workflow.no_district")
     if current in DISTRICT_HELD and tier.town_key:
-        return "the case is with the district centre (referred); a district key acts on it now"
+        return Msg("workflow.district_holds")
     return None
 
 
@@ -270,8 +269,7 @@ def check_level(action: str, level: str, current: Status, role: Role) -> None:
     answer lists what ``role`` may do with it instead."""
     if action in SMALL_LOOP_ONLY and level != "grid":
         raise IllegalTransition(
-            f"only a grid-level (small loop) case can be fixed on the spot; this one is "
-            f"{level}-level and goes to its department",
+            Msg("workflow.small_loop_only", level=level),
             allowed=actions_for(current, role, level),
             action=action,
             level=level,
@@ -312,17 +310,14 @@ def next_status(
             a for a in allowed_actions(current, role) if _tier_refusal(a, current, tier) is None
         ]
         raise IllegalTransition(
-            f"cannot {action} a case that is {current}; allowed for {role}: "
-            f"{', '.join(allowed) or 'none'}",
+            Msg("workflow.illegal", action=action, current=current, role=role, allowed=allowed),
             allowed=allowed,
             status=str(current),
             action=action,
         )
     if role not in transition.roles:
         may = sorted(transition.roles)
-        raise Forbidden(
-            f"role {role} may not {action}; roles that may: {', '.join(may)}", roles=may
-        )
+        raise Forbidden(Msg("workflow.role", role=role, action=action, may=may), roles=may)
     _check_fields(transition, fields or {})
     return current if transition.target is None else transition.target
 
@@ -332,7 +327,7 @@ def _transition_for(action: str) -> Transition:
         return TRANSITIONS[action]
     except KeyError:
         raise UnknownAction(
-            f"unknown action {action!r}; actions: {', '.join(sorted(TRANSITIONS))}",
+            Msg("workflow.unknown_action", action=action, actions=sorted(TRANSITIONS)),
             action=action,
         ) from None
 
@@ -341,7 +336,7 @@ def _check_fields(transition: Transition, fields: Mapping[str, object]) -> None:
     missing = [name for name in transition.requires if _is_empty(fields.get(name))]
     if missing:
         raise InvalidInput(
-            f"{transition.action} needs {', '.join(missing)}: give a non-empty value",
+            Msg("workflow.missing_fields", action=transition.action, missing=missing),
             missing=missing,
         )
 
@@ -472,27 +467,30 @@ def _signed_hours(calendar: WorkCalendar, now: datetime, deadline: datetime) -> 
 def _require_aware(moment: datetime, what: str) -> None:
     """Refuse naive times: comparing them with aware deadlines would be a TypeError or a lie."""
     if moment.utcoffset() is None:
-        raise InvalidInput(f"{what} = {moment.isoformat()} has no time zone; give it an offset")
+        raise InvalidInput(Msg("workflow.naive_time", what=what, moment=moment.isoformat()))
 
 
 def _check_steps(steps: Sequence[Step]) -> None:
     """Steps must be a history: non-empty, each finished but the last, in time order."""
     if not steps:
-        raise InvalidInput("a case history needs at least one step")
+        raise InvalidInput(Msg("workflow.no_steps"))
     if steps[-1].left_at is not None:
-        raise InvalidInput(
-            "the last step of a case history is the current one: left_at must be None"
-        )
+        raise InvalidInput(Msg("workflow.last_step_open"))
     for step in steps:
         _require_aware(step.entered_at, f"step {step.status} entered_at")
         if step.left_at is not None:
             _require_aware(step.left_at, f"step {step.status} left_at")
     for step, following in zip(steps, steps[1:], strict=False):
         if step.left_at is None:
-            raise InvalidInput(f"step {step.status} is not the last one but has no left_at")
+            raise InvalidInput(Msg("workflow.step_not_left", status=step.status))
         if not step.entered_at <= step.left_at <= following.entered_at:
             raise InvalidInput(
-                f"step {step.status} entered {step.entered_at.isoformat()} and left "
-                f"{step.left_at.isoformat()}, before {following.status} entered "
-                f"{following.entered_at.isoformat()}: steps must be in time order"
+                Msg(
+                    "workflow.step_order",
+                    status=step.status,
+                    entered=step.entered_at.isoformat(),
+                    left=step.left_at.isoformat(),
+                    next_status=following.status,
+                    next_entered=following.entered_at.isoformat(),
+                )
             )

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 
 #: The longest span :meth:`WorkCalendar.add_working_hours` accepts, about 50 working
 #: years: more is a unit mistake (seconds for hours), and would walk the calendar for ages.
@@ -60,9 +61,7 @@ class WorkCalendar:
         self._periods = _offsets(self.periods)
         if not self.workweek or not self.workweek <= frozenset(range(7)):
             # an empty workweek would leave the clock with nowhere to run
-            raise InvalidInput(
-                f"workweek {sorted(self.workweek)} must hold some of the weekdays 0 (Monday)..6"
-            )
+            raise InvalidInput(Msg("calendar.workweek", workweek=sorted(self.workweek)))
 
     @classmethod
     def from_records(
@@ -82,7 +81,7 @@ class WorkCalendar:
         for row in rows:
             day, working = _holiday_row(row)
             if days.get(day, working) != working:
-                raise InvalidInput(f"holiday calendar lists {day} as both a holiday and a workday")
+                raise InvalidInput(Msg("calendar.both", day=day))
             days[day] = working
         return cls(days, periods, tz)
 
@@ -128,9 +127,7 @@ class WorkCalendar:
     def _local(self, moment: datetime) -> datetime:
         """Naive wall-clock time in the calendar's zone."""
         if moment.tzinfo is None or moment.utcoffset() is None:
-            raise InvalidInput(
-                f"datetime {moment.isoformat()} has no time zone; send it with an offset, e.g. +08:00"
-            )
+            raise InvalidInput(Msg("calendar.naive", moment=moment.isoformat()))
         return moment.astimezone(self.tz).replace(tzinfo=None)
 
     def _working_intervals(self, local: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -149,9 +146,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai"
-        ) from None
+        raise InvalidInput(Msg("calendar.unknown_zone", name=name)) from None
 
 
 def _offsets(periods: Sequence[tuple[time, time]]) -> tuple[_Period, ...]:
@@ -160,15 +155,14 @@ def _offsets(periods: Sequence[tuple[time, time]]) -> tuple[_Period, ...]:
     An empty list is refused: nothing could ever be done on such a calendar.
     """
     if not periods:
-        raise InvalidInput("a work calendar needs at least one working period")
+        raise InvalidInput(Msg("calendar.no_periods"))
     offsets: list[_Period] = []
     previous_end = timedelta()
     for begin, end in periods:
         b, e = _offset(begin), _offset(end) or _DAY
         if not previous_end <= b < e:
             raise InvalidInput(
-                f"working periods must be in order and not overlap; got {begin}-{end} "
-                f"after one ending at {previous_end}"
+                Msg("calendar.periods_order", begin=begin, end=end, previous_end=previous_end)
             )
         offsets.append((b, e))
         previous_end = e
@@ -177,7 +171,7 @@ def _offsets(periods: Sequence[tuple[time, time]]) -> tuple[_Period, ...]:
 
 def _offset(moment: time) -> timedelta:
     if moment.tzinfo is not None:
-        raise InvalidInput(f"working period time {moment} must be a wall-clock time without zone")
+        raise InvalidInput(Msg("calendar.period_zone", moment=moment))
     return timedelta(
         hours=moment.hour,
         minutes=moment.minute,
@@ -188,7 +182,7 @@ def _offset(moment: time) -> timedelta:
 
 def _duration(hours: float) -> timedelta:
     if not (math.isfinite(hours) and 0 <= hours <= MAX_HOURS):
-        raise InvalidInput(f"working hours must be between 0 and {MAX_HOURS:g}; got {hours!r}")
+        raise InvalidInput(Msg("calendar.hours", most=MAX_HOURS, hours=hours))
     return timedelta(hours=hours)
 
 
@@ -198,12 +192,10 @@ def _holiday_row(row: Mapping[str, str]) -> tuple[date, bool]:
     try:
         day = date.fromisoformat(raw_date)
     except ValueError:
-        raise InvalidInput(
-            f"holiday calendar: date {raw_date!r} is not an ISO date (YYYY-MM-DD)", field="date"
-        ) from None
+        raise InvalidInput(Msg("calendar.bad_date", raw=raw_date), field="date") from None
     if raw_flag not in {"0", "1"}:
         raise InvalidInput(
-            f"holiday calendar, {raw_date}: is_workday = {raw_flag!r}; expected 0 (holiday) or 1",
+            Msg("calendar.bad_flag", raw_date=raw_date, raw_flag=raw_flag),
             field="is_workday",
         )
     return day, raw_flag == "1"

@@ -20,6 +20,7 @@ import numpy as np
 
 from gridsvc.core.crs import wgs84_to_gcj02
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 from gridsvc.maps.labels import text
 
 Shift = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -58,17 +59,14 @@ def parse_basemap(name: str, options: TileOptions) -> Basemap:
     try:
         basemap = Basemap(name)
     except ValueError:
-        allowed = ", ".join(b.value for b in Basemap)
-        raise InvalidInput(f"unknown basemap {name!r}; expected one of {allowed}") from None
+        allowed = [b.value for b in Basemap]
+        raise InvalidInput(Msg("basemap.unknown", name=name, allowed=allowed)) from None
     if options.offline and basemap not in (Basemap.NONE, Basemap.INTRANET):
-        raise InvalidInput(
-            f"basemap {basemap.value!r} loads tiles from the internet, and maps are offline "
-            "(GRIDSVC_MAPS_OFFLINE); use 'none' or an intranet tile server (GRIDSVC_TILE_URL)"
-        )
+        raise InvalidInput(Msg("basemap.offline", basemap=basemap.value))
     if basemap is Basemap.TIANDITU and not options.tianditu_key:
-        raise InvalidInput("the Tianditu basemap needs a key: set GRIDSVC_TIANDITU_KEY")
+        raise InvalidInput(Msg("basemap.tianditu_key"))
     if basemap is Basemap.INTRANET and not options.intranet_url:
-        raise InvalidInput("no intranet tile server is configured: set GRIDSVC_TILE_URL")
+        raise InvalidInput(Msg("basemap.no_intranet"))
     return basemap
 
 

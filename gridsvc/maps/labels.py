@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 
 LANGS = ("zh", "en")
 
@@ -66,7 +67,7 @@ _TEXT: dict[str, dict[str, str]] = {
 def check_lang(lang: str) -> str:
     """The language code, or a clear error naming the ones we speak."""
     if lang not in LANGS:
-        raise InvalidInput(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+        raise InvalidInput(Msg("lang.unknown", lang=lang, langs=list(LANGS)))
     return lang
 
 

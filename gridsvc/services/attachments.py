@@ -32,6 +32,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Engine, insert, select
 
 from gridsvc.core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from gridsvc.core.messages import Msg
 from gridsvc.services.reading import Principal, check_department
 from gridsvc.store import cases as store
 from gridsvc.store import schema as s
@@ -85,18 +86,16 @@ def check_photo(data: bytes, filename: str, policy: PhotoPolicy) -> Photo:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except UnidentifiedImageError as exc:
-        raise UnsupportedMediaType(
-            f"{name} is not a {KINDS_TEXT} image (decoded by content, whatever its name)"
-        ) from exc
+        raise UnsupportedMediaType(Msg("photo.kind", name=name, kinds=KINDS_TEXT)) from exc
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise InvalidInput(f"{name} decodes to too many pixels: {exc}") from exc
+        raise InvalidInput(Msg("photo.bomb", name=name, reason=str(exc))) from exc
     except DAMAGED as exc:  # the signature of a kind kept, then headers that do not parse
-        raise InvalidInput(f"{name} is a damaged image: {exc}") from exc
+        raise InvalidInput(Msg("photo.damaged", name=name, reason=str(exc))) from exc
     kind = image.format or ""
     width, height = image.size
     if width * height > policy.max_pixels:
         raise InvalidInput(
-            f"{name} is {width}×{height} pixels; at most {policy.max_pixels:,} are accepted"
+            Msg("photo.pixels", name=name, width=width, height=height, most=policy.max_pixels)
         )
     _decode_whole(data, kind, name)
     if kind == "PNG":
@@ -118,7 +117,9 @@ def _decode_whole(data: bytes, kind: str, name: str) -> None:
                 image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
     except DAMAGED as exc:
-        raise InvalidInput(f"{name} is a damaged {shown} image: {exc}") from exc
+        raise InvalidInput(
+            Msg("photo.damaged_kind", name=name, kind=shown, reason=str(exc))
+        ) from exc
 
 
 def _nothing_after_iend(data: bytes, name: str) -> None:
@@ -133,7 +134,7 @@ def _nothing_after_iend(data: bytes, name: str) -> None:
             break
     extra = len(data) - offset
     if extra > 0:
-        raise InvalidInput(f"{name} carries {extra:,} bytes after the end of its PNG image")
+        raise InvalidInput(Msg("photo.trailing", name=name, extra=extra))
 
 
 def _without_gps(data: bytes) -> bytes:
@@ -188,7 +189,7 @@ def add_photo(
     with engine.connect() as conn:
         found = store.get_case(conn, case_id)
     if found is None:
-        raise NotFound(f"no case with id {case_id}")
+        raise NotFound(Msg("case.no_id", case_id=case_id))
     check_department(found, who)
     _write_once(path_for(root, digest), data)
     now = datetime.now(UTC)
@@ -261,6 +262,6 @@ def get_photo(engine: Engine, root: Path, case_id: int, attachment_id: int) -> S
             )
         ).first()
     if row is None:
-        raise NotFound(f"case {case_id} has no attachment {attachment_id}")
+        raise NotFound(Msg("photo.missing", case_id=case_id, attachment_id=attachment_id))
     name = safe_filename(row.filename or "", case_id, attachment_id, row.content_type)
     return StoredPhoto(path_for(root, row.sha256), row.content_type, name)

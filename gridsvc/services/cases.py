@@ -30,6 +30,7 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.matching import OUTSIDE, Match, Matcher
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import Matter, ResponsibilityList
 from gridsvc.core.workflow import (
     Colour,
@@ -250,9 +251,7 @@ class CaseService:
         token = (_principal(who), key)
         with self._lock:
             if token in self._in_flight:
-                raise Conflict(
-                    f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
-                )
+                raise Conflict(Msg("intake.key_in_flight", key=key))
             self._in_flight.add(token)
         try:
             yield
@@ -267,16 +266,12 @@ class CaseService:
         if row is None:
             return None
         if row["request_hash"] != fingerprint:
-            raise IdempotencyKeyReused(
-                f"Idempotency-Key {key!r} was already used with a different report body"
-            )
+            raise IdempotencyKeyReused(Msg("intake.key_reused", key=key))
         if row["state"] == "done":
             return Answer(int(row["status_code"]), row["response"])
         if now - row["created_at"] > IN_FLIGHT_EXPIRY:
             return None  # abandoned by a crashed process; record_idempotency_key replaces it
-        raise Conflict(
-            f"a request with Idempotency-Key {key!r} is still being processed; retry shortly"
-        )
+        raise Conflict(Msg("intake.key_in_flight", key=key))
 
     def _responsible_grid(self, match: Match, matter: Matter) -> tuple[str | None, str | None]:
         """The grid and team; outside points only for matters that allow them (nearest grid)."""
@@ -284,16 +279,26 @@ class CaseService:
             return match.grid_code, match.team
         if not matter.allow_outside or match.nearest_grid_code is None:
             must = (
-                f"matter {matter.code} must be reported inside it"
+                Msg("intake.outside_inside_only", code=matter.code)
                 if not matter.allow_outside
-                else "no grid is near enough to take it"
+                else Msg("intake.outside_no_grid")
             )
             raise OutsideJurisdiction(
-                f"the point is outside the jurisdiction ({match.reason}); {must}",
+                Msg("intake.outside", reason=self._outside_reason(match), must=must),
                 nearest_grid_code=match.nearest_grid_code,
                 boundary_distance_m=match.boundary_distance_m,
             )
         return match.nearest_grid_code, self.matcher.team_of(match.nearest_grid_code)
+
+    def _outside_reason(self, match: Match) -> Msg:
+        """How far out a point is and its nearest grid, in words of the reader's language
+        (the match's own ``reason`` is the English of the /match answer)."""
+        code, distance = match.nearest_grid_code, match.boundary_distance_m
+        if code is None or distance is None:
+            return Msg("intake.outside_unmeasured")
+        town = self.matcher.town_name_of(code)
+        named = Msg("intake.outside_town", town=town) if town else ""
+        return Msg("intake.outside_near", distance=distance, grid=code, town=named)
 
     def _town(self, match: Match, grid_code: str | None) -> str | None:
         """The case's town: the point's, or for a report allowed just outside, the town of
@@ -367,7 +372,12 @@ class CaseService:
             case = self._case(conn, case_id)
             if case["version"] != if_match:
                 raise StaleVersion(
-                    f"case {case['number']} is at version {case['version']}, not {if_match}; read it again",
+                    Msg(
+                        "case.stale",
+                        number=case["number"],
+                        version=case["version"],
+                        if_match=if_match,
+                    ),
                     last_change=last_change(store.case_events(conn, case_id), who),
                 )
             current = Status(case["status"])
@@ -379,7 +389,7 @@ class CaseService:
             if not store.update_case(
                 conn, case_id, if_match, self._effects(case, action, target, fields, now)
             ):
-                raise StaleVersion(f"case {case['number']} changed meanwhile; read it again")
+                raise StaleVersion(Msg("case.changed", number=case["number"]))
             store.add_event(
                 conn,
                 case_id,
@@ -422,16 +432,13 @@ class CaseService:
                 county = sorted(
                     c for c, d in self.departments.items() if d.get("level") == "county"
                 )
-                raise InvalidInput(
-                    f"escalation goes to a county department (乡呼县应); {code!r} is not one. "
-                    f"County departments: {', '.join(county)}"
-                )
+                raise InvalidInput(Msg("case.escalate_county", code=code, county=list(county)))
         if action == "duplicate":
             other = int(fields["duplicate_of"])
             if other == case["id"]:
-                raise InvalidInput(f"case {case['number']} cannot be a duplicate of itself")
+                raise InvalidInput(Msg("case.duplicate_self", number=case["number"]))
             if store.get_case(conn, other) is None:
-                raise InvalidInput(f"duplicate_of {other}: no such case")
+                raise InvalidInput(Msg("case.duplicate_missing", other=other))
 
     def _effects(
         self,
@@ -563,7 +570,7 @@ class CaseService:
             case_id = store.case_id_by_number(conn, number)
             view = self._view(conn, case_id, self.clock()) if case_id is not None else None
         if view is None or (who is not None and not in_scope(view, who)):
-            raise NotFound(f"no case numbered {number!r}")
+            raise NotFound(Msg("case.no_number", number=number))
         return view
 
     def _clock_for(self, case: dict[str, Any]) -> WorkCalendar:
@@ -576,7 +583,7 @@ class CaseService:
         if who is None:
             return view
         if not may_read(view, who):
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound(Msg("case.no_id", case_id=case_id))
         return for_reader(view, who)
 
     def readable(self, case_id: int, who: Principal) -> None:
@@ -593,14 +600,14 @@ class CaseService:
         with self.engine.connect() as conn:
             view = self._view(conn, case_id, self.clock())
         if not may_read(view, who):
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound(Msg("case.no_id", case_id=case_id))
         if who.role == Role.PATROL and not reported_by(view, who):
-            raise Forbidden("a patrol acts only on the cases it reported")
+            raise Forbidden(Msg("case.patrol_own"))
 
     def _case(self, conn: Any, case_id: int) -> dict[str, Any]:
         case = store.get_case(conn, case_id)
         if case is None:
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound(Msg("case.no_id", case_id=case_id))
         return case
 
     def _view(self, conn: Any, case_id: int, now: datetime) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from gridsvc.core.evaluation import (
     loop_hours,
     totals,
 )
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Colour
 from gridsvc.core.worktime import WorkCalendar
@@ -86,22 +87,18 @@ class EvaluationQuery:
     ) -> EvaluationQuery:
         """A query from what a user typed; every mistake is an InvalidInput naming the value."""
         if by not in BY:
-            raise InvalidInput(
-                f"{by!r} is not a grouping for {{param:by}}; use one of {', '.join(BY)}"
-            )
+            raise InvalidInput(Msg("eval.by", by=by, groupings=list(BY)))
         if lang not in LANGS:
-            raise InvalidInput(f"{lang!r} is not offered for {{param:lang}}; use zh or en")
+            raise InvalidInput(Msg("eval.lang", lang=lang))
         scores = dict(_line_score(item) for item in line_scores)
         if scores and by != "department":
-            raise InvalidInput(
-                "line scores belong to departments: give them with {param:by=department}"
-            )
+            raise InvalidInput(Msg("eval.line_scores_by"))
         minimum = DEFAULT_MIN_CASES if min_cases is None else min_cases
         if minimum < 1:
-            raise InvalidInput(f"{{param:min_cases}} must be at least 1; got {minimum}")
+            raise InvalidInput(Msg("eval.min_cases", minimum=minimum))
         first, last = _day(first_day, "from"), _day(last_day, "to")
         if last < first:
-            raise InvalidInput(f"{{param:to}} {last} comes before {{param:from}} {first}")
+            raise InvalidInput(Msg("eval.order", last=last, first=first))
         return cls(first, last, by, minimum, lang, scores, town)
 
     def period(self, calendar: WorkCalendar) -> Period:
@@ -115,9 +112,7 @@ def _day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(
-            f"{value!r} is not a date for {{param:{name}}}; write it as YYYY-MM-DD"
-        ) from None
+        raise InvalidInput(Msg(f"eval.day_{name}", value=value)) from None
 
 
 def _line_score(item: str) -> tuple[str, float]:
@@ -127,10 +122,7 @@ def _line_score(item: str) -> tuple[str, float]:
             raise ValueError
         return code.strip(), float(value)
     except ValueError:
-        raise InvalidInput(
-            f"line score {item!r} must read CODE=SCORE, e.g. X01=85 (a county bureau's own "
-            "assessment of the department, 0-100)"
-        ) from None
+        raise InvalidInput(Msg("eval.line_score_form", item=item)) from None
 
 
 @dataclass(frozen=True)
@@ -443,5 +435,5 @@ def file_writer(path: Path) -> Callable[[Evaluation], bytes]:
     """How to write a report to ``path``, by its suffix (.csv or .xlsx): ask before evaluating."""
     kind = path.suffix.lower().lstrip(".")
     if kind not in FILE_FORMATS:
-        raise InvalidInput(f"{path.name}: write the evaluation to a .csv or .xlsx file")
+        raise InvalidInput(Msg("eval.file_suffix", name=path.name))
     return FILE_FORMATS[kind][0]

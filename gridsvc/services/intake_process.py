@@ -59,6 +59,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.errors import StorageUnavailable
+from gridsvc.core.messages import Msg
 from gridsvc.services.intake import Intake, NewCases, WriteConflict, Written
 from gridsvc.store.checkpoints import Checkpointer
 from gridsvc.store.engine import sqlite_file
@@ -309,7 +310,7 @@ class RemoteIntake:
             return payload  # type: ignore[no-any-return]
         if status == CONFLICT:
             raise WriteConflict(payload)
-        raise StorageUnavailable(f"the intake writer could not store the report: {payload}")
+        raise StorageUnavailable(Msg("writer.failed", reason=payload))
 
     async def _link(self) -> _Link:
         loop = asyncio.get_running_loop()
@@ -341,7 +342,7 @@ class _Link:
             reader, writer = await asyncio.open_unix_connection(str(path))
         except OSError as exc:
             raise StorageUnavailable(
-                f"the intake writer is not running ({exc.strerror or exc}); retry shortly"
+                Msg("writer.not_running", reason=exc.strerror or str(exc))
             ) from exc
         return cls(reader, writer)
 
@@ -353,10 +354,7 @@ class _Link:
         try:
             return await asyncio.wait_for(answer, timeout)
         except TimeoutError:
-            raise StorageUnavailable(
-                f"the intake writer did not confirm the report within {timeout:.0f} s; it may "
-                "still be stored: retry with the same Idempotency-Key"
-            ) from None
+            raise StorageUnavailable(Msg("writer.timeout", timeout=timeout)) from None
         finally:
             self._waiting.pop(request_id, None)
 
@@ -372,10 +370,7 @@ class _Link:
         finally:
             self.closed = True
             self.writer.close()
-            lost = StorageUnavailable(
-                "the intake writer went away before confirming the report; it may still be "
-                "stored: retry with the same Idempotency-Key"
-            )
+            lost = StorageUnavailable(Msg("writer.gone"))
             for answer in self._waiting.values():
                 if not answer.done():
                     answer.set_exception(lost)
@@ -426,12 +421,12 @@ class WriterProcess:
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise StorageUnavailable(f"the intake writer exited with {proc.returncode}")
+                raise StorageUnavailable(Msg("writer.exited", code=proc.returncode))
             if answers(self.path):
                 return proc
             time.sleep(0.05)
         proc.kill()
-        raise StorageUnavailable(f"the intake writer did not start within {self.ready_timeout} s")
+        raise StorageUnavailable(Msg("writer.no_start", seconds=self.ready_timeout))
 
     def _keep(self) -> None:
         while self._proc is not None:

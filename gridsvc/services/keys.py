@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound, Unauthenticated
 from gridsvc.core.kinds import LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.reading import Principal
 from gridsvc.store import keys as store
@@ -44,11 +45,11 @@ def create_key(
     that town's cases only. Without it the key sees the whole territory.
     """
     if role == Role.HANDLER and not department:
-        raise InvalidInput("a handler key must be bound to a department ({param:department})")
+        raise InvalidInput(Msg("keys.handler_department"))
     if department and role != Role.HANDLER:
-        raise InvalidInput(f"only handler keys are bound to a department, not {role.value} keys")
+        raise InvalidInput(Msg("keys.department_role", role=role.value))
     if grid and role != Role.PATROL:
-        raise InvalidInput(f"only patrol keys are bound to a grid, not {role.value} keys")
+        raise InvalidInput(Msg("keys.grid_role", role=role.value))
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         if department:
@@ -86,9 +87,9 @@ def _check_known(what: str, code: str, known: Iterable[str]) -> None:
     if code in codes:
         return
     if not codes:
-        raise InvalidInput(f"no {what} {code!r}: the town has none yet (load it first)")
+        raise InvalidInput(Msg("keys.none_yet", what=what, code=code))
     listing = ", ".join(codes[:12]) + (" …" if len(codes) > 12 else "")
-    raise InvalidInput(f"no {what} {code!r}; the town's are {listing}", **{what: code})
+    raise InvalidInput(Msg("keys.unknown", what=what, code=code, listing=listing), **{what: code})
 
 
 class KeyRing:
@@ -112,7 +113,7 @@ class KeyRing:
     def authenticate(self, key: str | None) -> Principal:
         """The principal behind a key, or Unauthenticated."""
         if not key:
-            raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+            raise Unauthenticated(Msg("keys.missing"))
         digest = hash_key(key)
         now = time.monotonic()
         hit = self._seen.get(digest)
@@ -120,7 +121,7 @@ class KeyRing:
             hit = (now, self._lookup(digest))
             self._remember(digest, hit)
         if hit[1] is None:
-            raise Unauthenticated("unknown or revoked API key")
+            raise Unauthenticated(Msg("keys.unknown_key"))
         return hit[1]
 
     def _remember(self, digest: str, hit: tuple[float, Principal | None]) -> None:
@@ -155,7 +156,7 @@ def revoke_key(engine: Engine, key_id: int) -> None:
     """Revoke one key; it stops working within the key cache's lifetime (30 s)."""
     with engine.begin() as conn:
         if not store.revoke_key(conn, key_id, datetime.now(UTC)):
-            raise NotFound(f"no key {key_id} that is not already revoked")
+            raise NotFound(Msg("keys.no_such", key_id=key_id))
 
 
 #: who the demo's keys are, by role: (name, department of a handler, the page it opens)

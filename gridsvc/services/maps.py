@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from gridsvc.core.errors import InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.locator import PolygonLocator
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Status
 from gridsvc.maps.assets import copy_static, use_vendored_assets
@@ -68,8 +69,8 @@ class MapFilter:
         """The filter from what a user typed; ``last`` as a date includes that whole day."""
         statuses = {st.value for st in Status}
         if status and status != "open" and status not in statuses:
-            allowed = ", ".join(["open", *sorted(statuses)])
-            raise InvalidInput(f"unknown status {status!r}; expected one of {allowed}")
+            allowed = ["open", *sorted(statuses)]
+            raise InvalidInput(Msg("maps.status", status=status, allowed=allowed))
         return cls(
             category=category,
             field=field,
@@ -128,9 +129,9 @@ def parse_moment(value: str | None, name: str, end: bool = False) -> datetime | 
             return start + timedelta(days=1) if end else start
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{name}={value!r} is not a date (2026-05-01) or an ISO time") from None
+        raise InvalidInput(Msg("maps.not_a_time", name=name, value=value)) from None
     if parsed.tzinfo is None:
-        raise InvalidInput(f"{name}={value!r} needs a zone offset, e.g. 2026-05-01T08:00+08:00")
+        raise InvalidInput(Msg("maps.no_zone", name=name, value=value))
     return parsed
 
 
@@ -208,7 +209,7 @@ class MapService:
         """The published versions and their layers; refused before any grid is published."""
         versions, layers = self._stored_layers.active(conn)
         if LayerKind.GRIDS not in versions:
-            raise NotFound("no grid layer is published; run `gridsvc demo load` or publish one")
+            raise NotFound(Msg("maps.no_grids"))
         return versions, layers
 
     def _stored(self, wanted: MapFilter) -> dict[str, Any]:
@@ -222,9 +223,7 @@ class MapService:
             in_field = [m.code for m in self.matters if wanted.field in (m.field, m.field_en)]
             if not in_field:
                 fields = sorted({m.field for m in self.matters})
-                raise InvalidInput(
-                    f"unknown field {wanted.field!r}; expected one of {', '.join(fields)}"
-                )
+                raise InvalidInput(Msg("maps.field", field=wanted.field, fields=fields))
             categories = [c for c in in_field if not categories or c in categories] or ["-none-"]
         stored: dict[str, Any] = {
             "category": categories,

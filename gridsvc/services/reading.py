@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from gridsvc.core.errors import Forbidden, NotFound
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.store.cases import OPEN_EXCLUDED
 
@@ -45,7 +46,12 @@ def check_department(case: dict[str, Any], who: Principal) -> None:
         return
     if who.department not in (case["assignee"], case["department"], *case["cooperating"]):
         raise Forbidden(
-            f"case {case['number']} is held by {case['assignee']}, not by department {who.department}"
+            Msg(
+                "case.other_department",
+                number=case["number"],
+                assignee=case["assignee"],
+                department=who.department,
+            )
         )
 
 
@@ -112,7 +118,7 @@ def town_for(who: Principal, asked: str | None) -> str | None:
     if who.town is None:
         return asked
     if asked not in (None, who.town):
-        raise NotFound(f"no town {asked!r} for this key; it sees town {who.town} only")
+        raise NotFound(Msg("town.not_yours", asked=asked, town=who.town))
     return who.town
 
 

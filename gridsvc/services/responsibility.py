@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, StaleVersion
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList, row_key
 from gridsvc.services.keys import town_names
 from gridsvc.store import matter_lists, reference
@@ -29,7 +30,7 @@ MAX_LIST_BYTES = 2 * 1024 * 1024  # a list of a few hundred matters is tens of k
 def read_list_csv(data: bytes) -> list[dict[str, str]]:
     """The rows of a list CSV (UTF-8, with or without BOM, or GBK as Excel saves it in China)."""
     if len(data) > MAX_LIST_BYTES:
-        raise PayloadTooLarge(f"a responsibility list over {MAX_LIST_BYTES // 1024} KB is refused")
+        raise PayloadTooLarge(Msg("list.too_large", kb=MAX_LIST_BYTES // 1024))
     for encoding in ("utf-8-sig", "gbk"):
         try:
             text = data.decode(encoding)
@@ -37,16 +38,14 @@ def read_list_csv(data: bytes) -> list[dict[str, str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise InvalidInput("the list is neither UTF-8 nor GBK text; save it as CSV UTF-8")
+        raise InvalidInput(Msg("list.encoding"))
     reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted fields keep their newlines
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise InvalidInput(
-            f"the list is not a readable CSV (line {reader.line_num}: {exc})"
-        ) from None
+        raise InvalidInput(Msg("list.bad_csv", line=reader.line_num, reason=str(exc))) from None
     if not rows:
-        raise InvalidInput("the list has no rows; the first line must name the columns")
+        raise InvalidInput(Msg("list.no_rows"))
     return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
 
 
@@ -95,7 +94,7 @@ class ResponsibilityLists:
         hold under a concurrent publish too (the second one is a StaleVersion).
         """
         if draft_etag != draft_id:
-            raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
+            raise StaleVersion(Msg("list.draft_etag", draft_etag=draft_etag, draft_id=draft_id))
         try:
             with self.engine.begin() as conn:
                 self._check_publishable(conn, draft_id, active_etag)
@@ -108,26 +107,21 @@ class ResponsibilityLists:
     def _check_publishable(self, conn: Any, draft_id: int, active_etag: int | None) -> None:
         row = self._version(conn, draft_id)
         if row["status"] != "draft":
-            raise Conflict(f"list version {draft_id} is {row['status']}, not a draft")
+            raise Conflict(Msg("list.not_draft", draft_id=draft_id, status=row["status"]))
         current = matter_lists.active_version(conn)
         if current != active_etag:
-            raise StaleVersion(
-                f"the published list is version {current}, not {active_etag}; compare again"
-            )
+            raise StaleVersion(Msg("list.stale", current=current, active_etag=active_etag))
 
-    def _overtaken(self, draft_id: int, active_etag: int | None) -> str:
+    def _overtaken(self, draft_id: int, active_etag: int | None) -> Msg:
         """What a publish that lost the race to another one is told."""
         with self.engine.connect() as conn:
             current = matter_lists.active_version(conn)
-        return (
-            f"another publish came first: the published list is now version {current}, "
-            f"not {active_etag}; compare draft {draft_id} again"
-        )
+        return Msg("list.overtaken", current=current, active_etag=active_etag, draft_id=draft_id)
 
     def _version(self, conn: Any, version_id: int) -> dict[str, Any]:
         row = matter_lists.version(conn, version_id)
         if row is None:
-            raise NotFound(f"no responsibility list version {version_id}")
+            raise NotFound(Msg("list.no_version", version_id=version_id))
         return row
 
     def _check_references(self, conn: Any, parsed: ResponsibilityList) -> None:
@@ -136,17 +130,20 @@ class ResponsibilityLists:
         departments = {r["code"] for r in reference.read_table(conn, "departments")}
         groups = {r["code"] for r in reference.read_table(conn, "working_groups")}
         towns = town_names(conn)
-        unknown = [f"town {t}" for t in parsed.towns if t not in towns]
+        unknown = [Msg("list.unknown_town", town=t) for t in parsed.towns if t not in towns]
         for matter in parsed.every_matter():
             named = [matter.primary_department, *matter.cooperating_departments]
-            unknown += [f"{matter.code}: department {d}" for d in named if d not in departments]
+            unknown += [
+                Msg("list.unknown_department", matter=matter.code, department=d)
+                for d in named
+                if d not in departments
+            ]
             if matter.group and matter.group not in groups:
-                unknown.append(f"{matter.code}: working group {matter.group}")
+                unknown.append(Msg("list.unknown_group", matter=matter.code, group=matter.group))
         if unknown:
-            shown = "; ".join(unknown[:10]) + (
-                f"; and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-            )
-            raise InvalidInput(f"the list names what the town does not have: {shown}")
+            rest = len(unknown) - 10
+            more = Msg("list.more_unknown", rest=rest) if rest > 0 else ""
+            raise InvalidInput(Msg("list.unknown_references", shown=unknown[:10], more=more))
 
 
 class _Overtaken(Exception):

@@ -24,6 +24,7 @@ from gridsvc.core.duplicates import cell_of
 from gridsvc.core.errors import NotFound
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.matching import MATCHED, OUTSIDE, Matcher
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Status, colour_for
 from gridsvc.core.worktime import WorkCalendar
@@ -399,7 +400,7 @@ def load_reference(engine: Engine) -> Reference:
     with engine.connect() as conn:
         versions = reference.active_versions(conn)
         if LayerKind.GRIDS not in versions:
-            raise NotFound("the database holds no published grid layer; run `gridsvc demo load`")
+            raise NotFound(Msg("setup.no_grids"))
         layers = {kind: reference.load_layer(conn, kind, vid) for kind, vid in versions.items()}
         matters = read_matters(conn)
         calendar = read_calendar(conn)

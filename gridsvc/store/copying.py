@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
 from gridsvc.core.errors import Conflict, InvalidInput
+from gridsvc.core.messages import Msg
 from gridsvc.store import schema as s
 from gridsvc.store.engine import alembic_config
 
@@ -59,14 +60,12 @@ def check_copyable(source: Engine, target: Engine) -> None:
         with engine.connect() as conn:
             at = revision(conn)
         if at != head:
-            raise InvalidInput(
-                f"{name} is at schema revision {at}, not {head}: run `gridsvc db upgrade` on it"
-            )
+            raise InvalidInput(Msg("db.revision", name=name, at=at, head=head))
     with target.connect() as conn:
         for table in s.metadata.sorted_tables:
             n = conn.execute(select(func.count()).select_from(table)).scalar_one()
             if n:
-                raise Conflict(f"the target is not empty: {table.name} has {n:,} rows")
+                raise Conflict(Msg("db.target_not_empty", table=table.name, rows=n))
 
 
 def copy_tables(source: Engine, target: Engine) -> list[TableCopy]:

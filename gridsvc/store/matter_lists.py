@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from gridsvc.core.errors import InconsistentStorage
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import row_key
 from gridsvc.store import schema as s
 
@@ -54,12 +55,7 @@ def active_version(conn: Connection) -> int | None:
     ids = [int(i) for i in conn.execute(query).scalars()]
     if len(ids) > 1:
         named = ", ".join(map(str, ids))
-        raise InconsistentStorage(
-            f"the database has {len(ids)} published responsibility lists (versions {named}) "
-            "where one is allowed; `gridsvc db upgrade` keeps the newest in a database from "
-            "before migration 0006, otherwise retire the others by hand: UPDATE matter_lists "
-            f"SET status = 'retired' WHERE status = 'published' AND id <> {ids[-1]}"
-        )
+        raise InconsistentStorage(Msg("db.two_lists", count=len(ids), named=named, newest=ids[-1]))
     return ids[0] if ids else None
 
 

@@ -125,7 +125,11 @@ def call(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        # English, as every TestClient of the tests asks (tests/conftest.py)
+        "headers": [
+            (k.lower().encode(), v.encode())
+            for k, v in {"Accept-Language": "en", **headers}.items()
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }

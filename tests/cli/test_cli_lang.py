@@ -24,6 +24,7 @@ import gridsvc.core.errors as errors
 from gridsvc.cli import app, texts
 from gridsvc.cli.root import hoist_lang
 from gridsvc.core.kinds import LayerKind
+from gridsvc.core.messages import TITLES
 from gridsvc.maps.labels import _TEXT as MAP_TEXT
 
 DATA = Path(__file__).parent.parent / "data"
@@ -191,7 +192,8 @@ def test_a_failing_command_in_english(no_lang: None, tmp_path: Path) -> None:
 def test_an_unknown_language_is_refused_with_the_ones_spoken(no_lang: None) -> None:
     result = run("--lang", "fr", "validate", GRIDS)
     assert result.exit_code == 2
-    assert "unknown language 'fr'" in result.stderr and "zh, en" in result.stderr
+    # Chinese, the language it falls back to while refusing
+    assert "未知语言 'fr'" in result.stderr and "zh、en" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -267,14 +269,14 @@ def test_the_cli_shows_no_english_words_outside_the_catalogue() -> None:
     assert words == []
 
 
-def test_every_error_class_has_a_chinese_title() -> None:
+def test_every_error_class_has_a_title_in_both_languages() -> None:
     classes = [
         c
         for _, c in inspect.getmembers(errors, inspect.isclass)
         if issubclass(c, errors.GridsvcError)
     ]
     assert len(classes) > 20
-    missing = sorted(c.code for c in classes if c.code not in texts.ERROR_TITLES)
+    missing = sorted(c.code for c in classes if set(TITLES.get(c.code, {})) != {"zh", "en"})
     assert missing == []
 
 
@@ -299,7 +301,8 @@ def test_every_level_has_a_name(lang: str) -> None:
 
 
 def test_the_catalogue_imports_nothing_heavy() -> None:
-    """gridsvc.maps.labels, which texts.py reads, imports only gridsvc.core.errors of gridsvc."""
+    """gridsvc.maps.labels, which texts.py reads, imports only gridsvc.core.errors of gridsvc,
+    and the messages' catalogue it raises with (plain dicts)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import gridsvc.maps.labels"],
         capture_output=True,
@@ -315,6 +318,8 @@ def test_the_catalogue_imports_nothing_heavy() -> None:
         "gridsvc.maps.labels",
         "gridsvc.core",
         "gridsvc.core.errors",
+        "gridsvc.core.messages",
+        *(f"gridsvc.core.messages._{part}" for part in ("core", "services", "api", "files")),
     }
     source = (CLI_DIR / "texts.py").read_text("utf-8")
     imported = set(re.findall(r"^(?:from|import) ([\w.]+)", source, re.M))
@@ -400,3 +405,34 @@ def test_the_serve_banner(lang: str, words: list[str], capsys: pytest.CaptureFix
         texts.set_lang("zh")
     said = capsys.readouterr().out
     assert "http://127.0.0.1:8123/ogc" in said and all(w in said for w in words), said
+
+
+@pytest.fixture
+def codeless(tmp_path: Path) -> Path:
+    """The test grids with their ``code`` property renamed: the file names no code field."""
+    path = tmp_path / "codeless.geojson"
+    path.write_text(GRIDS.read_text("utf-8").replace('"code"', '"bianma"'), "utf-8")
+    return path
+
+
+def test_a_domain_error_is_chinese_by_default_and_names_the_flag(
+    no_lang: None, codeless: Path
+) -> None:
+    result = run("validate", codeless, "--kind", "grids")
+    assert result.exit_code == 2
+    said = result.stderr.strip()
+    assert (
+        said.startswith("错误（图层无效）：")
+        and "codeless.geojson 中没有 code（字段 'code'）" in said
+    )
+    assert "请用 --code-field、--name-field、--parent-field 指明正确的字段" in said
+    assert "code_field=" not in said and "has no" not in said
+
+
+def test_a_domain_error_in_english_with_lang_en(no_lang: None, codeless: Path) -> None:
+    result = run("validate", codeless, "--kind", "grids", "--lang", "en")
+    assert result.exit_code == 2
+    said = result.stderr.strip()
+    assert said.startswith("error: ") and "codeless.geojson has no code (field 'code')" in said
+    assert "name the right ones with --code-field, --name-field, --parent-field" in said
+    assert not any("\u4e00" <= c <= "\u9fff" for c in said)

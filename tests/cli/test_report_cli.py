@@ -110,9 +110,9 @@ def test_xlsx_in_english_by_grid(
 @pytest.mark.parametrize(
     ("args", "mentions"),
     [
-        (["--out", "x.txt"], ".csv or .xlsx"),
-        (["--by", "street", "--out", "x.csv"], "'street' is not a grouping for --by"),
-        (["--by", "grid", "--line-score", "D01=90", "--out", "x.csv"], "with --by department"),
+        (["--out", "x.txt"], "请写入 .csv 或 .xlsx 文件"),
+        (["--by", "street", "--out", "x.csv"], "'street' 不是 --by 可用的分组"),
+        (["--by", "grid", "--line-score", "D01=90", "--out", "x.csv"], "请配合 --by department"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(
@@ -125,7 +125,7 @@ def test_mistakes_are_one_line_and_exit_2(
     monkeypatch.chdir(tmp_path)
     result = report(database, monkeypatch, *args)
     assert result.exit_code == 2
-    said = result.stderr.strip()  # in Chinese by default; the domain's message as it is
+    said = result.stderr.strip()  # in Chinese by default, the message too, naming the flag
     assert said.startswith("错误（") and "error:" not in said and mentions in said
     assert "Traceback" not in result.output
     assert not any(tmp_path.iterdir())  # nothing written

@@ -19,6 +19,7 @@ from gridsvc.api.exports import ExportGate
 from gridsvc.api.params import MAX_ID, AttachmentId, CaseId, Cursor, IsoDatetime, parse_bbox
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput, PayloadTooLarge, PreconditionRequired
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role, Status, actions_for
 from gridsvc.services.attachments import (
     PhotoPolicy,
@@ -164,7 +165,7 @@ async def submit_report(request: Request) -> Response:
     )
     key = headers.get("idempotency-key")
     if key is not None and len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+        raise InvalidInput(Msg("cases.key_length", most=MAX_KEY_LENGTH))
     report = _parse_report(await request.body())
     answer = await request.app.state.cases.submit(report, who, key)
     return Response(
@@ -195,15 +196,11 @@ def get_case(case_id: CaseId, response: Response, service: Cases, who: Reader) -
 
 def _parse_if_match(value: str | None) -> int:
     if not value:
-        raise PreconditionRequired(
-            "send If-Match with the case's ETag so two dispatchers cannot overwrite each other"
-        )
+        raise PreconditionRequired(Msg("cases.if_match_needed"))
     try:
         return int(value.strip().removeprefix("W/").strip('"'))
     except ValueError as exc:
-        raise InvalidInput(
-            f"If-Match {value!r} is not an ETag of this service, e.g. '\"3\"'"
-        ) from exc
+        raise InvalidInput(Msg("cases.if_match_form", value=value)) from exc
 
 
 class Page(BaseModel):
@@ -254,7 +251,7 @@ def case_filter(
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise InvalidInput(f"{name} needs a time zone offset, e.g. 2026-05-01T00:00:00+08:00")
+        raise InvalidInput(Msg("cases.needs_zone", name=name))
     return value
 
 
@@ -358,7 +355,7 @@ async def upload_attachment(
     policy = PhotoPolicy(settings.attachment_max_pixels, settings.attachment_strip_gps)
     data = await file.read(settings.max_attachment_bytes + 1)
     if len(data) > settings.max_attachment_bytes:
-        raise PayloadTooLarge(f"the photo is larger than {settings.max_attachment_bytes:,} bytes")
+        raise PayloadTooLarge(Msg("cases.photo_too_large", most=settings.max_attachment_bytes))
     return await run_in_threadpool(
         add_photo,
         request.app.state.engine,

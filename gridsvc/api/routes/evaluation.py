@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from gridsvc.api.auth import require
 from gridsvc.api.problems import json_bytes
 from gridsvc.core.errors import InvalidInput
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.evaluation import (
     FILE_FORMATS,
@@ -85,7 +86,7 @@ def _wanted(format: str | None, accept: str | None) -> str:
     """The format asked for: ``format`` first, else the first known type in Accept, else JSON."""
     if format is not None:
         if format not in MEDIA:
-            raise InvalidInput(f"format={format!r} is not offered; use json, csv or xlsx")
+            raise InvalidInput(Msg("evaluation.format", format=format))
         return format
     for part in (accept or "").split(","):
         media = part.split(";")[0].strip().lower()

@@ -14,6 +14,7 @@ from gridsvc.api.problems import json_bytes
 from gridsvc.core.crs import parse_crs
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.matching import Match, Matcher
+from gridsvc.core.messages import Msg
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 router = APIRouter(prefix="/api/v1", tags=["matching"])
@@ -55,7 +56,7 @@ def _moment(at: str) -> datetime:
             return datetime.combine(date.fromisoformat(at), time(23, 59, 59), tzinfo=BEIJING)
         return datetime.fromisoformat(at)
     except ValueError as exc:
-        raise InvalidInput(f"at={at!r} is neither a date (2026-05-01) nor an ISO time") from exc
+        raise InvalidInput(Msg("match.at", at=at)) from exc
 
 
 def get_matcher(request: Request) -> Matcher:

@@ -23,6 +23,7 @@ from gridsvc.api.routes.cases import Cases, Page, Reader
 from gridsvc.api.routes.session import PAGES
 from gridsvc.core.errors import Forbidden, NotFound, Unauthenticated
 from gridsvc.core.kinds import LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.cases import CaseFilter
 from gridsvc.services.reading import pinned
@@ -55,13 +56,13 @@ def my_grid(who: Reader, service: Cases, request: Request) -> dict[str, Any]:
     with its number, category, status, colour and deadline (`"kind": "case"`), most
     recent first. What the patrol app draws as "my grid". 404 when the key has no grid."""
     if who.role != Role.PATROL:
-        raise Forbidden(f"a {who.role.value} has no grid of its own; patrols' keys have one")
+        raise Forbidden(Msg("me.no_grid_role", role=who.role.value))
     if not who.grid:
-        raise NotFound("this patrol key has no grid; an admin gives it one with keys create --grid")
+        raise NotFound(Msg("me.no_grid"))
     grids = request.app.state.town.layer(LayerKind.GRIDS)
     row = grids.frame[grids.frame["code"] == who.grid]
     if row.empty:  # the grid was redrawn away since the key was made
-        raise NotFound(f"grid {who.grid} is not in the active grids layer any more")
+        raise NotFound(Msg("me.grid_gone", grid=who.grid))
     outline = {
         "type": "Feature",
         "geometry": shapely.geometry.mapping(row.geometry.iloc[0]),
@@ -107,9 +108,7 @@ def my_cases(
     elif who.role == Role.HANDLER and who.department:
         wanted = pinned(CaseFilter(department=who.department, open_only=open_only), who)
     else:
-        raise Forbidden(
-            f"a {who.role.value} has no cases of its own; read the queue at /api/v1/cases"
-        )
+        raise Forbidden(Msg("me.no_cases_role", role=who.role.value))
     items, next_cursor = service.search(wanted, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -132,10 +131,10 @@ def sign_in_code(
     secret and no cache may keep it."""
     allowed = [path for path, _, roles in PAGES if who.role in roles]
     if page not in allowed:
-        raise Forbidden(f"a {who.role.value} key opens {', '.join(allowed)}; not {page!r}")
+        raise Forbidden(Msg("me.page", role=who.role.value, allowed=allowed, page=page))
     key = bearer(request, request.headers.get("authorization"))
     if not key:  # signed in by the landing page's cookie: the page never held the key itself
-        raise Unauthenticated("send the key as 'Authorization: Bearer <key>' to make its code")
+        raise Unauthenticated(Msg("me.code_needs_key"))
     # a desktop on the centre's LAN may use a name (localhost, a hosts-file entry) that a
     # phone on the wireless network cannot resolve: GRIDSVC_PUBLIC_URL says the one it can
     base = request.app.state.settings.public_url or str(request.base_url)

@@ -45,6 +45,7 @@ from gridsvc.api.routes.ogc_drafts import PART4, draft_collections, reads_drafts
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.reading import town_for
 from gridsvc.store import cases as case_store
@@ -152,8 +153,8 @@ def _kind(collection_id: str, request: Request) -> LayerKind:
     except ValueError:
         kind = None
     if kind is None or kind not in _layers(request):
-        names = ", ".join(k.value for k in _layers(request))
-        raise NotFound(f"no collection {collection_id!r}; collections: {names}")
+        names = [k.value for k in _layers(request)]
+        raise NotFound(Msg("ogc.no_collection", collection_id=collection_id, names=names))
     return kind
 
 
@@ -174,7 +175,7 @@ def case_items(
     them; a key scoped to one town reads that town's cases only."""
     who = caller(request, bearer(request, request.headers.get("authorization")))
     if who.role not in CASE_READERS:
-        raise Forbidden(f"role {who.role.value} may not read cases")
+        raise Forbidden(Msg("ogc.cases_role", role=who.role.value))
     out_crs = parse_crs(crs, request, "crs")
     area = bbox_polygon(bbox, "OGC:CRS84")
     start, end = _interval(datetime_)
@@ -211,18 +212,16 @@ def _interval(value: str | None) -> tuple[datetime | None, datetime | None]:
         return None, None
     parts = value.split("/")
     if len(parts) > 2:
-        raise InvalidInput(f"datetime {value!r} must be an instant or start/end")
+        raise InvalidInput(Msg("ogc.datetime_parts", value=value))
     try:
         moments = [
             None if p in ("", "..") else datetime.fromisoformat(p.replace("Z", "+00:00"))
             for p in parts
         ]
     except ValueError as exc:
-        raise InvalidInput(
-            f"datetime {value!r} is not RFC 3339 (e.g. 2026-05-01T00:00:00Z/..)"
-        ) from exc
+        raise InvalidInput(Msg("ogc.datetime_rfc3339", value=value)) from exc
     if any(m is not None and m.tzinfo is None for m in moments):
-        raise InvalidInput(f"datetime {value!r} needs a time zone (Z or +08:00)")
+        raise InvalidInput(Msg("ogc.datetime_zone", value=value))
     return (moments[0], moments[0]) if len(moments) == 1 else (moments[0], moments[1])
 
 
@@ -248,7 +247,7 @@ def _layer_at(request: Request, kind: LayerKind, version: int | None) -> Layer:
         row = reference.version_row(conn, version)
         if row is None or row["kind"] != kind.value or not _may_read(request, row):
             # a draft is the planners' own: to anyone else it does not exist (404, not 403)
-            raise NotFound(f"collection {kind.value} has no version {version}")
+            raise NotFound(Msg("ogc.no_version", kind=kind.value, version=version))
         layer = reference.load_layer(conn, kind, version)
     if row["status"] != "draft":
         cache[(kind, version)] = layer
@@ -301,7 +300,7 @@ def item(
     frame = _layer_at(request, kind, version).frame
     hit = frame[frame["code"].astype(str) == fid]
     if hit.empty:
-        raise NotFound(f"collection {kind.value} has no feature {fid!r}")
+        raise NotFound(Msg("ogc.no_feature", kind=kind.value, fid=fid))
     out_crs = parse_crs(crs, request, "crs")
     [feature] = features_of(hit, out_crs)
     feature["links"] = [

@@ -32,6 +32,7 @@ from gridsvc.api.auth import bearer, caller
 from gridsvc.api.params import IsoDatetime
 from gridsvc.core.errors import Forbidden, InvalidInput
 from gridsvc.core.matching import Matcher
+from gridsvc.core.messages import Msg
 from gridsvc.core.routing import Matter
 from gridsvc.core.workflow import TERMINAL, Role, Status
 from gridsvc.services.cases import CaseFilter, CaseService, Report
@@ -144,7 +145,7 @@ async def post_request(
     """Create a service request: the same case the native intake creates (WGS-84 lat/long)."""
     who = caller(request, api_key)
     if who.role not in (Role.PATROL, Role.DISPATCHER, Role.ADMIN):
-        raise Forbidden(f"role {who.role.value} may not create service requests")
+        raise Forbidden(Msg("open311.role", role=who.role.value))
     report = Report(
         lon=long,
         lat=lat,
@@ -221,9 +222,7 @@ def get_requests(
     if service_request_id:
         numbers = _numbers(service_request_id)
         if len(numbers) > IDS_CAP:
-            raise InvalidInput(
-                f"service_request_id names {len(numbers)} ids; a lookup takes at most {IDS_CAP}"
-            )
+            raise InvalidInput(Msg("open311.too_many_ids", count=len(numbers), most=IDS_CAP))
         found = [_public(service.get_by_number(n, who.who), service, who) for n in numbers]
         return render(found, fmt, "service_requests", "request")
     start, end = _window(start_date, end_date)
@@ -246,13 +245,13 @@ def _numbers(ids: str) -> list[str]:
 def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     for value, name in ((start, "start_date"), (end, "end_date")):
         if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone, e.g. 2026-05-01T00:00:00+08:00 or …Z")
+            raise InvalidInput(Msg("open311.needs_zone", name=name))
     end = end or (start + WINDOW if start else datetime.now(UTC))
     start = start or end - WINDOW
     if end < start:
-        raise InvalidInput("end_date is before start_date")
+        raise InvalidInput(Msg("open311.order"))
     if end - start > WINDOW:
-        raise InvalidInput("a search may span at most 90 days")
+        raise InvalidInput(Msg("open311.span"))
     return start, end
 
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gridsvc.api.auth import SESSION_COOKIE, PageRefused
 from gridsvc.core.errors import Forbidden, RateLimited, Unauthenticated
+from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.reading import Principal
 
@@ -246,7 +247,7 @@ def _same_origin(request: Request) -> None:
     """A form posted from another site is refused (login CSRF): its Origin names that site."""
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-        raise Forbidden(f"a sign-in form posted from {origin} is refused; use this site's page")
+        raise Forbidden(Msg("session.origin", origin=origin))
 
 
 def _address(request: Request) -> str:

@@ -26,9 +26,11 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch() with the saved key; JSON in and out; throws ApiError (HTTP) or TypeError (network). */
+/** fetch() with the saved key; JSON in and out; throws ApiError (HTTP) or TypeError (network).
+ * It asks for the page's language, so a refusal's detail reads as the page does (the
+ * browser's own Accept-Language is the computer's, not the page's zh/en). */
 export async function api(path, { method = "GET", json, body, headers = {}, key } = {}) {
-  const sent = { ...headers, Authorization: `Bearer ${key ?? savedKey()}` };
+  const sent = { "Accept-Language": config.lang, ...headers, Authorization: `Bearer ${key ?? savedKey()}` };
   if (json !== undefined) {
     sent["Content-Type"] = "application/json";
     body = JSON.stringify(json);

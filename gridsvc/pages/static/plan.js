@@ -63,6 +63,7 @@ function upload(event) {
   const xhr = new XMLHttpRequest(); // fetch() cannot report upload progress
   xhr.open("POST", `/api/v1/layers/${kind}/drafts`);
   xhr.setRequestHeader("Authorization", `Bearer ${savedKey()}`);
+  xhr.setRequestHeader("Accept-Language", config.lang); // the refusal's detail in the page's language
   $("progress").hidden = false;
   xhr.upload.onprogress = (e) => {
     if (!e.lengthComputable) return;
