@@ -83,7 +83,7 @@ def _town_keys(engine: Engine) -> list[tuple[str, Role, str, str]]:
 # What services.setup.load_demo says (in English, the service's words), to translate them
 _HOLIDAYS = re.compile(r"note: holidays\.csv lists no day after (?P<day>\S+);.*")
 _LOADED = re.compile(
-    r"loaded the demo town: (?P<layers>\d+) layers, (?P<matters>\d+) matters, "
+    r"loaded the demo (?P<name>\S+): (?P<layers>\d+) layers, (?P<matters>\d+) matters, "
     r"(?P<cases>[\d,]+) historical cases(?:, the last reported on (?P<last>\S+))?"
 )
 
@@ -103,6 +103,6 @@ def _translated(message: str) -> str:
         return t("demo_holidays", day=found["day"])
     if found := _LOADED.fullmatch(message):
         last = t("demo_last", last=found["last"]) if found["last"] else ""
-        figures = {k: found[k] for k in ("layers", "matters", "cases")}
+        figures = {k: found[k] for k in ("name", "layers", "matters", "cases")}
         return t("demo_loaded", last=last, **figures)
     return message

@@ -181,7 +181,7 @@ TEXT: dict[str, dict[str, str]] = {
     "demo_url": {"zh": "服务的地址", "en": "where the service answers"},
     "demo_already": {"zh": "数据库中已有城镇，未装入任何内容", "en": "the database already holds a town; nothing loaded"},
     "demo_holidays": {"zh": "注意：holidays.csv 中没有 {day} 之后的日子；此后的期限把每个周一至周五都算作工作日", "en": "note: holidays.csv lists no day after {day}; deadlines past it count every Monday to Friday as a working day"},
-    "demo_loaded": {"zh": "已装入示范镇：{layers} 个图层，{matters} 个事项，{cases} 件历史案件{last}", "en": "loaded the demo town: {layers} layers, {matters} matters, {cases} historical cases{last}"},
+    "demo_loaded": {"zh": "已装入{name}：{layers} 个图层，{matters} 个事项，{cases} 件历史案件{last}", "en": "loaded the demo {name}: {layers} layers, {matters} matters, {cases} historical cases{last}"},
     "demo_last": {"zh": "，最后一件上报于 {last}", "en": ", the last reported on {last}"},
     "demo_open": {"zh": "打开 {url}/ 并粘贴密钥登录：", "en": "open {url}/ and paste a key to sign in:"},
     # keys (keys.py)

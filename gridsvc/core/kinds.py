@@ -57,6 +57,13 @@ def parent_kind(kind: LayerKind, present: Collection[LayerKind] | None = None) -
     return parent
 
 
+def town_level(present: Collection[LayerKind]) -> LayerKind:
+    """The level whose features are the towns (街镇): a district's towns layer, else the
+    single town's jurisdiction, whose one feature is the town. Keys, the evaluation's
+    by=town and the matcher all name towns by this one rule."""
+    return LayerKind.TOWNS if LayerKind.TOWNS in present else LayerKind.JURISDICTION
+
+
 def allowed_parents(kind: LayerKind) -> tuple[LayerKind, ...]:
     """Every level ``kind`` may be checked against: its parent, or past an optional one."""
     out: list[LayerKind] = []

@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from gridsvc.core.cells import CellLocator
 from gridsvc.core.crs import CGCS2000, WGS84, InputCRS, to_cgcs2000, transformer
 from gridsvc.core.errors import CoordinatesOutOfRange, InvalidInput, SwappedCoordinates
+from gridsvc.core.kinds import LayerKind, town_level
 from gridsvc.core.layers import Layer
 from gridsvc.core.locator import Locator
 from gridsvc.core.messages import Msg
@@ -188,7 +189,8 @@ class Matcher:
         self._to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
         # the town (街镇) a grid lies in: a district's towns layer, or a single town's
         # jurisdiction; a point takes its grid's town, so it costs no lookup of its own
-        self._towns = towns if towns is not None else jurisdiction
+        levels = {LayerKind.TOWNS: towns, LayerKind.JURISDICTION: jurisdiction}
+        self._towns = levels[town_level([k for k, v in levels.items() if v is not None])]
         #: the district centre's code where towns lie under a district (None: a single town)
         self.district_code = (
             str(jurisdiction.frame["code"].iloc[0])

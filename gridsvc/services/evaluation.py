@@ -40,6 +40,7 @@ from gridsvc.core.evaluation import (
     loop_hours,
     totals,
 )
+from gridsvc.core.kinds import town_level
 from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList
 from gridsvc.core.workflow import Colour
@@ -272,8 +273,8 @@ class EvaluationService:
     def _names(self, conn: Any, by: str) -> dict[str, tuple[str, str]]:
         if by in ("grid", "unit"):
             return store.feature_names(conn, "grids" if by == "grid" else "units")
-        if by == "town":  # a district's towns layer, else the one town's jurisdiction
-            return store.feature_names(conn, "towns") or store.feature_names(conn, "jurisdiction")
+        if by == "town":
+            return store.feature_names(conn, town_level(reference.active_versions(conn)).value)
         if by == "category":
             return {m.code: (m.name, m.name_en) for m in self.matters}
         table = {"team": "teams", "department": "departments", "group": "working_groups"}[by]

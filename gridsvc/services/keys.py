@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound, Unauthenticated
-from gridsvc.core.kinds import LayerKind
+from gridsvc.core.kinds import LayerKind, town_level
 from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
 from gridsvc.services.reading import Principal
@@ -77,7 +77,7 @@ def town_names(conn: Connection) -> dict[str, str]:
     """Code → name of the territory's towns: a district's towns layer, else the single
     town's jurisdiction (whose one feature is the town)."""
     active = active_versions(conn)
-    version = active.get(LayerKind.TOWNS) or active.get(LayerKind.JURISDICTION)
+    version = active.get(town_level(active))
     return feature_names(conn, version) if version else {}
 
 

@@ -93,6 +93,12 @@ def is_loaded(engine: Engine) -> bool:
         return LayerKind.GRIDS in reference.active_versions(conn)
 
 
+def _demo_name(town: Town) -> str:
+    """What was loaded, by its jurisdiction's name: 示范区 (a district) or 示范镇 (a town)."""
+    frame = town.layers[LayerKind.JURISDICTION].frame
+    return str(frame["name"].iloc[0]) if len(frame) else "town"
+
+
 def load_demo(
     engine: Engine,
     demo_dir: Path,
@@ -135,7 +141,7 @@ def load_demo(
                 )
     ending = f", the last reported on {last}" if history and last else ""
     say(
-        f"loaded the demo town: {len(town.layers)} layers, {len(matters)} matters, "
+        f"loaded the demo {_demo_name(town)}: {len(town.layers)} layers, {len(matters)} matters, "
         f"{count:,} historical cases{ending}"
     )
     return True

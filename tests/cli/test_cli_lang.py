@@ -347,6 +347,18 @@ def test_every_problem_kind_and_version_status_has_a_chinese_name() -> None:
     ]
 
 
+def test_demo_load_names_the_district_it_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_lang: None
+) -> None:
+    """make run loads 示范区: the closing line names it, not 示范镇 (as it did)."""
+    district = Path(__file__).resolve().parents[2] / "data" / "demo-district"
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'g.db'}")
+    monkeypatch.setenv("GRIDSVC_DEMO_DIR", str(district))
+    loaded = run("demo", "load", "--no-history")
+    assert loaded.exit_code == 0, loaded.output
+    assert "已装入示范区：" in loaded.stdout and "示范镇" not in loaded.stdout
+
+
 # a planner's session on a real database, in Chinese
 
 
