@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -113,6 +114,26 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+#: the advisory lock :func:`upgrade` holds on PostgreSQL (a constant of ours: "gridsvc")
+UPGRADE_LOCK = int.from_bytes(b"gridsvc")
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at ``url`` to ``revision`` (idempotent).
+
+    On PostgreSQL under an advisory lock: processes that upgrade one database at once
+    (the workers of ``serve``, two hosts starting on a new database, a ``db upgrade``
+    beside them) take turns, and the later ones find it at ``revision`` and do nothing.
+    Without it both created the same tables and one failed. The lock is the session's
+    of a connection of its own, released when that closes, whatever happened.
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(url), revision)
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+            command.upgrade(alembic_config(url), revision)
+    finally:
+        engine.dispose()
