@@ -28,6 +28,16 @@ class Settings(BaseSettings):
         default=f"sqlite:///{ROOT / 'var' / 'gridsvc.db'}",
         description="SQLAlchemy URL; SQLite (WAL, synchronous=FULL) by default",
     )
+    database_pool_size: int = Field(
+        default=32,
+        ge=1,
+        description="PostgreSQL: connections a server process keeps open, at least as many as "
+        "it uses at once (its intake runs min(32, cores + 4) threads); the server's "
+        "max_connections must hold hosts x workers x (this + the overflow) at a peak",
+    )
+    database_max_overflow: int = Field(
+        default=16, ge=0, description="PostgreSQL: connections opened beyond the pool at a peak"
+    )
     demo_dir: Path = Field(
         default=DEMO_DIR, description="the demo town's files, for `gridsvc demo load`"
     )

@@ -99,7 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served from vendored assets by routes/docs.py
         redoc_url=None,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     upgrade(settings.database_url)
     if not is_loaded(engine):
         load_demo(engine, settings.demo_dir, history=False, say=log.info)

@@ -202,7 +202,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _database_away(request: Request, exc: Exception) -> Response:
     """The database could not be reached (PostgreSQL down or restarting, a cut connection,
     SQLite locked past its timeout): a 503 with Retry-After, as any storage outage, not a
-    500; the pool's pre-ping reconnects by itself once the server is back."""
+    500; the failure discards the pool's older connections, so the next request connects
+    afresh once the server is back (store/engine.py)."""
     away = errors.StorageUnavailable(Msg("server.database_away"))
     away.__cause__ = exc
     return await _domain_error(request, away)

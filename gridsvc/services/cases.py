@@ -215,7 +215,9 @@ class CaseService:
         now = self.clock()
         fingerprint = report.fingerprint() if idempotency_key else ""
         with self._key_in_flight(who, idempotency_key):
-            if idempotency_key:
+            # an intake that finds a stored key by itself (PostgreSQL's) is not read ahead:
+            # a clash comes back as WriteConflict, answered below by the same replay
+            if idempotency_key and not getattr(self.intake, "finds_stored_keys", False):
                 replay = self._replay(who, idempotency_key, fingerprint, now)
                 if replay is not None:
                     return replay

@@ -13,17 +13,39 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+#: connections a PostgreSQL engine keeps open (see :func:`make_engine`): a worker writes
+#: reports on asyncio's default executor, min(32, cores + 4) threads, and the pool was
+#: SQLAlchemy's default 5 (6 intake threads here, so one connection opened per report or so)
+POOL_SIZE = 32
+POOL_OVERFLOW = 16
+POOL_RECYCLE_S = 1800
 
-def make_engine(url: str, checkpoint_pages: int | None = None) -> Engine:
+
+def make_engine(
+    url: str,
+    checkpoint_pages: int | None = None,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+) -> Engine:
     """An engine for ``url``; SQLite gets its durability and concurrency pragmas.
 
     ``checkpoint_pages``: SQLite's ``wal_autocheckpoint`` (default
     :data:`WAL_CHECKPOINT_PAGES`); 0 for a process that checkpoints on its own
     (see ``store/checkpoints.py``).
+
+    Other databases (PostgreSQL): ``pool_size`` connections stay open, at least as
+    many as a worker uses at once, since one beyond them (of ``max_overflow``) is
+    closed when returned and the next costs a new server process (its CPU was
+    counted in the postmaster's). No ping before each checkout (a round trip per
+    request): a connection the server cut fails its statement, which the API answers
+    with a 503 and Retry-After, and the failure discards every connection opened
+    before it, so the next request connects afresh. ``pool_recycle`` replaces a
+    connection after :data:`POOL_RECYCLE_S`, before a firewall or proxy drops it idle.
     """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +62,13 @@ def make_engine(url: str, checkpoint_pages: int | None = None) -> Engine:
         with engine.connect() as conn:  # WAL is a property of the file: set it once
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=POOL_RECYCLE_S,
+        json_serializer=json_text,
+    )
 
 
 def json_text(value: Any) -> str:
@@ -86,6 +114,26 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+#: the advisory lock :func:`upgrade` holds on PostgreSQL (a constant of ours: "gridsvc")
+UPGRADE_LOCK = int.from_bytes(b"gridsvc")
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at ``url`` to ``revision`` (idempotent).
+
+    On PostgreSQL under an advisory lock: processes that upgrade one database at once
+    (the workers of ``serve``, two hosts starting on a new database, a ``db upgrade``
+    beside them) take turns, and the later ones find it at ``revision`` and do nothing.
+    Without it both created the same tables and one failed. The lock is the session's
+    of a connection of its own, released when that closes, whatever happened.
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(url), revision)
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+            command.upgrade(alembic_config(url), revision)
+    finally:
+        engine.dispose()
