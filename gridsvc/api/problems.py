@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridsvc.api.routes.open311 import open311_errors
+from gridsvc.api.validation_words import issue_message
 from gridsvc.core import errors
 from gridsvc.core.errors import form_field
 from gridsvc.core.messages import LANGS, Msg, text, title
@@ -178,12 +179,12 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    lang = request_lang(request)
     issues = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": issue_message(e, lang)}
         for e in exc.errors()
     ]
-    detail = "; ".join(f"{i['field']}: {i['message']}" for i in issues)
-    lang = request_lang(request)
+    detail = ("；" if lang == "zh" else "; ").join(f"{i['field']}: {i['message']}" for i in issues)
     heading = title(["request-validation"], lang)
     return problem(
         422, "request-validation", heading, detail, request, {"errors": issues}, lang=lang

@@ -147,3 +147,23 @@ def _request(accept_language: str | None) -> Request:
 )
 def test_request_lang(header: str | None, lang: str) -> None:
     assert request_lang(_request(header)) == lang
+
+
+def test_a_malformed_report_is_refused_in_chinese_field_by_field(zh: Desk) -> None:
+    """Pydantic's own refusals (a missing field, text too long) come in Chinese too; the
+    fields keep their names, and English is pydantic's wording as before."""
+    body = {"lon": INSIDE[0], "lat": INSIDE[1], "crs": "cgcs2000", "description": "字" * 5000}
+    response = zh.client.post("/api/v1/reports", json=body, headers=zh.headers("patrol"))
+    problem = assert_problem(response, 422, "request-validation")
+    messages = {e["field"]: e["message"] for e in problem["errors"]}
+    assert messages["body.category"] == "必填，缺少此项", problem
+    assert (
+        messages["body.description"].startswith("最多 ")
+        and "个字符" in messages["body.description"]
+    )
+    assert "body.category: 必填" in problem["detail"] and problem["title"] == "请求无效"
+    english = zh.client.post(
+        "/api/v1/reports", json=body, headers=zh.headers("patrol", **{"Accept-Language": "en"})
+    )
+    words = {e["field"]: e["message"] for e in english.json()["errors"]}
+    assert words["body.category"] == "Field required"
