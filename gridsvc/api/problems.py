@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -194,10 +195,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    heading = detail = str(exc.detail)
+    lang = request_lang(request)
+    # the router's own 404 and 405 (their bare status phrase) in Chinese; a route's own text stays
+    said = {404: "server.no_route", 405: "server.no_method"}.get(exc.status_code)
+    if lang == "zh" and said and detail == HTTPStatus(exc.status_code).phrase:
+        heading, detail = title([code], lang), text(said, lang, method=request.method)
     # the exception's own headers go along: a 405's Allow (RFC 9110 requires it), say
-    return problem(
-        exc.status_code, code, str(exc.detail), str(exc.detail), request, headers=exc.headers
-    )
+    return problem(exc.status_code, code, heading, detail, request, headers=exc.headers, lang=lang)
 
 
 async def _database_away(request: Request, exc: Exception) -> Response:

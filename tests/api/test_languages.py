@@ -167,3 +167,14 @@ def test_a_malformed_report_is_refused_in_chinese_field_by_field(zh: Desk) -> No
     )
     words = {e["field"]: e["message"] for e in english.json()["errors"]}
     assert words["body.category"] == "Field required"
+
+
+def test_the_routers_own_404_and_405_speak_chinese(zh: Desk) -> None:
+    missing = zh.client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["detail"] == "没有这个地址"
+    assert missing.headers["content-language"] == "zh"
+    wrong = zh.client.delete("/api/v1/match")
+    assert wrong.status_code == 405 and wrong.json()["detail"] == "此地址不接受 DELETE 请求"
+    assert "GET" in wrong.headers["allow"]
+    english = zh.client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
+    assert english.json()["detail"] == "Not Found"

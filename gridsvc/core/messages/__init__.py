@@ -50,6 +50,7 @@ TITLES: dict[str, dict[str, str]] = {
     "unknown-category": {"zh": "未知类别", "en": "Unknown category"},
     "too-many-rows": {"zh": "导出行数过多", "en": "Too many rows for one export"},
     "not-found": {"zh": "未找到", "en": "Not found"},
+    "method-not-allowed": {"zh": "不支持此请求方法", "en": "Method Not Allowed"},
     "conflict": {"zh": "冲突", "en": "Conflict"},
     "illegal-transition": {"zh": "当前状态不允许此操作", "en": "Action not allowed in this state"},
     "stale-version": {"zh": "数据已被修改", "en": "The resource changed since it was read"},

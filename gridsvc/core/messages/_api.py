@@ -72,6 +72,8 @@ API: dict[str, dict[str, str]] = {
     # problems.py: what a 5xx says (never more)
     "server.failed": {"zh": "服务器未能完成请求", "en": "the server could not complete the request"},
     "server.retry": {"zh": "服务器未能完成请求；请稍后重试（如果发送了 Idempotency-Key，请用同一个）", "en": "the server could not complete the request; retry shortly (with the same Idempotency-Key, if one was sent)"},
+    "server.no_route": {"zh": "没有这个地址", "en": "Not Found"},
+    "server.no_method": {"zh": "此地址不接受 {method} 请求", "en": "this address does not take {method}"},
     "server.database_away": {"zh": "数据库无法连接", "en": "the database is not reachable"},
 }
 # fmt: on
