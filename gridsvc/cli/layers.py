@@ -99,14 +99,18 @@ def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
 
 @app.command("history", help=t("history_help"))
 @friendly
-def layers_history(kind: KindArg) -> None:
-    """Every version of a layer, newest first."""
+def layers_history(
+    kind: KindArg,
+    town: Annotated[str | None, Opt("--town", help=t("history_town"))] = None,
+) -> None:
+    """Every version of a layer, newest first, with the town whose planner made it."""
 
     from gridsvc.services.layers import history
     from gridsvc.store.engine import make_engine
 
-    rows = history(make_engine(settings().database_url), kind)
+    rows = history(make_engine(settings().database_url), kind, town)
     table = version_table(t("col_features"))
+    table.add_column(t("col_town"))
     for r in rows:
         table.add_row(
             str(r["id"]),
@@ -116,6 +120,7 @@ def layers_history(kind: KindArg) -> None:
             str(r["created_at"]),
             str(r["published_at"] or ""),
             str(r["retired_at"] or ""),
+            r.get("town_code") or t("district_version"),
         )
     out.print(table)
 

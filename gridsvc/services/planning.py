@@ -25,9 +25,9 @@ from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     InvalidLayer,
-    NotFound,
     PayloadTooLarge,
     StaleVersion,
 )
@@ -36,14 +36,17 @@ from gridsvc.core.matching import containing
 from gridsvc.core.measures import area_km2, street_km
 from gridsvc.core.redraw import rematch, unchanged_map
 from gridsvc.core.repair import apply_repairs
+from gridsvc.core.splicing import features_equal, part_of
 from gridsvc.core.validation import SLIVER_M2, code_problems, validate_layer
 from gridsvc.layerio import read_layer
+from gridsvc.services import town_drafts
 from gridsvc.services.layers import StoredLayers
 from gridsvc.services.matching import cell
 from gridsvc.store import cases as case_store
 from gridsvc.store import reference
 
 IMPACT_WINDOW = timedelta(days=90)
+PUBLISH_TRIES = 5  # splices onto another town's newer layer before a publish gives up
 MAX_UNZIPPED = 500 * 1024 * 1024  # a zip that would unpack to more is refused (zip bomb)
 MAX_RATIO = 200  # nor one that compresses suspiciously well
 UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
@@ -121,13 +124,22 @@ class Planning:
         self.sliver_m2 = sliver_m2  # gaps and overlaps under this are slivers (close_slivers)
         self._stored = StoredLayers()
 
-    def add_draft(self, layer: Layer, label: str, repairs: tuple[str, ...] = ()) -> dict[str, Any]:
+    def add_draft(
+        self,
+        layer: Layer,
+        label: str,
+        repairs: tuple[str, ...] = (),
+        town: str | None = None,
+    ) -> dict[str, Any]:
         """Store a draft (repaired only as asked) and answer with its validation report.
 
         A draft is stored feature by code, so a layer with a missing or repeated
         code is refused as a whole (422, each such code listed) before anything
         is written; every other problem is stored with the draft and reported.
+        A town's planner (``town``) uploads its town's features only: they are
+        spliced into the active layer (``services.town_drafts``).
         """
+        town_drafts.check_kind(layer.kind, town)
         unstorable = code_problems(layer)
         if unstorable:
             raise InvalidLayer(
@@ -140,24 +152,47 @@ class Planning:
             with self.engine.connect() as conn:
                 parent = self._parent_of(self._active(conn), layer.kind)
         layer, applied = apply_repairs(layer, repairs, parent, self.sliver_m2)
+        uploaded, based_on = len(layer), None
+        if town is not None:
+            with self.engine.connect() as conn:
+                versions, active = self._stored.active(conn)
+            layer, based_on = town_drafts.spliced_upload(
+                layer, town, active, versions, self.sliver_m2
+            )
         with self.engine.begin() as conn:
-            draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC))
+            draft_id = reference.add_draft(conn, layer, label, datetime.now(UTC), town, based_on)
         return {
             "id": draft_id,
             "kind": layer.kind.value,
             "label": label,
+            "town": town,
             "features": len(layer),
-            "validation": self.validation(layer.kind, draft_id),
+            "uploaded": uploaded,
+            "validation": self.validation(layer.kind, draft_id, town),
             "repairs": [r.to_dict() for r in applied],
         }
 
-    def _draft(self, conn: Connection, kind: LayerKind, draft_id: int) -> Layer:
-        row = reference.version_row(conn, draft_id)
-        if row is None or row["kind"] != kind.value:
-            raise NotFound(f"the {kind.value} layer has no draft {draft_id}")
+    def _row(
+        self, conn: Connection, kind: LayerKind, draft_id: int, town: str | None
+    ) -> dict[str, Any]:
+        """The draft's version row; a town's planner sees its own town's drafts only."""
+        row = town_drafts.check_visible(reference.version_row(conn, draft_id), kind, draft_id, town)
         if row["status"] != "draft":
             raise Conflict(f"version {draft_id} is {row['status']}, not a draft")
-        return self._stored.get(conn, kind, draft_id)
+        return row
+
+    def _draft(
+        self, conn: Connection, kind: LayerKind, draft_id: int, town: str | None = None
+    ) -> Layer:
+        """The draft as publishing it now would make the layer (a town's draft spliced onto
+        the active layer again, when another town published since). Read from the
+        database each time: a draft changes (OGC edits, a splice), a published version never."""
+        row = self._row(conn, kind, draft_id, town)
+        draft = reference.load_layer(conn, kind, draft_id)
+        if row["town_code"] is None:
+            return draft
+        versions, active = self._stored.active(conn)
+        return town_drafts.on_active(conn, self._stored, row, draft, active, versions)[0]
 
     def _active(self, conn: Connection) -> dict[LayerKind, Layer]:
         return self._stored.active(conn)[1]
@@ -174,15 +209,17 @@ class Planning:
         with self.engine.connect() as conn:
             return reference.active_versions(conn).get(kind)
 
-    def layers(self, kind: LayerKind, draft_id: int) -> tuple[Layer | None, Layer]:
+    def layers(
+        self, kind: LayerKind, draft_id: int, town: str | None = None
+    ) -> tuple[Layer | None, Layer]:
         """The active layer of ``kind`` (None before the first publish) and the draft."""
         with self.engine.connect() as conn:
-            return self._active(conn).get(kind), self._draft(conn, kind, draft_id)
+            return self._active(conn).get(kind), self._draft(conn, kind, draft_id, town)
 
-    def validation(self, kind: LayerKind, draft_id: int) -> dict[str, Any]:
+    def validation(self, kind: LayerKind, draft_id: int, town: str | None = None) -> dict[str, Any]:
         """Every problem of the draft, checked against the active parent level."""
         with self.engine.connect() as conn:
-            draft = self._draft(conn, kind, draft_id)
+            draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
         parent = self._parent_of(active, kind)
         problems = validate_layer(draft, parent, self.sliver_m2)
@@ -191,52 +228,147 @@ class Planning:
             "problems": [p.to_dict() for p in problems],
         }
 
-    def impact(self, kind: LayerKind, draft_id: int) -> dict[str, Any]:
-        """What publishing the draft changes: features, and every case that would move."""
+    def impact(self, kind: LayerKind, draft_id: int, town: str | None = None) -> dict[str, Any]:
+        """What publishing the draft changes: features, and every case that would move.
+        A town's draft changes that town's cases alone: only they are checked and listed,
+        and the workload rows are that town's grids."""
         with self.engine.connect() as conn:
-            draft = self._draft(conn, kind, draft_id)
+            drafted_by = self._row(conn, kind, draft_id, town)["town_code"]
+            draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
             since = datetime.now(UTC) - IMPACT_WINDOW
             cases = _columns(case_store.cases_for_rematch(conn, since))
+        if drafted_by is not None:
+            cases = _of_town(cases, drafted_by)
         after = _rematched(kind, active, draft, cases)
+        workload = (
+            _workload(active.get(kind), draft, cases, after, active.get(LayerKind.STREETS))
+            if kind == LayerKind.GRIDS
+            else []
+        )
+        if drafted_by is not None and workload:
+            towns = town_drafts.towns_of(active, drafted_by)
+            mine = set(part_of(draft, drafted_by, towns).codes.astype(str))
+            if active.get(kind) is not None:
+                mine |= set(part_of(active[kind], drafted_by, towns).codes.astype(str))
+            workload = [w for w in workload if w["grid_code"] in mine]
         return {
+            "town": drafted_by,
             "features": _feature_changes(active.get(kind), draft),
             "moved_cases": _moved(cases, after),
             "cases_checked": len(cases["id"]),
-            "workload": _workload(
-                active.get(kind), draft, cases, after, active.get(LayerKind.STREETS)
-            )
-            if kind == LayerKind.GRIDS
-            else [],
+            "workload": workload,
         }
 
     def publish(
-        self, kind: LayerKind, draft_id: int, draft_etag: int, active_etag: int | None
+        self,
+        kind: LayerKind,
+        draft_id: int,
+        draft_etag: int,
+        active_etag: int | None,
+        town: str | None = None,
     ) -> dict[str, Any]:
-        """Make the draft active and reassign the open cases it moves, in one transaction."""
+        """Make the draft active and reassign the open cases it moves, in one transaction.
+
+        Publishes of a kind take turns (``reference.publish_turn``). A town's draft
+        whose base another town replaced meanwhile is spliced onto the new active
+        layer (validated and previewed again) instead of refused; If-Match's active
+        version may then be an older one, as long as this town's features are the
+        same in it as in the active layer (412 otherwise).
+        """
         if draft_etag != draft_id:
             raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
-        report = self.validation(kind, draft_id)
-        if report["blocking"]:
-            raise InvalidLayer(
-                f"draft {draft_id} has {report['blocking']} blocking problem(s)",
-                problems=[_Shown(p) for p in report["problems"]],
-            )
-        preview = self.impact(kind, draft_id)
-        now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            current = reference.active_versions(conn).get(kind)
-            if current != active_etag:
-                raise StaleVersion(
-                    f"the active {kind.value} version is {current}, not {active_etag}; preview again"
+        for _ in range(PUBLISH_TRIES):
+            with self.engine.connect() as conn:
+                row = self._row(conn, kind, draft_id, town)
+                seen = reference.active_versions(conn).get(kind)
+            if row["town_code"] is not None:
+                self._respliced(kind, row)
+            report = self.validation(kind, draft_id, town)
+            if report["blocking"]:
+                raise InvalidLayer(
+                    f"draft {draft_id} has {report['blocking']} blocking problem(s)",
+                    problems=[_Shown(p) for p in report["problems"]],
                 )
-            reference.promote(conn, kind, draft_id, now)
-            reassigned = [m for m in preview["moved_cases"] if m["open"]]
-            case_store.reassign_cases(conn, reassigned, kind.value, draft_id, now)
-        return {"published": draft_id, "retired": current, "reassigned": len(reassigned)}
+            preview = self.impact(kind, draft_id, town)
+            now = datetime.now(UTC)
+            with self.engine.begin() as conn:
+                reference.publish_turn(conn, kind)
+                current = reference.active_versions(conn).get(kind)
+                if row["town_code"] is None:
+                    if current != active_etag:
+                        raise StaleVersion(
+                            f"the active {kind.value} version is {current}, not {active_etag}; "
+                            "preview again"
+                        )
+                elif current != seen:
+                    continue  # another town published meanwhile: splice onto it again
+                else:
+                    self._check_seen(conn, kind, row["town_code"], active_etag, current)
+                if (reference.version_row(conn, draft_id) or {}).get("status") != "draft":
+                    raise Conflict(f"draft {draft_id} was published meanwhile")
+                reference.promote(conn, kind, draft_id, now)
+                reassigned = [m for m in preview["moved_cases"] if m["open"]]
+                case_store.reassign_cases(conn, reassigned, kind.value, draft_id, now)
+            return {
+                "published": draft_id,
+                "retired": current,
+                "reassigned": len(reassigned),
+                "town": row["town_code"],
+            }
+        raise Conflict(
+            f"the {kind.value} layer was published {PUBLISH_TRIES} times while draft "
+            f"{draft_id} was being published; try again"
+        )
 
-    def rollback(self, kind: LayerKind, active_etag: int | None) -> dict[str, Any]:
-        """Make the previous version active again, as a new version (history keeps both)."""
+    def _respliced(self, kind: LayerKind, row: dict[str, Any]) -> None:
+        """Store a town draft spliced onto the active layer, when another town published
+        since it was spliced (409 when that publish changed this town's features)."""
+        with self.engine.begin() as conn:
+            reference.publish_turn(conn, kind)
+            versions, active = self._stored.active(conn)
+            row = reference.version_row(conn, row["id"]) or row
+            draft = reference.load_layer(conn, kind, row["id"])
+            layer, changed = town_drafts.on_active(conn, self._stored, row, draft, active, versions)
+            if changed:
+                reference.replace_draft(conn, row["id"], layer, versions[kind])
+
+    def _check_seen(
+        self, conn: Connection, kind: LayerKind, town: str, seen: int | None, current: int | None
+    ) -> None:
+        """A town's If-Match may name an older active version, if this town's features
+        are the same in it as in the active one (other towns published since)."""
+        if seen == current:
+            return
+        if seen is None or current is None or reference.version_kind(conn, seen) != kind:
+            raise StaleVersion(
+                f"the active {kind.value} version is {current}, not {seen}; preview again"
+            )
+        active = self._stored.active(conn)[1]
+        towns = town_drafts.towns_of(active, town)
+        same = features_equal(
+            part_of(self._stored.get(conn, kind, seen), town, towns),
+            part_of(active[kind], town, towns),
+        )
+        if not same:
+            raise StaleVersion(
+                f"town {town}'s {kind.value} changed between version {seen}, which you "
+                f"previewed against, and the active version {current}; preview again",
+                town=town,
+            )
+
+    def rollback(
+        self, kind: LayerKind, active_etag: int | None, town: str | None = None
+    ) -> dict[str, Any]:
+        """Make the previous version active again, as a new version (history keeps both).
+        The district's alone: a town's planner gets a 403."""
+        if town is not None:
+            raise Forbidden(
+                f"a rollback replaces the whole {kind.value} layer, every town's; a planner's "
+                f"key scoped to town {town} cannot make one. Export the version you want "
+                f"(GET /api/v1/layers/{kind.value}/versions/<id>.gpkg), keep town {town}'s "
+                "features and upload them as a draft"
+            )
         with self.engine.connect() as conn:
             current = reference.active_versions(conn).get(kind)
             previous = reference.previous_version(conn, kind)
@@ -278,6 +410,12 @@ def _columns(rows: list[tuple[Any, ...]]) -> Columns:
     for name in ("lon", "lat"):
         out[name] = out[name].astype(np.float64)
     return out
+
+
+def _of_town(cases: Columns, town: str) -> Columns:
+    """The cases of one town (what a town's redraw may move)."""
+    rows = np.flatnonzero(cases["town_code"] == town)
+    return {name: column[rows] for name, column in cases.items()}
 
 
 def _places(cases: Columns) -> Columns:
