@@ -110,9 +110,11 @@ def layers_history(
 
     rows = history(make_engine(settings().database_url), kind, town)
     table = version_table(t("col_features"))
-    table.add_column(t("col_town"))
+    by_town = any(r.get("town_code") for r in rows)  # a single town's table stays as it was
+    if by_town:
+        table.add_column(t("col_town"))
     for r in rows:
-        table.add_row(
+        cells = [
             str(r["id"]),
             r["label"],
             version_status(r["status"]),
@@ -120,8 +122,8 @@ def layers_history(
             str(r["created_at"]),
             str(r["published_at"] or ""),
             str(r["retired_at"] or ""),
-            r.get("town_code") or t("district_version"),
-        )
+        ]
+        table.add_row(*cells, *([r.get("town_code") or t("district_version")] if by_town else []))
     out.print(table)
 
 

@@ -320,3 +320,59 @@ def test_history_on_the_command_line_filters_by_town(
         "/api/v1/layers/grids/versions", params={"town": T1}, headers=dist.h("planner")
     ).json()
     assert all(f" {v['id']} " in result.output for v in rows)
+
+
+def test_qgis_edits_of_a_town_draft_keep_to_the_town(dist: District) -> None:
+    """Over OGC API - Features Part 4 a town's draft takes writes to its own town's
+    features only; the district's features spliced around them are not its to change."""
+    t1 = draft(dist, "planner-t1", town_grids(dist, T1, G + "02" in set(dist.grids()["code"])))
+    items = f"/ogc/collections/grids-draft-{t1}/items"
+    page = dist.client.get(items, params={"limit": 100}, headers=dist.h("planner-t1")).json()
+    shapes = {f["properties"]["code"]: f for f in page["features"]}
+    assert G + "10" in shapes  # the other town's grids are in the spliced draft, read-only
+    patch = {"Content-Type": "application/merge-patch+json"}
+    renamed = {"type": "Feature", "properties": {"name": "乙镇的网格"}}
+    r = dist.client.patch(f"{items}/{G}10", json=renamed, headers=dist.h("planner-t1", **patch))
+    body = assert_problem(r, 422, "invalid-layer")
+    assert body["codes"] == [G + "10"]
+    assert {p["kind"] for p in body["problems"]} == {"outside-town", "other-town"}
+    r = dist.client.delete(f"{items}/{G}10", headers=dist.h("planner-t1"))
+    assert_problem(r, 403, "forbidden")
+    assert G + "10" in r.json()["detail"]
+    # its own grid stretched into the neighbouring town: refused by name
+    reach = shapely.union_all(
+        [shapely.geometry.shape(shapes[G + "05"]["geometry"]),
+         shapely.geometry.shape(shapes[G + "10"]["geometry"])]
+    )  # fmt: skip
+    stretched = {"type": "Feature", "geometry": shapely.geometry.mapping(reach)}
+    r = dist.client.patch(f"{items}/{G}05", json=stretched, headers=dist.h("planner-t1", **patch))
+    body = assert_problem(r, 422, "invalid-layer")
+    assert body["codes"] == [G + "05"] and body["problems"][0]["towns"] == [T2]
+    ok = {"type": "Feature", "properties": {"name": "第三网格（镇改名）"}}
+    r = dist.client.patch(f"{items}/{G}03", json=ok, headers=dist.h("planner-t1", **patch))
+    assert r.status_code == 200, r.text
+
+
+def test_validation_follows_the_edits_made_after_it(dist: District) -> None:
+    """A draft validated, then edited over OGC into an overlap, is validated again as it is
+    now: before, the planning service kept the draft as first read, its validation said 0
+    blocking and publishing went ahead with the overlap."""
+    t1 = draft(dist, "planner-t1", town_grids(dist, T1, G + "02" in set(dist.grids()["code"])))
+    url = f"/api/v1/layers/grids/drafts/{t1}/validation"
+    assert dist.client.get(url, headers=dist.h("planner-t1")).json()["blocking"] == 0
+    items = f"/ogc/collections/grids-draft-{t1}/items"
+    page = dist.client.get(items, params={"limit": 100}, headers=dist.h("planner-t1")).json()
+    shapes = {
+        f["properties"]["code"]: shapely.geometry.shape(f["geometry"]) for f in page["features"]
+    }
+    grown = shapely.union_all([shapes[G + "03"], shapes[G + "04"]])
+    r = dist.client.patch(
+        f"{items}/{G}03",
+        json={"type": "Feature", "geometry": shapely.geometry.mapping(grown)},
+        headers=dist.h("planner-t1", **{"Content-Type": "application/merge-patch+json"}),
+    )
+    assert r.status_code == 200, r.text
+    assert dist.client.get(url, headers=dist.h("planner-t1")).json()["blocking"] > 0
+    before = dist.active()
+    assert_problem(publish(dist, "planner-t1", t1, before), 422, "invalid-layer")
+    assert dist.active() == before
