@@ -260,6 +260,12 @@ def test_a_town_planner_keeps_to_its_town(dist: District) -> None:
         assert dist.client.get(ogc, headers=dist.h("planner-t1")).status_code == 404
         impact_map = f"/maps/impact/grids/{other}"
         assert dist.client.get(impact_map, headers=dist.h("planner-t1")).status_code == 404
+    history = dist.client.get("/api/v1/layers/grids/versions", headers=dist.h("planner-t1"))
+    assert not {t2, district} & {v["id"] for v in history.json()}
+    assert {t2, district} <= {
+        v["id"]
+        for v in dist.client.get("/api/v1/layers/grids/versions", headers=dist.h("planner")).json()
+    }
     listed = dist.client.get("/ogc/collections", headers=dist.h("planner-t1")).json()
     ids = {c["id"] for c in listed["collections"]}
     assert f"grids-draft-{t2}" not in ids and f"grids-draft-{district}" not in ids

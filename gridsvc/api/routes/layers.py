@@ -34,10 +34,14 @@ def versions(
     ] = None,
 ) -> list[dict[str, Any]]:
     """Every version of a layer, newest first, with status, feature count and the town
-    whose planner made it (`town_code`; none: the district's)."""
+    whose planner made it (`town_code`; none: the district's). A town's key lists the
+    published and retired versions and its own town's drafts (no other's)."""
     if who.town is not None and town not in (None, who.town):
         town_for(who, town)  # a town key asking for another town: 404
-    return layers.history(request.app.state.engine, kind, town)
+    rows = layers.history(request.app.state.engine, kind, town)
+    if who.town is None:
+        return rows
+    return [r for r in rows if r["status"] != "draft" or r["town_code"] == who.town]
 
 
 @router.get("/{kind}/versions/{version_id}.gpkg", response_class=FileResponse)
