@@ -99,16 +99,22 @@ def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
 
 @app.command("history", help=t("history_help"))
 @friendly
-def layers_history(kind: KindArg) -> None:
-    """Every version of a layer, newest first."""
+def layers_history(
+    kind: KindArg,
+    town: Annotated[str | None, Opt("--town", help=t("history_town"))] = None,
+) -> None:
+    """Every version of a layer, newest first, with the town whose planner made it."""
 
     from gridsvc.services.layers import history
     from gridsvc.store.engine import make_engine
 
-    rows = history(make_engine(settings().database_url), kind)
+    rows = history(make_engine(settings().database_url), kind, town)
     table = version_table(t("col_features"))
+    by_town = any(r.get("town_code") for r in rows)  # a single town's table stays as it was
+    if by_town:
+        table.add_column(t("col_town"))
     for r in rows:
-        table.add_row(
+        cells = [
             str(r["id"]),
             r["label"],
             version_status(r["status"]),
@@ -116,7 +122,8 @@ def layers_history(kind: KindArg) -> None:
             str(r["created_at"]),
             str(r["published_at"] or ""),
             str(r["retired_at"] or ""),
-        )
+        ]
+        table.add_row(*cells, *([r.get("town_code") or t("district_version")] if by_town else []))
     out.print(table)
 
 

@@ -126,6 +126,8 @@ TEXT: dict[str, dict[str, str]] = {
     "no_parent_level": {"zh": "{kind}图层没有上级层级", "en": "a {kind} layer has no parent level"},
     "layers_help": {"zh": "图层版本：历史、导出、草案、影响、发布与回退", "en": "layer versions: history, export, drafts, impact, publish and rollback"},
     "history_help": {"zh": "图层的所有版本，最新的在前。", "en": "Every version of a layer, newest first."},
+    "history_town": {"zh": "只列这个街镇的规划员发布的版本（街镇编码）", "en": "only the versions this town's planner made (the town's code)"},
+    "district_version": {"zh": "区", "en": "district"},
     "col_id": {"zh": "编号", "en": "id"},
     "col_label": {"zh": "说明", "en": "label"},
     "col_status": {"zh": "状态", "en": "status"},

@@ -32,9 +32,18 @@ from sqlalchemy import Connection, Engine
 
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.draft_edits import edit_window, feature_etag, layer_digest, revalidated
-from gridsvc.core.errors import Conflict, InvalidInput, NotFound, PreconditionRequired, StaleVersion
+from gridsvc.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidLayer,
+    NotFound,
+    PreconditionRequired,
+    StaleVersion,
+)
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.validation import SLIVER_M2, Problem, validate_layer
+from gridsvc.services import town_drafts
 from gridsvc.services.layers import StoredLayers
 from gridsvc.store import draft_features as store
 from gridsvc.store import reference
@@ -140,6 +149,7 @@ class DraftEditor:
             row, before = self._begin(conn, draft_id)
             if store.feature(conn, draft_id, new.code) is not None:
                 raise Conflict(f"the draft already has a feature {new.code!r}; replace it with PUT")
+            self._town_check(conn, row, new.record())
             store.add(conn, draft_id, new.record())
             return self._after(conn, row, before, {new.code}, [new.geometry], new.code, reader)
 
@@ -161,6 +171,7 @@ class DraftEditor:
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
             old = self._matching(conn, draft_id, code, if_match, reader)
+            self._town_check(conn, row, new.record())
             store.replace(conn, old["id"], new.record())
             shapes = [shapely.from_wkb(old["geom_wkb"]), new.geometry]
             return self._after(conn, row, before, {code}, shapes, code, reader)
@@ -179,6 +190,7 @@ class DraftEditor:
             row, before = self._begin(conn, draft_id)
             old = self._matching(conn, draft_id, code, if_match, reader)
             record = _patched(old, changes)
+            self._town_check(conn, row, record)
             store.replace(conn, old["id"], record)
             shapes = [shapely.from_wkb(old["geom_wkb"]), shapely.from_wkb(record["geom_wkb"])]
             return self._after(conn, row, before, {code}, shapes, code, reader)
@@ -189,6 +201,7 @@ class DraftEditor:
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
             old = self._matching(conn, draft_id, code, if_match, reader)
+            self._town_check(conn, row, old, deleting=True)
             store.remove(conn, old["id"])
             if reader is not None:
                 store.forget(conn, reader, draft_id, code)
@@ -203,6 +216,27 @@ class DraftEditor:
         _check_draft(row, draft_id)
         assert row is not None
         return row, self._follow(conn, row, store.features(conn, draft_id))
+
+    def _town_check(
+        self, conn: Connection, row: dict[str, Any], record: dict[str, Any], deleting: bool = False
+    ) -> None:
+        """A town's draft changes that town's features only (``services.town_drafts``): a
+        feature written must lie in the town and not be another town's (422 naming it); a
+        feature deleted must be the town's own (403)."""
+        town = row.get("town_code")
+        if town is None:
+            return
+        active = self._stored.active(conn)[1]
+        feature = _layer(LayerKind(row["kind"]), [record])
+        try:
+            town_drafts.check_part(feature, town, active, self.sliver_m2, f"draft {row['id']}")
+        except InvalidLayer as refused:
+            if not deleting:
+                raise
+            raise Forbidden(
+                f"feature {record['code']!r} is not town {town}'s: draft {row['id']} is town "
+                f"{town}'s redraw and changes that town's features only"
+            ) from refused
 
     def _matching(
         self,

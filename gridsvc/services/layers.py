@@ -80,10 +80,11 @@ def _key(versions: dict[LayerKind, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((k.value, v) for k, v in versions.items()))
 
 
-def history(engine: Engine, kind: LayerKind) -> list[dict[str, Any]]:
-    """Every version of a layer kind, newest first (draft, published or retired)."""
+def history(engine: Engine, kind: LayerKind, town: str | None = None) -> list[dict[str, Any]]:
+    """Every version of a layer kind, newest first (draft, published or retired); those a
+    town's planner made alone when ``town`` is given."""
     with engine.connect() as conn:
-        versions = reference.list_versions(conn, kind)
+        versions = reference.list_versions(conn, kind, town)
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
         for row in versions

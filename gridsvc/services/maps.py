@@ -193,11 +193,19 @@ class MapService:
         frame = layers[LayerKind.GRIDS].frame
         return hotspot_map(frame, cases, options, cells.frame if cells is not None else None)
 
-    def impact(self, planning: Planning, kind: LayerKind, draft_id: int, look: Look) -> folium.Map:
+    def impact(
+        self,
+        planning: Planning,
+        kind: LayerKind,
+        draft_id: int,
+        look: Look,
+        town: str | None = None,
+    ) -> folium.Map:
+        """The impact map of a draft (a town's planner sees its own town's drafts only)."""
         lang = check_lang(look.lang)
         basemap = parse_basemap(look.basemap, look.tiles)
-        active, draft = planning.layers(kind, draft_id)
-        moved = planning.impact(kind, draft_id)["moved_cases"]
+        active, draft = planning.layers(kind, draft_id, town)
+        moved = planning.impact(kind, draft_id, town)["moved_cases"]
         subtitle = f"{kind.value} · draft {draft_id}"
         return impact_map(
             active, draft, moved, ImpactOptions(lang, basemap, look.tiles, subtitle=subtitle)

@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.layers import BASE_COLUMNS, Layer, LayerKind
@@ -39,15 +39,60 @@ def publish_layer(conn: Connection, layer: Layer, label: str, now: datetime | No
     return int(version_id)
 
 
-def add_draft(conn: Connection, layer: Layer, label: str, now: datetime) -> int:
-    """Store a layer as a draft version: never visible to matching until published."""
+def add_draft(
+    conn: Connection,
+    layer: Layer,
+    label: str,
+    now: datetime,
+    town: str | None = None,
+    based_on: int | None = None,
+) -> int:
+    """Store a layer as a draft version: never visible to matching until published.
+    A town's draft names its town and the active version it was spliced onto."""
     version_id = conn.execute(
         insert(s.layer_versions).values(
-            kind=layer.kind.value, label=label, status="draft", created_at=now
+            kind=layer.kind.value,
+            label=label,
+            status="draft",
+            created_at=now,
+            town_code=town,
+            based_on=based_on,
         )
     ).inserted_primary_key[0]
     conn.execute(insert(s.features), list(_feature_rows(layer, version_id)))
     return int(version_id)
+
+
+def replace_draft(conn: Connection, version_id: int, layer: Layer, based_on: int) -> None:
+    """Replace a town draft's features with ``layer`` (its features spliced onto the
+    newer active version ``based_on``): the draft keeps its id, label and town."""
+    conn.execute(delete(s.features).where(s.features.c.version_id == version_id))
+    conn.execute(insert(s.features), list(_feature_rows(layer, version_id)))
+    conn.execute(
+        s.layer_versions.update()
+        .where(s.layer_versions.c.id == version_id)
+        .values(based_on=based_on)
+    )
+
+
+#: the advisory lock of a layer kind's publish turn on PostgreSQL (plus the kind's rank)
+_PUBLISH_LOCK = 0x6C617972  # "layr"
+
+
+def publish_turn(conn: Connection, kind: LayerKind) -> None:
+    """Take the turn to publish a version of ``kind`` (held to the end of the transaction).
+
+    Two publishes of one kind (two towns' planners at once) read the active version,
+    then replace it: without a turn both saw the same one and both published. On
+    PostgreSQL a transaction-scoped advisory lock (read committed: what is read after
+    it sees the other's commit); on SQLite the write lock, taken first (the call must
+    open the transaction).
+    """
+    if conn.dialect.name == "postgresql":
+        rank = list(LayerKind).index(kind)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISH_LOCK + rank})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy_timeout) for another writer
 
 
 def version_row(conn: Connection, version_id: int) -> dict[str, Any] | None:
@@ -104,15 +149,17 @@ def active_versions(conn: Connection) -> dict[LayerKind, int]:
     return {LayerKind(kind): int(version_id) for kind, version_id in rows}
 
 
-def list_versions(conn: Connection, kind: LayerKind) -> list[dict[str, Any]]:
-    """Every stored version of a layer kind, newest first, with its feature count."""
+def list_versions(
+    conn: Connection, kind: LayerKind, town: str | None = None
+) -> list[dict[str, Any]]:
+    """Every stored version of a layer kind, newest first, with its feature count
+    (only those of one town's planner when ``town`` is given)."""
     v, f = s.layer_versions.c, s.features.c
     count = select(func.count()).where(f.version_id == v.id).scalar_subquery()
-    rows = conn.execute(
-        select(s.layer_versions, count.label("features"))
-        .where(v.kind == kind.value)
-        .order_by(v.id.desc())
-    )
+    query = select(s.layer_versions, count.label("features")).where(v.kind == kind.value)
+    if town is not None:
+        query = query.where(v.town_code == town)
+    rows = conn.execute(query.order_by(v.id.desc()))
     return [dict(r._mapping) for r in rows]
 
 

@@ -81,6 +81,8 @@ layer_versions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime),
     Column("retired_at", UTCDateTime),
+    Column("town_code", String(40)),  # a town planner's redraw of its own town (0012)
+    Column("based_on", Id),  # the active version a town's draft was spliced onto (0012)
     Index("ix_layer_versions_kind_status", "kind", "status"),
 )
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import shapely
 
 from gridsvc.core.layers import Layer, LayerKind
-from gridsvc.services.planning import _columns, _feature_changes, _moved, _rematched
+from gridsvc.services.impact import case_columns, feature_changes, moved_cases, rematched_places
 
 
 def grids(team_b: str = "T2") -> Layer:
@@ -27,18 +27,18 @@ def cases() -> dict:
         (2, "C2", "closed", 121.015, 31.005, "B", None, None, "T2", None),
         (3, "C3", "reported", 121.5, 31.5, None, None, None, None, None),  # placed nowhere
     ]
-    return _columns(rows)
+    return case_columns(rows)
 
 
 def test_an_unchanged_draft_moves_nothing_even_where_places_are_empty() -> None:
     layer = grids()
-    after = _rematched(LayerKind.GRIDS, {LayerKind.GRIDS: layer}, grids(), cases())
-    assert _moved(cases(), after) == []
+    after = rematched_places(LayerKind.GRIDS, {LayerKind.GRIDS: layer}, grids(), cases())
+    assert moved_cases(cases(), after) == []
 
 
 def test_a_team_change_moves_the_cases_of_that_grid_only() -> None:
-    after = _rematched(LayerKind.GRIDS, {LayerKind.GRIDS: grids()}, grids("T9"), cases())
-    (move,) = _moved(cases(), after)
+    after = rematched_places(LayerKind.GRIDS, {LayerKind.GRIDS: grids()}, grids("T9"), cases())
+    (move,) = moved_cases(cases(), after)
     assert move["number"] == "C2" and move["open"] is False
     assert move["from"] == {
         "grid_code": "B",
@@ -66,7 +66,7 @@ def _jittered(layer: Layer, metres: float) -> Layer:
 
 def test_sub_millimetre_jitter_is_no_change_but_a_metre_is() -> None:
     """Finding (issue 19, 8): a file round-tripped through another GIS showed every grid changed."""
-    assert _feature_changes(grids(), _jittered(grids(), 0.0005))["changed"] == []
-    changed = _feature_changes(grids(), _jittered(grids(), 1.0))["changed"]
+    assert feature_changes(grids(), _jittered(grids(), 0.0005))["changed"] == []
+    changed = feature_changes(grids(), _jittered(grids(), 1.0))["changed"]
     assert [c["code"] for c in changed] == ["A", "B"]
     assert all(c["geometry_changed"] and not c["attributes_changed"] for c in changed)

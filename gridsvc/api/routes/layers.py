@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
@@ -18,16 +18,30 @@ from gridsvc.core.repair import parse_repairs
 from gridsvc.core.workflow import Role
 from gridsvc.services import layers
 from gridsvc.services.planning import Planning, Upload, read_upload
-from gridsvc.services.reading import Principal
+from gridsvc.services.reading import Principal, town_for
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 Reader = Annotated[Principal, Depends(principal)]
 
 
 @router.get("/{kind}/versions")
-def versions(kind: LayerKind, request: Request, who: Reader) -> list[dict[str, Any]]:
-    """Every version of a layer, newest first, with status and feature count."""
-    return layers.history(request.app.state.engine, kind)
+def versions(
+    kind: LayerKind,
+    request: Request,
+    who: Reader,
+    town: Annotated[
+        str | None, Query(max_length=40, description="only the versions this town's planner made")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """Every version of a layer, newest first, with status, feature count and the town
+    whose planner made it (`town_code`; none: the district's). A town's key lists the
+    published and retired versions and its own town's drafts (no other's)."""
+    if who.town is not None and town not in (None, who.town):
+        town_for(who, town)  # a town key asking for another town: 404
+    rows = layers.history(request.app.state.engine, kind, town)
+    if who.town is None:
+        return rows
+    return [r for r in rows if r["status"] != "draft" or r["town_code"] == who.town]
 
 
 @router.get("/{kind}/versions/{version_id}.gpkg", response_class=FileResponse)
@@ -80,7 +94,7 @@ async def upload_draft(
     repairs = parse_repairs(repair)
     found = await run_in_threadpool(read_upload, kind, upload, limit)
     return await run_in_threadpool(
-        planning(request).add_draft, found, label or (file.filename or "draft"), repairs
+        planning(request).add_draft, found, label or (file.filename or "draft"), repairs, who.town
     )
 
 
@@ -89,7 +103,7 @@ def draft_validation(
     kind: LayerKind, draft_id: DraftId, request: Request, who: Planner
 ) -> dict[str, Any]:
     """Every problem of the draft with codes, location and area; blocking ones stop publication."""
-    return planning(request).validation(kind, draft_id)
+    return planning(request).validation(kind, draft_id, who.town)
 
 
 @router.get("/{kind}/drafts/{draft_id}/impact")
@@ -97,8 +111,8 @@ def draft_impact(
     kind: LayerKind, draft_id: DraftId, request: Request, who: Planner
 ) -> dict[str, Any]:
     """Features added, removed and changed; every open or recent case that would move; per-grid
-    workload before and after."""
-    return planning(request).impact(kind, draft_id)
+    workload before and after. A town's draft lists that town's cases and grids only."""
+    return planning(request).impact(kind, draft_id, who.town)
 
 
 @router.post("/{kind}/drafts/{draft_id}/publish")
@@ -110,9 +124,13 @@ def publish_draft(
     if_match: Annotated[str | None, Header(description='"draft-<id>", "active-<id>"')] = None,
 ) -> dict[str, Any]:
     """Publish a draft atomically; open cases it moves are reassigned with an event each.
-    If-Match must name the draft and the active version you previewed against."""
+    If-Match must name the draft and the active version you previewed against. A town's
+    draft is spliced onto the active layer again when another town published since (its
+    active version may then be older, if this town's features are unchanged in the new)."""
     tags = draft_tags(if_match)
-    result = planning(request).publish(kind, draft_id, tags.get("draft", -1), tags.get("active"))
+    result = planning(request).publish(
+        kind, draft_id, tags.get("draft", -1), tags.get("active"), who.town
+    )
     refresh_matching(request.app)
     return result
 
@@ -124,7 +142,10 @@ def rollback(
     who: Planner,
     if_match: Annotated[str | None, Header(description='"active-<id>"')] = None,
 ) -> dict[str, Any]:
-    """Make the previous version active again (as a new version; open cases are reassigned back)."""
+    """Make the previous version active again (as a new version; open cases are reassigned back).
+    The district's planner's alone: a town's planner gets a 403."""
+    if who.town is not None:
+        planning(request).rollback(kind, None, who.town)  # the 403 that says what to do
     if not if_match:
         raise PreconditionRequired(
             'send If-Match: "active-<id>" with the version you mean to replace'

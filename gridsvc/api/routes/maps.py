@@ -91,5 +91,7 @@ async def impact(
 ) -> HTMLResponse:
     """Current and redrawn boundaries with every case the draft would move."""
     planning = request.app.state.planning
-    page = await run_in_threadpool(lambda: render(service.impact(planning, kind, draft_id, how)))
+    page = await run_in_threadpool(
+        lambda: render(service.impact(planning, kind, draft_id, how, who.town))
+    )
     return HTMLResponse(page)

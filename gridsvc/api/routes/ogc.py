@@ -255,8 +255,9 @@ def _layer_at(request: Request, kind: LayerKind, version: int | None) -> Layer:
 
 
 def _may_read(request: Request, version: dict[str, Any]) -> bool:
-    """Published and retired versions are public; a draft needs a planner's or admin's key."""
-    return version["status"] != "draft" or reads_drafts(request)
+    """Published and retired versions are public; a draft needs a planner's or admin's key
+    (a town's planner reads its own town's drafts only)."""
+    return version["status"] != "draft" or reads_drafts(request, version)
 
 
 @router.head("/collections/{collection_id}/items", include_in_schema=False)

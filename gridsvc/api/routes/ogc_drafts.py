@@ -54,6 +54,7 @@ from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.validation import Problem
 from gridsvc.core.workflow import Role
 from gridsvc.services.draft_editing import DraftEditor, Edited
+from gridsvc.services.reading import Principal
 from gridsvc.store import reference
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
@@ -126,11 +127,26 @@ def without_if_match(route: Route) -> Route:
     return route
 
 
-def reads_drafts(request: Request) -> bool:
-    """Whether the caller's key may see drafts (a planner's or an admin's); no key: no.
+def draft_reader(request: Request) -> Principal | None:
+    """The caller, if its key may see drafts (a planner's or an admin's); no key: None.
     A key that is sent must be a real one (401 otherwise)."""
     key = bearer(request, request.headers.get("authorization"))
-    return key is not None and caller(request, key).role in DRAFT_READERS
+    if key is None:
+        return None
+    who = caller(request, key)
+    return who if who.role in DRAFT_READERS else None
+
+
+def reads_drafts(request: Request, row: dict[str, Any] | None = None) -> bool:
+    """Whether the caller's key may see drafts (and draft ``row``, if given): a planner's
+    or an admin's, a town's planner its own town's only."""
+    who = draft_reader(request)
+    return who is not None and (row is None or sees(who, row))
+
+
+def sees(who: Principal, row: dict[str, Any]) -> bool:
+    """Whether ``who`` sees a draft: a town's planner its own town's drafts only."""
+    return who.town is None or row.get("town_code") == who.town
 
 
 @dataclass(frozen=True)
@@ -155,7 +171,7 @@ def open_draft(request: Request, kind: str, draft_id: int) -> Draft:
     if who.role in DRAFT_READERS and draft_id <= MAX_ID:
         with request.app.state.engine.connect() as conn:
             row = reference.version_row(conn, draft_id)
-    if row is None or row["kind"] != kind or row["status"] != "draft":
+    if row is None or row["kind"] != kind or row["status"] != "draft" or not sees(who, row):
         raise NotFound(
             f"no collection {kind}-draft-{draft_id}; a planner's key lists the open drafts "
             "under /ogc/collections"
@@ -197,14 +213,15 @@ def _docs(request: Request, draft: Draft, layer: Layer) -> tuple[dict[str, Any],
 
 def draft_collections(request: Request) -> list[dict[str, Any]]:
     """Each open draft and its problems as collections, for a planner's key; else none."""
-    if not reads_drafts(request):
+    who = draft_reader(request)
+    if who is None:
         return []
     with request.app.state.engine.connect() as conn:
         drafts = [
             Draft(int(v["id"]), kind, v["label"])
             for kind in LayerKind
             for v in reference.list_versions(conn, kind)
-            if v["status"] == "draft"
+            if v["status"] == "draft" and sees(who, v)
         ]
     return [doc for d in drafts for doc in _docs(request, d, _layer(request, d))]
 
