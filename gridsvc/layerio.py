@@ -92,7 +92,7 @@ def read_layer(
                 count=len(problems),
                 total=len(result),
                 kind=kind,
-                first=problems[0].message,
+                first=problems[0].text or problems[0].message,
             ),
             problems=problems,
         )

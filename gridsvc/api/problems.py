@@ -173,7 +173,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
-        extra["problems"] = [p.to_dict() if hasattr(p, "to_dict") else str(p) for p in exc.problems]
+        extra["problems"] = [
+            p.to_dict(lang) if hasattr(p, "to_dict") else str(p) for p in exc.problems
+        ]
     detail = exc.render(form_field, lang)
     return problem(status, exc.code, exc.title_in(lang), detail, request, extra, headers, lang)
 

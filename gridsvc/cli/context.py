@@ -110,7 +110,7 @@ def print_problems(problems: list[Any]) -> None:
             where,
             area,
             t("yes") if p.blocking else t("no"),
-            p.message,
+            p.message_in(current_lang()) if hasattr(p, "message_in") else p.message,
         )
     console.print(table)
 

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.problems import (
     NEAR_DEG,
     NOUNS,
@@ -48,11 +49,18 @@ def overlap_problems(level: Level, pairs: list[tuple[int, int]]) -> list[Problem
     findings = []
     for (a, b), shape, area in zip(pairs, shared, areas_m2(shared, level.epsg), strict=True):
         first, second = sorted((level.label(a), level.label(b)))
-        text = f"{noun}s {first} and {second} overlap by {area_text(area)} around {point_on(shape)}"
+        text = Msg(
+            "problem.overlap",
+            noun=noun,
+            first=first,
+            second=second,
+            area=area_text(area),
+            where=point_on(shape),
+        )
         codes = tuple(sorted(c for c in (level.codes[a], level.codes[b]) if c))
         findings.append(Finding(codes, shape, float(area), text))
     return report_findings(
-        ProblemKind.OVERLAP, findings, lambda n: f"{n} overlap(s) between {noun}s"
+        ProblemKind.OVERLAP, findings, lambda n: Msg("problem.overlap_noise", count=n, noun=noun)
     )
 
 
@@ -97,10 +105,9 @@ def unmatched_edge_problems(level: Level, pairs: list[tuple[int, int]]) -> list[
         shape = shapely.line_merge(shapely.union_all(pieces))
         metres = float(shapely.length(projected([shape], level.epsg))[0])
         problems.append(
-            Problem(
+            Problem.of(
                 ProblemKind.UNMATCHED_EDGE,
-                f"{noun}s {level.named(key)} meet along {metres:,.1f} m of edges that do not "
-                "share vertices; snap them (QGIS: Snap geometries to layer)",
+                Msg("problem.unmatched_edge", noun=noun, names=level.named(key), metres=metres),
                 codes=tuple(level.codes[i] for i in key if level.codes[i]),
                 location=point_on(shapely.line_interpolate_point(shape, 0.5, normalized=True)),
                 geometry=shape,
@@ -120,9 +127,14 @@ def hole_problems(level: Level) -> list[Problem]:
     findings = []
     for hole, area in zip(holes, areas_m2(holes, level.epsg), strict=True):
         around = touching(level, hole)
-        text = (
-            f"gap of {area_text(area)} at {point_on(hole)} enclosed by {noun}s {level.named(around)}; "
-            f"no {noun} covers it"
+        text = Msg(
+            "problem.hole",
+            area=area_text(area),
+            where=point_on(hole),
+            noun=noun,
+            names=level.named(around),
         )
         findings.append(Finding(tuple(level.codes[i] for i in around), hole, float(area), text))
-    return report_findings(ProblemKind.GAP, findings, lambda n: f"{n} hole(s) between {noun}s")
+    return report_findings(
+        ProblemKind.GAP, findings, lambda n: Msg("problem.hole_noise", count=n, noun=noun)
+    )

@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridsvc.core.layers import Layer
+from gridsvc.core.messages import Msg
 from gridsvc.core.problems import (
     NOISE_M2,
     NOUNS,
@@ -52,13 +53,19 @@ def unknown_parent_problems(layer: Layer, parent: Layer) -> list[Problem]:
             continue
         label = feature_label(code, i)
         text = (
-            f"{noun} {label} has no parent_code; it must name its {parent_noun}"
+            Msg("problem.no_parent", noun=noun, label=label, parent=parent_noun)
             if not parent_code
-            else f"{noun} {label} names {parent_noun} {parent_code} as its parent, "
-            f"which is not in the {parent.kind} layer"
+            else Msg(
+                "problem.unknown_parent",
+                noun=noun,
+                label=label,
+                parent=parent_noun,
+                parent_code=parent_code,
+                parent_kind=str(parent.kind),
+            )
         )
         problems.append(
-            Problem(
+            Problem.of(
                 ProblemKind.UNKNOWN_PARENT,
                 text,
                 codes=tuple(c for c in (code, parent_code) if c),
@@ -91,15 +98,20 @@ def overhang_problems(level: Level, parents: Level) -> list[Problem]:
         if area - out < NOISE_M2:
             problems.append(_outside_problem(level, parents, i, float(area)))
         elif out > 0:
-            text = (
-                f"{noun} {label} reaches {area_text(out)} outside its {parent_noun} {parent_code} "
-                f"around {point_on(shape)}"
+            text = Msg(
+                "problem.crosses_parent",
+                noun=noun,
+                label=label,
+                area=area_text(out),
+                parent=parent_noun,
+                parent_code=parent_code,
+                where=point_on(shape),
             )
             findings.append(Finding(codes, shape, float(out), text))
     crossing = report_findings(
         ProblemKind.CROSSES_PARENT,
         findings,
-        lambda n: f"{n} sliver(s) of {noun}s outside their {parent_noun}",
+        lambda n: Msg("problem.crosses_noise", count=n, noun=noun, parent=parent_noun),
     )
     return problems + crossing
 
@@ -112,12 +124,22 @@ def _outside_problem(level: Level, parents: Level, i: int, area: float) -> Probl
         for j in touching(parents, shape)
         if shapely.relate_pattern(parents.shapes[j], shape, "2********")
     ]
-    lies_in = f"; it lies in {', '.join(actual)}" if actual else ""
     noun, parent_noun = NOUNS[level.kind], NOUNS[parents.kind]
-    return Problem(
+    said = {
+        "noun": noun,
+        "label": level.label(i),
+        "area": area_text(area),
+        "parent": parent_noun,
+        "parent_code": level.parent_codes[i],
+    }
+    text = (
+        Msg("problem.outside_parent_in", names=actual, **said)
+        if actual
+        else Msg("problem.outside_parent", **said)
+    )
+    return Problem.of(
         ProblemKind.OUTSIDE_PARENT,
-        f"{noun} {level.label(i)} ({area_text(area)}) lies outside its {parent_noun} "
-        f"{level.parent_codes[i]}{lies_in}",
+        text,
         codes=tuple(c for c in (level.codes[i], level.parent_codes[i]) if c),
         location=point_on(shape),
         area_m2=area,
@@ -141,13 +163,22 @@ def parent_gap_problems(level: Level, parents: Level) -> list[Problem]:
         pieces, areas_m2([p for _, p in pieces], level.epsg), strict=True
     ):
         around = [i for i in touching(level, part) if level.parent_codes[i] == code]
-        bordering = f"; it borders {noun}s {level.named(around)}" if around else ""
+        said = {
+            "area": area_text(area),
+            "parent": parent_noun,
+            "code": code,
+            "where": point_on(part),
+            "noun": noun,
+        }
         text = (
-            f"gap of {area_text(area)} in {parent_noun} {code} at {point_on(part)}, "
-            f"covered by none of its {noun}s{bordering}"
+            Msg("problem.parent_gap_by", names=level.named(around), **said)
+            if around
+            else Msg("problem.parent_gap", **said)
         )
         codes = (code, *(level.codes[i] for i in around if level.codes[i]))
         findings.append(Finding(codes, part, float(area), text))
     return report_findings(
-        ProblemKind.GAP, findings, lambda n: f"{n} gap(s) between {noun}s and their {parent_noun}"
+        ProblemKind.GAP,
+        findings,
+        lambda n: Msg("problem.parent_gap_noise", count=n, noun=noun, parent=parent_noun),
     )

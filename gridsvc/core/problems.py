@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridsvc.core.crs import CGCS2000, transformer
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.messages import Msg
 
 NOISE_M2 = 0.01
 """Overlaps, gaps and overhangs smaller than this (m²) are reported but do not block."""
@@ -80,7 +81,9 @@ class Problem:
 
     ``geometry`` is the offending part in EPSG:4490 (the overlap, the gap, the
     part outside the parent, the point where a ring crosses itself), ready to
-    be drawn on a map; ``location`` is a point on it.
+    be drawn on a map; ``location`` is a point on it. ``message`` is English;
+    ``text``, where the check gave one, says it in the reader's language
+    (:meth:`message_in`): planners read Chinese.
     """
 
     kind: ProblemKind
@@ -90,12 +93,22 @@ class Problem:
     area_m2: float | None = None
     geometry: BaseGeometry | None = field(default=None, repr=False, compare=False)
     blocking: bool = True
+    text: Msg | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data; the geometry as a GeoJSON mapping."""
+    @classmethod
+    def of(cls, kind: ProblemKind, text: Msg, **fields: Any) -> Problem:
+        """A problem said by catalogue key: English ``message``, any language from ``text``."""
+        return cls(kind, text.text("en"), text=text, **fields)
+
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang`` (``message`` itself where the check gave no key)."""
+        return self.text.text(lang) if self.text is not None else self.message
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON-ready data in ``lang``; the geometry as a GeoJSON mapping."""
         return {
             "kind": str(self.kind),
-            "message": self.message,
+            "message": self.message_in(lang),
             "codes": list(self.codes),
             "location": list(self.location) if self.location else None,
             "area_m2": None if self.area_m2 is None else round(self.area_m2, 4),
@@ -123,8 +136,9 @@ class Level:
     def label(self, i: int) -> str:
         return feature_label(self.codes[i], i)
 
-    def named(self, indices: Sequence[int]) -> str:
-        return ", ".join(self.label(i) for i in indices)
+    def named(self, indices: Sequence[int]) -> list[str]:
+        """The labels of ``indices``, for a message's ``{names:list}``."""
+        return [self.label(i) for i in indices]
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ class Finding:
     codes: tuple[str, ...]
     shape: BaseGeometry
     area_m2: float
-    text: str
+    text: Msg
 
 
 def codes_of(values: pd.Series) -> list[str]:
@@ -214,19 +228,27 @@ def touching(level: Level, geom: BaseGeometry, exclude: Sequence[int] = ()) -> l
     return sorted((int(i) for i in hits if i not in exclude), key=level.label)
 
 
-def some_codes(codes: Sequence[str], shown: int = 5) -> str:
+def some_codes(codes: Sequence[str], shown: int = 5) -> Msg | str:
     """A readable list of codes: the first few and how many more."""
-    more = f" and {len(codes) - shown} more" if len(codes) > shown else ""
-    return ", ".join(codes[:shown]) + more
+    if len(codes) > shown:
+        return Msg("problem.codes_more", codes=list(codes[:shown]), more=len(codes) - shown)
+    return ", ".join(codes)
 
 
 def report_findings(
-    kind: ProblemKind, findings: list[Finding], noise_text: Callable[[int], str]
+    kind: ProblemKind, findings: list[Finding], noise_text: Callable[[int], Msg]
 ) -> list[Problem]:
     """Problems from measured pieces: one blocking problem for each real piece,
     one non-blocking problem gathering all noise-sized ones."""
     problems = [
-        Problem(kind, f.text, f.codes, point_on(f.shape), f.area_m2, f.shape)
+        Problem.of(
+            kind,
+            f.text,
+            codes=f.codes,
+            location=point_on(f.shape),
+            area_m2=f.area_m2,
+            geometry=f.shape,
+        )
         for f in findings
         if f.area_m2 >= NOISE_M2
     ]
@@ -235,9 +257,22 @@ def report_findings(
         total = sum(f.area_m2 for f in noise)
         codes = tuple(sorted({c for f in noise for c in f.codes}))
         shape = shapely.union_all([f.shape for f in noise])
-        text = (
-            f"{noise_text(len(noise))} smaller than {NOISE_M2} m² each "
-            f"(together {area_text(total)}), involving {some_codes(codes)}; snap the boundaries"
+        text = Msg(
+            "problem.noise",
+            what=noise_text(len(noise)),
+            noise=NOISE_M2,
+            total=area_text(total),
+            codes=some_codes(codes),
         )
-        problems.append(Problem(kind, text, codes, point_on(shape), total, shape, blocking=False))
+        problems.append(
+            Problem.of(
+                kind,
+                text,
+                codes=codes,
+                location=point_on(shape),
+                area_m2=total,
+                geometry=shape,
+                blocking=False,
+            )
+        )
     return problems

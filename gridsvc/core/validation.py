@@ -94,7 +94,7 @@ def check_layer(layer: Layer, parent: Layer | None = None) -> list[Problem]:
             kind=layer.kind,
             blocking=len(blocking),
             summary=summary,
-            first=blocking[0].message,
+            first=blocking[0].text or blocking[0].message,
         ),
         problems=problems,
     )
@@ -123,8 +123,9 @@ def _mark_slivers(problems: list[Problem], sliver_m2: float) -> list[Problem]:
     for p in problems:
         small = p.area_m2 is not None and p.area_m2 < sliver_m2
         if p.blocking and small and p.kind in (ProblemKind.GAP, ProblemKind.OVERLAP):
-            message = f"sliver {p.kind}: {p.message}; the close_slivers repair closes it"
-            p = replace(p, kind=ProblemKind.SLIVER, message=message)
+            inner = p.text if p.text is not None else p.message
+            text = Msg("problem.sliver", kind=str(p.kind), inner=inner)
+            p = replace(p, kind=ProblemKind.SLIVER, message=text.text("en"), text=text)
         out.append(p)
     return out
 
@@ -132,7 +133,8 @@ def _mark_slivers(problems: list[Problem], sliver_m2: float) -> list[Problem]:
 def _problems(layer: Layer, parent: Layer | None) -> list[Problem]:
     _check_parent_kind(layer, parent)
     if layer.frame.crs is None:
-        return [Problem(ProblemKind.MISSING_CRS, f"the {layer.kind} layer has no CRS")]
+        text = Msg("problem.missing_crs", kind=str(layer.kind))
+        return [Problem.of(ProblemKind.MISSING_CRS, text)]
     problems = code_problems(layer) + _geometry_problems(layer)
     if layer.kind not in POLYGON_KINDS:
         return problems
@@ -161,10 +163,16 @@ def geometry_type_problems(layer: Layer) -> list[Problem]:
         if geom is None or geom.is_empty or geom.geom_type in allowed:
             continue
         problems.append(
-            Problem(
+            Problem.of(
                 ProblemKind.WRONG_GEOMETRY_TYPE,
-                f"{noun} {feature_label(code, i)} is a {geom.geom_type}; "
-                f"a {layer.kind} layer holds {' or '.join(allowed)}",
+                Msg(
+                    "problem.wrong_type",
+                    noun=noun,
+                    label=feature_label(code, i),
+                    got=geom.geom_type,
+                    kind=str(layer.kind),
+                    allowed=list(allowed),
+                ),
                 codes=(code,) if code else (),
                 location=point_on(geom),
             )
@@ -195,17 +203,27 @@ def code_problems(layer: Layer) -> list[Problem]:
         zip(codes, layer.frame["name"], layer.frame.geometry, strict=True)
     ):
         if not code:
-            named = f" (named {name!r})" if isinstance(name, str) and name.strip() else ""
-            text = f"{noun} {feature_label(code, i)}{named} has no code"
-            problems.append(Problem(ProblemKind.MISSING_CODE, text, location=point_on(geom)))
+            label = feature_label(code, i)
+            text = (
+                Msg("problem.missing_code_named", noun=noun, label=label, name=name)
+                if isinstance(name, str) and name.strip()
+                else Msg("problem.missing_code", noun=noun, label=label)
+            )
+            problems.append(Problem.of(ProblemKind.MISSING_CODE, text, location=point_on(geom)))
     positions: dict[str, list[str]] = defaultdict(list)
     for i, code in enumerate(codes):
         if code:
             positions[code].append(f"#{i + 1}")
     for code, rows in positions.items():
         if len(rows) > 1:
-            text = f"code {code} is used by {len(rows)} {layer.kind} (features {', '.join(rows)})"
-            problems.append(Problem(ProblemKind.DUPLICATE_CODE, text, codes=(code,)))
+            text = Msg(
+                "problem.duplicate_code",
+                code=code,
+                count=len(rows),
+                kind=str(layer.kind),
+                rows=rows,
+            )
+            problems.append(Problem.of(ProblemKind.DUPLICATE_CODE, text, codes=(code,)))
     return problems
 
 
@@ -218,9 +236,9 @@ def _geometry_problems(layer: Layer) -> list[Problem]:
         label = feature_label(codes[i], i)
         if geom is None or geom.is_empty:
             problems.append(
-                Problem(
+                Problem.of(
                     ProblemKind.EMPTY_GEOMETRY,
-                    f"{noun} {label} has no geometry",
+                    Msg("problem.no_geometry", noun=noun, label=label),
                     codes=(codes[i],) if codes[i] else (),
                 )
             )
@@ -236,11 +254,16 @@ def _invalid_problem(noun: str, label: str, code: str, geom: BaseGeometry) -> Pr
     where = None
     if found:
         where = (round(float(found.group(1)), 7), round(float(found.group(2)), 7))
-    text = reason[: found.start()] if found else reason
-    at = f" at ({where[0]}, {where[1]})" if where else ""
-    return Problem(
+    said = {"noun": noun, "label": label, "type": geom.geom_type}
+    said["reason"] = reason[: found.start()] if found else reason
+    text = (
+        Msg("problem.invalid_at", x=where[0], y=where[1], **said)
+        if where
+        else Msg("problem.invalid", **said)
+    )
+    return Problem.of(
         ProblemKind.INVALID_GEOMETRY,
-        f"{noun} {label} is not a valid {geom.geom_type}: {text}{at}",
+        text,
         codes=(code,) if code else (),
         location=where,
         geometry=shapely.Point(where) if where else None,

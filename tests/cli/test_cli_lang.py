@@ -319,7 +319,10 @@ def test_the_catalogue_imports_nothing_heavy() -> None:
         "gridsvc.core",
         "gridsvc.core.errors",
         "gridsvc.core.messages",
-        *(f"gridsvc.core.messages._{part}" for part in ("core", "services", "api", "files")),
+        *(
+            f"gridsvc.core.messages._{part}"
+            for part in ("core", "services", "api", "files", "validation")
+        ),
     }
     source = (CLI_DIR / "texts.py").read_text("utf-8")
     imported = set(re.findall(r"^(?:from|import) ([\w.]+)", source, re.M))
@@ -345,6 +348,16 @@ def test_every_problem_kind_and_version_status_has_a_chinese_name() -> None:
         "已发布",
         "已停用",
     ]
+
+
+def test_validate_lists_each_problem_in_chinese(no_lang: None) -> None:
+    """A planner's overlap is listed in Chinese, its codes named (it was English)."""
+    data = Path(__file__).resolve().parents[1] / "data" / "layer_grids_overlap.geojson"
+    result = run("validate", data)
+    assert result.exit_code == 1
+    said = "".join(result.stderr.split())  # the table may wrap a cell anywhere
+    assert "重叠" in said and "310106113001" in said, result.stderr
+    assert "overlapby" not in said
 
 
 def test_demo_load_names_the_district_it_loaded(

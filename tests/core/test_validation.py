@@ -291,3 +291,40 @@ def test_one_missing_cell_is_one_gap_of_its_area(data: st.DataObject) -> None:
 def test_a_full_tiling_has_no_problems(rows: int, cols: int) -> None:
     grids, parent, _ = _tiling(rows, cols, None)
     assert validate_layer(grids, parent) == []
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize(
+    ("name", "with_parent", "words"),
+    [
+        ("layer_grids_overlap", False, ["网格", "重叠", "m²"]),
+        ("layer_grids_gap", False, ["缝隙", "没有任何网格覆盖"]),
+        ("layer_grids_gap", True, ["基本管理单元", "缝隙"]),
+        ("layer_grids_bowtie", False, ["不是有效的", "自相交"]),
+        ("layer_grids_duplicate", False, ["编码", "同时使用"]),
+        ("layer_grids_crossing", True, ["超出所属基本管理单元"]),
+    ],
+)
+def test_a_planner_reads_each_problem_in_chinese(
+    unit: Layer, name: str, with_parent: bool, words: list[str]
+) -> None:
+    """The checks say each problem by catalogue key: Chinese for the planner, the English
+    ``message`` unchanged, the same codes named in both."""
+    problems = validate_layer(_layer(name), unit if with_parent else None)
+    assert problems
+    for problem in problems:
+        zh, en = problem.message_in("zh"), problem.message_in("en")
+        assert en == problem.message and not _cjk(en)
+        assert _cjk(zh) and all(code in zh for code in problem.codes), zh
+        assert problem.to_dict("zh")["message"] == zh
+    said = " ".join(p.message_in("zh") for p in problems)
+    assert all(word in said for word in words), said
+
+
+def test_a_refused_layer_names_its_first_problem_in_chinese(unit: Layer) -> None:
+    with pytest.raises(InvalidLayer) as refused:
+        check_layer(_layer("layer_grids_overlap"), unit)
+    assert "重叠" in refused.value.render(lambda name: f"--{name}", "zh")

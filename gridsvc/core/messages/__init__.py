@@ -29,10 +29,11 @@ from gridsvc.core.messages._api import API
 from gridsvc.core.messages._core import CORE
 from gridsvc.core.messages._files import FILES
 from gridsvc.core.messages._services import SERVICES
+from gridsvc.core.messages._validation import VALIDATION
 
 LANGS = ("zh", "en")
 
-MESSAGES: dict[str, dict[str, str]] = {**CORE, **SERVICES, **API, **FILES}
+MESSAGES: dict[str, dict[str, str]] = {**CORE, **SERVICES, **API, **FILES, **VALIDATION}
 
 # fmt: off
 #: the title of each error class by its stable ``code`` (core/errors.py), the API's problem
@@ -85,6 +86,14 @@ WORDS: dict[str, str] = {
     "committees": "居村委", "cells": "单元网格", "streets": "道路段",
     "draft": "草案", "published": "现行", "retired": "已停用",
     "grid": "网格", "town": "街镇", "county": "区县", "district": "区", "department": "部门",
+    # validation: what each feature is called, what is wrong, and GEOS's reasons
+    "unit": "基本管理单元", "committee": "居村委", "cell": "单元网格", "street segment": "道路段",
+    "gap": "缝隙", "overlap": "重叠",
+    "Self-intersection": "自相交", "Ring Self-intersection": "环自相交",
+    "Too few points in geometry component": "几何部件的点数过少",
+    "Hole lies outside shell": "内环位于外环之外", "Holes are nested": "内环互相嵌套",
+    "Interior is disconnected": "内部不连通", "Nested shells": "外环互相嵌套",
+    "Duplicate Rings": "环重复", "Invalid Coordinate": "坐标无效", "Ring is not closed": "环未闭合",
 }
 # fmt: on
 
