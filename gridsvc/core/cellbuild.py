@@ -204,8 +204,12 @@ def _split(
     r0 = level.r0[block] + (cell // cols) * level.child
     leaf_segments, spare = stop  # split past leaf_segments while the node budget allows
     splits = (nseg > leaf_segments) & (level.child > 1)
-    if level.child > 1 and nseg.size <= spare:
-        splits[:] = True
+    room = spare - int(splits.sum())
+    if level.child > 1 and room > 0:
+        extra = np.flatnonzero(~splits)  # sparse crossed cells, the fewest segments first
+        if extra.size > room:
+            extra = extra[np.argsort(nseg[extra], kind="stable")[:room]]
+        splits[extra] = True
     node = np.flatnonzero(splits)
     entries[crossed[node]] = np.arange(node.size)
     leaf = np.flatnonzero(~splits)
