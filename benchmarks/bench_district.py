@@ -250,7 +250,7 @@ def town_pages(d: Deployment, requests: int) -> tuple[list[float], list[float], 
             text("SELECT town_code FROM cases GROUP BY town_code ORDER BY count(*) DESC LIMIT 1")
         ).scalar_one()
     key = create_key(d.engine, Role.DISPATCHER, "bench town dispatcher", town=town)
-    app = create_app(Settings(database_url=d.url, lang="zh"))
+    app = create_app(Settings(database_url=d.url, lang="zh", rate_per_minute=1_000_000))
     ours, base = [], []
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {key}"}
