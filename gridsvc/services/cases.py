@@ -470,13 +470,21 @@ class CaseService:
     def search(
         self, wanted: CaseFilter, cursor: int | None, limit: int
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """One page of case summaries, newest first; the cursor continues where it stopped."""
+        """One page of case summaries, newest first; the cursor continues where it stopped.
+
+        Colour and overdue are computed from each case's history, so with either filter
+        rows are read SEARCH_BATCH at a time until the page fills; without, every row
+        read is on the page, so one more than the page is read (to know it is the last).
+        Reading 500 (and their histories) for a page of 50 made a town's page cost 60 ms
+        on a 200,000-case city (benchmarks/bench_district.py).
+        """
         now = self.clock()
         items: list[dict[str, Any]] = []
         before = cursor
+        batch = SEARCH_BATCH if wanted.colour or wanted.overdue is not None else limit + 1
         with self.engine.connect() as conn:
             while len(items) < limit:
-                rows = store.search_cases(conn, wanted.stored(), before, SEARCH_BATCH)
+                rows = store.search_cases(conn, wanted.stored(), before, batch)
                 histories = store.events_for(conn, [r["id"] for r in rows])
                 for row in rows:
                     before = row["id"]
@@ -485,7 +493,7 @@ class CaseService:
                         items.append(summary)
                         if len(items) == limit:
                             break
-                if len(rows) < SEARCH_BATCH and (not rows or before == rows[-1]["id"]):
+                if len(rows) < batch and (not rows or before == rows[-1]["id"]):
                     return items, None
         return items, before
 

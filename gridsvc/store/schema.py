@@ -216,6 +216,7 @@ cases = Table(
     Index("ix_cases_category_created", "category", "created_at"),
     Index("ix_cases_created", "created_at"),  # evaluation reads cases by report time
     Index("ix_cases_town_created", "town_code", "created_at"),  # a town's lists and figures
+    Index("ix_cases_town_id", "town_code", "id"),  # a town's case pages, newest first (0013)
 )
 
 case_events = Table(
