@@ -6,11 +6,8 @@ PostgreSQL read every case of the town and sort them for each page: 45,000 rows 
 page for a town of a 10 M-case city (benchmarks/bench_district.py). On
 ``(town_code, id)`` the page is the index's last ``n`` entries of the town.
 
-Numbered 0013 beside another branch's 0012 (town_versions): when both are merged,
-this one's ``down_revision`` becomes "0012" so the history stays one line.
-
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 10:20:00
 """
 
@@ -19,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
