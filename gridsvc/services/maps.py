@@ -154,13 +154,14 @@ class MapService:
 
     # ---- the three maps ------------------------------------------------------------------
 
-    def coverage(self, look: Look) -> folium.Map:
+    def coverage(self, look: Look, town: str | None = None) -> folium.Map:
+        """The coverage map; its open-case counts are ``town``'s cases only, given one."""
         lang = check_lang(look.lang)
         basemap = parse_basemap(look.basemap, look.tiles)
         with self.engine.connect() as conn:
             _, layers = self._layers(conn)
             teams = reference.read_table(conn, "teams")
-            open_cases = case_store.open_counts_by_grid(conn)
+            open_cases = case_store.open_counts_by_grid(conn, town)
         names = {
             t["code"]: (t["name_en"] or t["name"]) if lang == "en" else t["name"] for t in teams
         }

@@ -360,14 +360,15 @@ def case_points(conn: Connection, filters: dict[str, Any]) -> dict[str, list[Any
     return {name: [row[i] for row in rows] for i, name in enumerate(names)}
 
 
-def open_counts_by_grid(conn: Connection) -> dict[str, int]:
-    """Open cases per grid code."""
+def open_counts_by_grid(conn: Connection, town_code: str | None = None) -> dict[str, int]:
+    """Open cases per grid code (of one town's cases, given ``town_code``)."""
     c = s.cases.c
-    query = (
-        select(c.grid_code, func.count())
-        .where(c.status.not_in(OPEN_EXCLUDED), c.grid_code.is_not(None))
-        .group_by(c.grid_code)
+    query = select(c.grid_code, func.count()).where(
+        c.status.not_in(OPEN_EXCLUDED), c.grid_code.is_not(None)
     )
+    if town_code is not None:
+        query = query.where(c.town_code == town_code)
+    query = query.group_by(c.grid_code)
     return {code: int(n) for code, n in conn.execute(query)}
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -419,3 +421,22 @@ def test_a_town_boundary_redraw_moves_cases_to_the_other_town(dist: District) ->
     back = dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher").json()
     assert back["town_code"] == T2
     assert dist.get(f"/api/v1/cases/{dist.b['id']}", "dispatcher-t1").status_code == 404
+
+
+def _open_counts(page: str) -> dict[str, int]:
+    """The coverage map's open-case count per grid code, as its tooltips read them."""
+    for found in re.finditer(r'"cols":', page):
+        columns, _ = json.JSONDecoder().raw_decode(page, found.end())
+        if "open" in columns:
+            return dict(zip(columns["code"], columns["open"], strict=True))
+    raise AssertionError("no grid columns in the coverage map")
+
+
+def test_the_coverage_map_counts_a_town_keys_own_cases_only(dist: District) -> None:
+    """A town leader's coverage map showed every town's open cases per grid (found by the
+    district benchmark's review); now only its own town's, the district's still all."""
+    a, b = dist.a["grid_code"], dist.b["grid_code"]
+    district = _open_counts(dist.get("/maps/coverage", "leader").text)
+    own = _open_counts(dist.get("/maps/coverage", "leader-t1").text)
+    assert district[a] >= 1 and district[b] >= 1
+    assert own[a] == district[a] and own[b] == 0

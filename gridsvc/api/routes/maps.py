@@ -69,8 +69,10 @@ Maps = Annotated[MapService, Depends(maps)]
 
 @router.get("/maps/coverage", response_class=HTMLResponse)
 async def coverage(service: Maps, how: Looks, who: Viewer) -> HTMLResponse:
-    """Grids by responsible team, units, committees, streets; Chinese labels by default."""
-    page = await run_in_threadpool(lambda: render(service.coverage(how)))
+    """Grids by responsible team, units, committees, streets; Chinese labels by default.
+    The open-case counts are a town key's own town's cases (every town's for the district)."""
+    town = town_for(who, None)
+    page = await run_in_threadpool(lambda: render(service.coverage(how, town)))
     return HTMLResponse(page)
 
 
