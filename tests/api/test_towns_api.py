@@ -189,6 +189,9 @@ def test_evaluation_ranks_towns_and_a_town_key_sees_its_own(dist: District) -> N
     own = dist.get("/api/v1/evaluation", "leader-t1", by="town", min_cases=1, **period).json()
     assert {row["key"] for row in own["rows"]} == {T1}
     assert own["total"]["reported"] < district["total"]["reported"]
+    sheet = dist.get("/dashboard/evaluation.csv", "leader-t1", by="town", **period).text
+    assert "甲镇" in sheet and "乙镇" not in sheet
+    assert "乙镇" in dist.get("/dashboard/evaluation.csv", "leader", by="town", **period).text
 
 
 def test_the_dashboard_offers_a_district_leader_every_town(dist: District) -> None:
@@ -207,6 +210,8 @@ def test_open311_and_ogc_hold_the_town(dist: District) -> None:
     assert one.status_code == 404
     by_id = dist.get("/open311/v2/requests.json", "dispatcher-t1", service_request_id=b)
     assert by_id.status_code == 404
+    assert dist.get(f"/open311/v2/tokens/{b}.json", "dispatcher-t1").status_code == 404
+    assert dist.get(f"/open311/v2/tokens/{b}.json", "dispatcher").status_code == 200
     items = dist.get("/ogc/collections/cases/items", "leader-t1").json()["features"]
     assert items and {f["properties"]["town_code"] for f in items} == {T1}
     everything = dist.get("/ogc/collections/cases/items", "leader").json()["features"]
