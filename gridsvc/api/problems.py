@@ -31,6 +31,7 @@ from gridsvc.api.validation_words import issue_message
 from gridsvc.core import errors
 from gridsvc.core.errors import form_field
 from gridsvc.core.messages import LANGS, Msg, text, title
+from gridsvc.core.problems import Problem
 
 log = logging.getLogger("gridsvc.api")
 
@@ -173,11 +174,17 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
-        extra["problems"] = [
-            p.to_dict(lang) if hasattr(p, "to_dict") else str(p) for p in exc.problems
-        ]
+        extra["problems"] = [_problem_dict(p, lang) for p in exc.problems]
     detail = exc.render(form_field, lang)
     return problem(status, exc.code, exc.title_in(lang), detail, request, extra, headers, lang)
+
+
+def _problem_dict(problem: Any, lang: str) -> Any:
+    """A refused layer's problem as JSON: a validation Problem in the reader's language, one
+    a service rendered already as it is."""
+    if isinstance(problem, Problem):
+        return problem.to_dict(lang)
+    return problem.to_dict() if hasattr(problem, "to_dict") else str(problem)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
