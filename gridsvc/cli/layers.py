@@ -79,13 +79,14 @@ def validate(
 
 def _parent_layer(parent: Path | None, kind: LayerKind) -> Layer | None:
     from gridsvc.core.errors import InvalidLayer
+    from gridsvc.core.messages import Msg
     from gridsvc.layerio import read_layer
 
     if parent is None:
         return None
     candidates = allowed_parents(kind)
     if not candidates:
-        raise InvalidLayer(t("no_parent_level", kind=level(kind)))
+        raise InvalidLayer(Msg("layers.no_parent_level", kind=kind.value))
     above = candidates[-1]  # a file alone: the level past the optional towns (a town's units)
     name = None
     if parent.suffix.lower() == ".gpkg":

@@ -42,6 +42,7 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import SLIVER_M2, Problem, validate_layer
 from gridsvc.services import town_drafts
 from gridsvc.services.layers import StoredLayers
@@ -148,7 +149,7 @@ class DraftEditor:
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
             if store.feature(conn, draft_id, new.code) is not None:
-                raise Conflict(f"the draft already has a feature {new.code!r}; replace it with PUT")
+                raise Conflict(Msg("draft.has_feature", code=new.code))
             self._town_check(conn, row, new.record())
             store.add(conn, draft_id, new.record())
             return self._after(conn, row, before, {new.code}, [new.geometry], new.code, reader)
@@ -164,10 +165,7 @@ class DraftEditor:
         """Overwrite a feature whose ETag the caller read (412 if it changed since); without
         ``if_match``, the ETag key ``reader`` last read of it stands in."""
         if new.code != code:
-            raise InvalidInput(
-                f"the code is the feature's id: {code!r} cannot become {new.code!r}; "
-                "create the new feature and delete this one"
-            )
+            raise InvalidInput(Msg("feature.code_is_id", fid=code, code=new.code))
         with self.engine.begin() as conn:
             row, before = self._begin(conn, draft_id)
             old = self._matching(conn, draft_id, code, if_match, reader)
@@ -229,13 +227,13 @@ class DraftEditor:
         active = self._stored.active(conn)[1]
         feature = _layer(LayerKind(row["kind"]), [record])
         try:
-            town_drafts.check_part(feature, town, active, self.sliver_m2, f"draft {row['id']}")
+            what = Msg("town.in_draft", draft_id=row["id"])
+            town_drafts.check_part(feature, town, active, self.sliver_m2, what)
         except InvalidLayer as refused:
             if not deleting:
                 raise
             raise Forbidden(
-                f"feature {record['code']!r} is not town {town}'s: draft {row['id']} is town "
-                f"{town}'s redraw and changes that town's features only"
+                Msg("draft.not_town_feature", code=record["code"], town=town, draft_id=row["id"])
             ) from refused
 
     def _matching(
@@ -255,11 +253,7 @@ class DraftEditor:
         else:
             last = None if reader is None else store.last_read(conn, reader, draft_id, code)
             if last is None:
-                raise PreconditionRequired(
-                    f"send If-Match with the ETag of feature {code!r} you read, or read the "
-                    "feature with this key first (GET its items or the feature); without "
-                    "either a change by someone else would be overwritten unseen"
-                )
+                raise PreconditionRequired(Msg("draft.if_match_needed", code=code))
             seen = {last}
         if current not in seen:
             raise _stale(conn, draft_id, code, current)
@@ -326,22 +320,22 @@ class DraftEditor:
     def _feature(self, conn: Connection, draft_id: int, code: str) -> dict[str, Any]:
         found = store.feature(conn, draft_id, code)
         if found is None:
-            raise NotFound(f"draft {draft_id} has no feature {code!r}")
+            raise NotFound(Msg("draft.no_feature", draft_id=draft_id, code=code))
         return found
 
 
 def _check_draft(row: dict[str, Any] | None, draft_id: int) -> None:
     if row is None:
-        raise NotFound(f"there is no draft {draft_id}")
+        raise NotFound(Msg("draft.none", draft_id=draft_id))
     if row["status"] != "draft":
-        raise Conflict(f"version {draft_id} is {row['status']}: only a draft can be edited")
+        raise Conflict(Msg("draft.not_editable", draft_id=draft_id, status=row["status"]))
 
 
 def _check_code(code: str) -> None:
     if not code.strip():
-        raise InvalidInput("a feature needs a code (the property 'code')")
+        raise InvalidInput(Msg("feature.no_code"))
     if len(code) > MAX_CODE:
-        raise InvalidInput(f"a code has at most {MAX_CODE} characters; {code[:50]!r}… has more")
+        raise InvalidInput(Msg("feature.code_length", most=MAX_CODE, code=code[:50]))
 
 
 def _etag(row: dict[str, Any]) -> str:
@@ -355,15 +349,10 @@ def _stale(conn: Connection, draft_id: int, code: str, current: str) -> StaleVer
     a key did over OGC (not when it came with the uploaded draft)."""
     by = store.writer(conn, draft_id, code, current)
     if by is None:
-        return StaleVersion(
-            f"feature {code!r} changed since you read it (ETag {current}); "
-            "read it again and redo your change",
-            etag=current,
-        )
+        return StaleVersion(Msg("feature.changed", code=code, etag=current), etag=current)
     name, at = by
     return StaleVersion(
-        f"feature {code!r} changed since you read it: key {name!r} wrote it at "
-        f"{at:%Y-%m-%d %H:%M:%S} UTC (ETag {current}); read it again and redo your change",
+        Msg("feature.changed_by", code=code, name=name, at=at, etag=current),
         etag=current,
         changed_by=name,
         changed_at=at.isoformat(),

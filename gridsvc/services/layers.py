@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from gridsvc.core.errors import InvalidInput, NotFound
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.matching import Matcher
+from gridsvc.core.messages import Msg
 from gridsvc.layerio import write_layer
 from gridsvc.store import reference
 from gridsvc.town import Town
@@ -60,13 +61,11 @@ class MatcherCache:
     def at(self, moment: datetime) -> Matcher:
         """The matcher for the layers that were active at ``moment``."""
         if moment.tzinfo is None:
-            raise InvalidInput(
-                "at needs a date or a time with a zone offset, e.g. 2026-05-01 or 2026-05-01T08:00+08:00"
-            )
+            raise InvalidInput(Msg("layers.at_zone"))
         with self.engine.connect() as conn:
             versions = reference.versions_at(conn, moment)
             if LayerKind.GRIDS not in versions:
-                raise NotFound(f"no grid layer was published at {moment.isoformat()}")
+                raise NotFound(Msg("layers.none_at", moment=moment.isoformat()))
             key = _key(versions)
             if key not in self._built:
                 layers = {
@@ -99,9 +98,9 @@ def export(
         if version_id is None:
             version_id = reference.active_versions(conn).get(kind)
             if version_id is None:
-                raise NotFound(f"no published {kind.value} layer")
+                raise NotFound(Msg("layers.none_published", kind=kind.value))
         elif reference.version_kind(conn, version_id) != kind:
-            raise NotFound(f"the {kind.value} layer has no version {version_id}")
+            raise NotFound(Msg("layers.no_version", kind=kind.value, version_id=version_id))
         layer = reference.load_layer(conn, kind, version_id)
     if target is None:
         target = (

@@ -28,6 +28,7 @@ from gridsvc.core.errors import (
     StaleVersion,
 )
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
+from gridsvc.core.messages import Msg
 from gridsvc.core.repair import apply_repairs
 from gridsvc.core.splicing import features_equal, part_of
 from gridsvc.core.validation import SLIVER_M2, code_problems, validate_layer
@@ -70,11 +71,9 @@ def read_upload(kind: LayerKind, upload: Upload, max_bytes: int) -> Layer:
     """Read an uploaded file safely (size, zip bombs, type) into a Layer; nothing is stored."""
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise InvalidInput(
-            f"{upload.filename!r}: upload GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf"
-        )
+        raise InvalidInput(Msg("upload.suffix", filename=upload.filename))
     if len(upload.data) > max_bytes:
-        raise PayloadTooLarge(f"the upload is larger than {max_bytes:,} bytes")
+        raise PayloadTooLarge(Msg("upload.too_large", most=max_bytes))
     with tempfile.TemporaryDirectory(prefix="gridsvc-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"  # never the client's name: no path escapes
         path.write_bytes(upload.data)
@@ -97,17 +96,15 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile as exc:
-        raise InvalidInput("the upload is not a readable zip archive") from exc
+        raise InvalidInput(Msg("upload.bad_zip")) from exc
     unpacked = sum(m.file_size for m in members)
     packed = max(sum(m.compress_size for m in members), 1)
     if unpacked > MAX_UNZIPPED or unpacked / packed > MAX_RATIO:
-        raise InvalidInput(
-            f"the zip would unpack to {unpacked:,} bytes ({unpacked / packed:.0f}× its size); refused"
-        )
+        raise InvalidInput(Msg("upload.zip_bomb", unpacked=unpacked, ratio=unpacked / packed))
     for member in members:
         name = member.filename
         if name.startswith(("/", "\\\\")) or ".." in Path(name).parts:
-            raise InvalidInput(f"the zip holds a path outside the archive: {name!r}")
+            raise InvalidInput(Msg("upload.zip_path", name=name))
 
 
 class Planning:
@@ -137,8 +134,12 @@ class Planning:
         unstorable = code_problems(layer)
         if unstorable:
             raise InvalidLayer(
-                f"{len(unstorable)} code problem(s) in the {layer.kind} layer; every feature "
-                f"needs a code of its own before it can be a draft. First: {unstorable[0].message}",
+                Msg(
+                    "draft.code_problems",
+                    count=len(unstorable),
+                    kind=layer.kind.value,
+                    first=unstorable[0].message,
+                ),
                 problems=unstorable,
             )
         parent = None
@@ -172,7 +173,7 @@ class Planning:
         """The draft's version row; a town's planner sees its own town's drafts only."""
         row = town_drafts.check_visible(reference.version_row(conn, draft_id), kind, draft_id, town)
         if row["status"] != "draft":
-            raise Conflict(f"version {draft_id} is {row['status']}, not a draft")
+            raise Conflict(Msg("draft.not_draft", draft_id=draft_id, status=row["status"]))
         return row
 
     def _draft(
@@ -271,7 +272,7 @@ class Planning:
         same in it as in the active layer (412 otherwise).
         """
         if draft_etag != draft_id:
-            raise StaleVersion(f"If-Match names draft {draft_etag}, not {draft_id}")
+            raise StaleVersion(Msg("list.draft_etag", draft_etag=draft_etag, draft_id=draft_id))
         for _ in range(PUBLISH_TRIES):
             with self.engine.connect() as conn:
                 row = self._row(conn, kind, draft_id, town)
@@ -281,7 +282,7 @@ class Planning:
             report = self.validation(kind, draft_id, town)
             if report["blocking"]:
                 raise InvalidLayer(
-                    f"draft {draft_id} has {report['blocking']} blocking problem(s)",
+                    Msg("draft.blocking", draft_id=draft_id, blocking=report["blocking"]),
                     problems=[_Shown(p) for p in report["problems"]],
                 )
             preview = self.impact(kind, draft_id, town)
@@ -292,15 +293,19 @@ class Planning:
                 if row["town_code"] is None:
                     if current != active_etag:
                         raise StaleVersion(
-                            f"the active {kind.value} version is {current}, not {active_etag}; "
-                            "preview again"
+                            Msg(
+                                "publish.stale",
+                                kind=kind.value,
+                                current=current,
+                                active_etag=active_etag,
+                            )
                         )
                 elif current != seen:
                     continue  # another town published meanwhile: splice onto it again
                 else:
                     self._check_seen(conn, kind, row["town_code"], active_etag, current)
                 if (reference.version_row(conn, draft_id) or {}).get("status") != "draft":
-                    raise Conflict(f"draft {draft_id} was published meanwhile")
+                    raise Conflict(Msg("draft.published_meanwhile", draft_id=draft_id))
                 reference.promote(conn, kind, draft_id, now)
                 reassigned = [m for m in preview["moved_cases"] if m["open"]]
                 case_store.reassign_cases(conn, reassigned, kind.value, draft_id, now)
@@ -311,8 +316,7 @@ class Planning:
                 "town": row["town_code"],
             }
         raise Conflict(
-            f"the {kind.value} layer was published {PUBLISH_TRIES} times while draft "
-            f"{draft_id} was being published; try again"
+            Msg("publish.overtaken", kind=kind.value, tries=PUBLISH_TRIES, draft_id=draft_id)
         )
 
     def _respliced(self, kind: LayerKind, row: dict[str, Any]) -> None:
@@ -336,7 +340,7 @@ class Planning:
             return
         if seen is None or current is None or reference.version_kind(conn, seen) != kind:
             raise StaleVersion(
-                f"the active {kind.value} version is {current}, not {seen}; preview again"
+                Msg("publish.stale", kind=kind.value, current=current, active_etag=seen)
             )
         active = self._stored.active(conn)[1]
         towns = town_drafts.towns_of(active, town)
@@ -346,8 +350,7 @@ class Planning:
         )
         if not same:
             raise StaleVersion(
-                f"town {town}'s {kind.value} changed between version {seen}, which you "
-                f"previewed against, and the active version {current}; preview again",
+                Msg("publish.town_changed", town=town, kind=kind.value, seen=seen, current=current),
                 town=town,
             )
 
@@ -357,20 +360,17 @@ class Planning:
         """Make the previous version active again, as a new version (history keeps both).
         The district's alone: a town's planner gets a 403."""
         if town is not None:
-            raise Forbidden(
-                f"a rollback replaces the whole {kind.value} layer, every town's; a planner's "
-                f"key scoped to town {town} cannot make one. Export the version you want "
-                f"(GET /api/v1/layers/{kind.value}/versions/<id>.gpkg), keep town {town}'s "
-                "features and upload them as a draft"
-            )
+            raise Forbidden(Msg("rollback.town", kind=kind.value, town=town))
         with self.engine.connect() as conn:
             current = reference.active_versions(conn).get(kind)
             previous = reference.previous_version(conn, kind)
             if previous is None:
-                raise Conflict(f"the {kind.value} layer has no earlier version to roll back to")
+                raise Conflict(Msg("rollback.no_earlier", kind=kind.value))
             layer = reference.load_layer(conn, kind, previous)
         if current != active_etag:
-            raise StaleVersion(f"the active {kind.value} version is {current}, not {active_etag}")
+            raise StaleVersion(
+                Msg("rollback.stale", kind=kind.value, current=current, active_etag=active_etag)
+            )
         with self.engine.begin() as conn:
             draft_id = reference.add_draft(
                 conn, layer, f"rollback to version {previous}", datetime.now(UTC)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from gridsvc.core.errors import Conflict, Forbidden, InvalidLayer, NotFound
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.splicing import features_equal, in_town, part_of, splice, strays
 from gridsvc.services.layers import StoredLayers
 from gridsvc.store import reference
@@ -31,10 +32,7 @@ DISTRICT_LEVELS = (LayerKind.JURISDICTION, LayerKind.TOWNS)
 def check_kind(kind: LayerKind, town: str | None) -> None:
     """A town's planner drafts only levels below the towns (403 otherwise)."""
     if town is not None and kind in DISTRICT_LEVELS:
-        raise Forbidden(
-            f"the {kind.value} layer is the district's: a planner's key scoped to town "
-            f"{town} redraws that town's units, grids, committees, cells and streets only"
-        )
+        raise Forbidden(Msg("town.district_level", kind=kind.value, town=town))
 
 
 def towns_of(active: dict[LayerKind, Layer], town: str) -> Layer:
@@ -42,7 +40,7 @@ def towns_of(active: dict[LayerKind, Layer], town: str) -> Layer:
     jurisdiction); 409 when ``town`` is not among them (the district redrew it away)."""
     towns = active.get(LayerKind.TOWNS, active.get(LayerKind.JURISDICTION))
     if towns is None or town not in set(towns.frame["code"].astype(str)):
-        raise Conflict(f"there is no town {town} in the active towns layer")
+        raise Conflict(Msg("town.not_active", town=town))
     return towns
 
 
@@ -58,22 +56,29 @@ def spliced_upload(
     the upload outside the town or belonging to another town, before anything is stored."""
     towns = towns_of(active, town)
     current = active.get(part.kind)
-    check_part(part, town, active, sliver_m2, "the upload")
+    check_part(part, town, active, sliver_m2, Msg("town.in_upload"))
     if current is None:
         return part, None
     return splice(current, part, town, towns), versions[part.kind]
 
 
 def check_part(
-    part: Layer, town: str, active: dict[LayerKind, Layer], sliver_m2: float, what: str
+    part: Layer, town: str, active: dict[LayerKind, Layer], sliver_m2: float, what: Msg
 ) -> None:
-    """422 naming every feature of ``part`` outside ``town`` or belonging to another town."""
+    """422 naming every feature of ``part`` outside ``town`` or belonging to another town;
+    ``what`` names ``part`` (``town.in_upload``, ``town.in_draft``)."""
     refused = strays(part, town, towns_of(active, town), active.get(part.kind), sliver_m2)
     if refused:
         codes = sorted({s.code for s in refused})
         raise InvalidLayer(
-            f"{len(codes)} feature(s) of {what} are not town {town}'s to redraw: "
-            f"{', '.join(codes)}. First: {refused[0].message}",
+            Msg(
+                "town.strays",
+                count=len(codes),
+                what=what,
+                town=town,
+                codes=codes,
+                first=refused[0].message,
+            ),
             problems=refused,
             town=town,
             codes=codes,
@@ -138,17 +143,26 @@ def check_untouched(
         return
     by = _publisher(conn, now_id)
     raise Conflict(
-        f"town {town}'s {now.kind.value} changed since version {seen_id}: version {now_id} "
-        f"({by}) redrew them; draft again on the active layer",
+        Msg(
+            "town.redrawn",
+            town=town,
+            kind=now.kind.value,
+            seen_id=seen_id,
+            now_id=now_id,
+            by=by,
+        ),
         town=town,
         active=now_id,
     )
 
 
-def _publisher(conn: Connection, version_id: int) -> str:
+def _publisher(conn: Connection, version_id: int) -> Msg:
+    """Who published ``version_id`` (a town's redraw or the district) and its label."""
     row = reference.version_row(conn, version_id) or {}
-    who = f"town {row['town_code']}'s redraw" if row.get("town_code") else "the district's"
-    return f"{who}, {row.get('label', '')!r}"
+    label = row.get("label", "")
+    if row.get("town_code"):
+        return Msg("town.by_town", town=row["town_code"], label=label)
+    return Msg("town.by_district", label=label)
 
 
 def check_visible(
@@ -157,5 +171,5 @@ def check_visible(
     """The draft's version row, if ``town``'s planner may see it: a town's planner sees its
     own town's drafts only, and another's is a 404 with the words of a missing one."""
     if row is None or row["kind"] != kind.value or (town is not None and row["town_code"] != town):
-        raise NotFound(f"the {kind.value} layer has no draft {draft_id}")
+        raise NotFound(Msg("town.no_draft", kind=kind.value, draft_id=draft_id))
     return row

@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from gridsvc.api.problems import request_lang
+from gridsvc.core.workflow import Role
+from gridsvc.services.keys import create_key, town_names
 
 app, d = desk_fixtures("languages-api")
 
@@ -178,3 +180,23 @@ def test_the_routers_own_404_and_405_speak_chinese(zh: Desk) -> None:
     assert "GET" in wrong.headers["allow"]
     english = zh.client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
     assert english.json()["detail"] == "Not Found"
+
+
+def test_a_town_planners_rollback_is_refused_in_chinese(zh: Desk) -> None:
+    """A planner's refusal (a rollback is the district's, not a town's) in the request's
+    language: it was English whatever the request asked for."""
+    with zh.engine.connect() as conn:
+        town = sorted(town_names(conn))[0]
+    key = create_key(zh.engine, Role.PLANNER, "planner-of-the-town", town=town)
+    url, sent = "/api/v1/layers/grids/rollback", {"Authorization": f"Bearer {key}"}
+    chinese = zh.client.post(url, headers=sent | {"If-Match": '"active-1"'})
+    body = assert_problem(chinese, 403, "forbidden")
+    assert body["title"] == "无权操作" and chinese.headers["content-language"] == "zh"
+    assert body["detail"].startswith("回退会替换整个责任网格图层"), body
+    assert f"限于街镇 {town} 的规划员密钥不能回退" in body["detail"]
+    english = zh.client.post(url, headers=sent | {"Accept-Language": "en"})
+    assert english.status_code == 403 and english.headers["content-language"] == "en"
+    assert english.json()["detail"].startswith(
+        f"a rollback replaces the whole grids layer, every town's; a planner's key scoped "
+        f"to town {town} cannot make one"
+    )

@@ -90,7 +90,8 @@ def test_cli_history_and_export(
     missing = runner.invoke(
         cli, ["layers", "export", "units", "--version", "9999", "--out", str(tmp_path / "x.gpkg")]
     )
-    assert missing.exit_code == 2 and "no version 9999" in missing.output
+    # the CLI's own language, Chinese by default
+    assert missing.exit_code == 2 and "基本管理单元图层没有版本 9999" in missing.output
     assert not (tmp_path / "x.gpkg").exists()
 
 

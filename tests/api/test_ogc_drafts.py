@@ -351,6 +351,11 @@ def test_options_name_what_a_planner_may_do_on_an_item_and_the_problems(
     refused = planner.write("POST", problems_items, {"type": "Feature"})
     assert_problem(refused, 405, "method-not-allowed")
     assert allowed(refused) == {"GET", "HEAD", "OPTIONS"}
+    assert refused.json()["detail"].startswith(f"the problems of draft {draft} are read-only")
+    # in the request's language (the tests' clients ask for English)
+    chinese = planner.call("DELETE", problems_items + "/1", headers={"Accept-Language": "zh"})
+    assert chinese.status_code == 405 and allowed(chinese) == {"GET", "HEAD", "OPTIONS"}
+    assert chinese.json()["detail"].startswith(f"草案 {draft} 的问题是只读的")
     head = planner.call("HEAD", f"{items_path(draft)}/{code}")
     assert head.status_code == 200 and head.headers["etag"] and not head.content
 

@@ -22,18 +22,6 @@ from gridsvc.core.messages import MESSAGES, TITLES, Msg, placeholders, word
 
 PACKAGE = Path(gridsvc.__file__).parent
 
-#: files another change converts (issue 19's layer and draft work); their raises are listed
-#: in that change, not here
-NOT_YET = {
-    "services/planning.py",
-    "services/layers.py",
-    "services/draft_editing.py",
-    "api/routes/layers.py",
-    "api/routes/ogc_drafts.py",
-    "cli/layers.py",
-    "services/intake_db.py",
-    "store/engine.py",
-}
 ERROR_NAMES = frozenset(
     name
     for name, cls in inspect.getmembers(errors, inspect.isclass)
@@ -155,8 +143,6 @@ def test_no_raise_in_gridsvc_passes_a_bare_string() -> None:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if relative in NOT_YET:
-            continue
         found += bare_string_raises(path.read_text("utf-8"), relative)
     assert found == []
 

@@ -14,6 +14,7 @@ from gridsvc.api.params import DraftId, VersionId, draft_tags, version_tags
 from gridsvc.api.refresh import refresh_matching
 from gridsvc.core.errors import PreconditionRequired
 from gridsvc.core.layers import LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.repair import parse_repairs
 from gridsvc.core.workflow import Role
 from gridsvc.services import layers
@@ -147,9 +148,7 @@ def rollback(
     if who.town is not None:
         planning(request).rollback(kind, None, who.town)  # the 403 that says what to do
     if not if_match:
-        raise PreconditionRequired(
-            'send If-Match: "active-<id>" with the version you mean to replace'
-        )
+        raise PreconditionRequired(Msg("layers.rollback_if_match"))
     result = planning(request).rollback(kind, version_tags(if_match).get("active"))
     refresh_matching(request.app)
     return result

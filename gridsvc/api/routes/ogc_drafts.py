@@ -48,9 +48,11 @@ from gridsvc.api.ogc_features import (
     parse_crs,
 )
 from gridsvc.api.params import MAX_ID, Offset
+from gridsvc.api.problems import request_lang
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import NotFound
 from gridsvc.core.layers import Layer, LayerKind
+from gridsvc.core.messages import Msg
 from gridsvc.core.validation import Problem
 from gridsvc.core.workflow import Role
 from gridsvc.services.draft_editing import DraftEditor, Edited
@@ -172,10 +174,7 @@ def open_draft(request: Request, kind: str, draft_id: int) -> Draft:
         with request.app.state.engine.connect() as conn:
             row = reference.version_row(conn, draft_id)
     if row is None or row["kind"] != kind or row["status"] != "draft" or not sees(who, row):
-        raise NotFound(
-            f"no collection {kind}-draft-{draft_id}; a planner's key lists the open drafts "
-            "under /ogc/collections"
-        )
+        raise NotFound(Msg("ogc.no_draft", kind=kind, draft_id=draft_id))
     return Draft(draft_id, LayerKind(kind), row["label"], who.key_id)
 
 
@@ -430,7 +429,7 @@ def problem_item(draft: DraftDep, fid: str, request: Request, crs: Crs = None) -
     frame = _problem_frame(_editor(request).problems(draft.id))
     hit = frame[frame["id"].astype(str) == fid]
     if hit.empty:
-        raise NotFound(f"draft {draft.id} has no problem {fid!r} now")
+        raise NotFound(Msg("ogc.no_problem", draft_id=draft.id, fid=fid))
     [feature] = features_of(hit, out_crs, "id")
     return ogc_json(feature, GEOJSON, content_crs(crs))
 
@@ -446,14 +445,11 @@ def problems_methods(draft: DraftDep) -> Response:
 @router.api_route(
     PROBLEMS + "/items/{fid}", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
 )
-def refuse_problem_write(draft: DraftDep) -> Response:
-    """Problems change by editing the draft's features, not by writing them."""
-    raise HTTPException(
-        405,
-        f"the problems of draft {draft.id} are read-only; edit the features of "
-        f"{draft.collection} and they follow",
-        headers={"Allow": READ_ONLY},
-    )
+def refuse_problem_write(draft: DraftDep, request: Request) -> Response:
+    """Problems change by editing the draft's features, not by writing them. A 405 (with
+    Allow) has no domain error to be, so its words are chosen here, in the reader's language."""
+    said = Msg("ogc.problems_read_only", draft_id=draft.id, collection=draft.collection)
+    raise HTTPException(405, said.text(request_lang(request)), headers={"Allow": READ_ONLY})
 
 
 def _problem_frame(problems: list[Problem]) -> gpd.GeoDataFrame:

@@ -14,7 +14,7 @@ Shaped like the maps' catalogue (:mod:`gridsvc.maps.labels`): a key gives
   by "or" (``a or b`` / ``a或b``).
 
 The entries live in one module per package (``_core``, ``_services``, ``_api``,
-``_files``), so no file grows past reading; the titles of the error classes
+``_files``) and one for the planners' layer work (``_planning``), so no file grows past reading; the titles of the error classes
 (by their stable ``code``) and the words are here. Nothing here imports more
 than the standard library: the command line reads it before ``--help``.
 """
@@ -28,12 +28,13 @@ from typing import Any
 from gridsvc.core.messages._api import API
 from gridsvc.core.messages._core import CORE
 from gridsvc.core.messages._files import FILES
+from gridsvc.core.messages._planning import PLANNING
 from gridsvc.core.messages._services import SERVICES
 from gridsvc.core.messages._validation import VALIDATION
 
 LANGS = ("zh", "en")
 
-MESSAGES: dict[str, dict[str, str]] = {**CORE, **SERVICES, **API, **FILES, **VALIDATION}
+MESSAGES: dict[str, dict[str, str]] = {**CORE, **SERVICES, **PLANNING, **API, **FILES, **VALIDATION}
 
 # fmt: off
 #: the title of each error class by its stable ``code`` (core/errors.py), the API's problem
