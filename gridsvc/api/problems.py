@@ -32,6 +32,7 @@ from gridsvc.core import errors
 from gridsvc.core.errors import form_field
 from gridsvc.core.messages import LANGS, Msg, text, title
 from gridsvc.core.problems import Problem
+from gridsvc.core.splicing import Stray
 
 log = logging.getLogger("gridsvc.api")
 
@@ -182,7 +183,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 def _problem_dict(problem: Any, lang: str) -> Any:
     """A refused layer's problem as JSON: a validation Problem in the reader's language, one
     a service rendered already as it is."""
-    if isinstance(problem, Problem):
+    if isinstance(problem, Problem | Stray):
         return problem.to_dict(lang)
     return problem.to_dict() if hasattr(problem, "to_dict") else str(problem)
 

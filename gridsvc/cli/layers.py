@@ -24,7 +24,7 @@ from gridsvc.cli.context import (
     settings,
     version_status,
 )
-from gridsvc.cli.texts import level, t
+from gridsvc.cli.texts import current_lang, level, t
 from gridsvc.core.kinds import LayerKind, allowed_parents
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def layers_upload(
     )
     repairs = parse_repairs(repair)
     found = read_upload(kind, upload, config.max_layer_bytes)
-    draft = planning(config).add_draft(found, label or file.name, repairs)
+    draft = planning(config).add_draft(found, label or file.name, repairs, lang=current_lang())
     for r in draft["repairs"]:
         out.print(t("repaired", code=r["code"], repair=r["repair"], detail=r["detail"]))
     print_problems([_Problem(p) for p in draft["validation"]["problems"]])
@@ -209,7 +209,7 @@ class _Problem:
 @friendly
 def layers_validate(kind: KindArg, draft: DraftArg) -> None:
     """A draft's validation report; exit code 1 when something blocks publication."""
-    report = planning(settings()).validation(kind, draft)
+    report = planning(settings()).validation(kind, draft, lang=current_lang())
     print_problems([_Problem(p) for p in report["problems"]])
     problems, blocking = len(report["problems"]), report["blocking"]
     out.print(t("draft_checked", draft=draft, problems=problems, blocking=blocking))

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from gridsvc.core.layers import BASE_COLUMNS, Layer
 from gridsvc.core.matching import containing
+from gridsvc.core.messages import Msg
 
 #: how far (metres) a street or point may stray over its town's boundary (digitising)
 LINE_TOLERANCE_M = 1.0
@@ -38,15 +39,20 @@ class Stray:
 
     kind: str  # OUTSIDE_TOWN or OTHER_TOWN
     code: str
-    message: str
+    text: Msg  # what is wrong, in any language
     towns: tuple[str, ...] = ()  # the other town(s) it lies in or belongs to
     area_m2: float | None = None  # how much of a polygon lies outside the town
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def message(self) -> str:
+        """The message in English (logs, and the API's default before languages)."""
+        return self.text.text("en")
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON-ready, in the shape of a validation problem (``codes``, ``blocking``)."""
         return {
             "kind": self.kind,
-            "message": self.message,
+            "message": self.text.text(lang),
             "codes": [self.code],
             "towns": list(self.towns),
             "area_m2": None if self.area_m2 is None else round(self.area_m2, 1),
@@ -115,8 +121,13 @@ def strays(
             Stray(
                 OUTSIDE_TOWN,
                 str(codes[i]),
-                f"{codes[i]} lies outside town {town}{spread}"
-                + (f", in {', '.join(where)}" if where else ""),
+                Msg(
+                    "splice.outside",
+                    code=str(codes[i]),
+                    town=town,
+                    spread=spread,
+                    where=Msg("splice.in", towns=list(where)) if where else "",
+                ),
                 where,
                 area,
             )
@@ -130,7 +141,7 @@ def strays(
                     Stray(
                         OTHER_TOWN,
                         str(code),
-                        f"{code} is a feature of town {other}; only the district redraws it",
+                        Msg("splice.other_town", code=str(code), other=str(other)),
                         (str(other),),
                     )
                 )

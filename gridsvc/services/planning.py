@@ -31,7 +31,7 @@ from gridsvc.core.layers import Layer, LayerKind, parent_kind
 from gridsvc.core.messages import Msg
 from gridsvc.core.repair import apply_repairs
 from gridsvc.core.splicing import features_equal, part_of
-from gridsvc.core.validation import SLIVER_M2, code_problems, validate_layer
+from gridsvc.core.validation import SLIVER_M2, Problem, code_problems, validate_layer
 from gridsvc.layerio import read_layer
 from gridsvc.services import town_drafts
 from gridsvc.services.impact import (
@@ -121,8 +121,10 @@ class Planning:
         label: str,
         repairs: tuple[str, ...] = (),
         town: str | None = None,
+        lang: str = "en",
     ) -> dict[str, Any]:
-        """Store a draft (repaired only as asked) and answer with its validation report.
+        """Store a draft (repaired only as asked) and answer with its validation report
+        (its messages in ``lang``).
 
         A draft is stored feature by code, so a layer with a missing or repeated
         code is refused as a whole (422, each such code listed) before anything
@@ -138,7 +140,7 @@ class Planning:
                     "draft.code_problems",
                     count=len(unstorable),
                     kind=layer.kind.value,
-                    first=unstorable[0].message,
+                    first=unstorable[0].text or unstorable[0].message,
                 ),
                 problems=unstorable,
             )
@@ -163,7 +165,7 @@ class Planning:
             "town": town,
             "features": len(layer),
             "uploaded": uploaded,
-            "validation": self.validation(layer.kind, draft_id, town),
+            "validation": self.validation(layer.kind, draft_id, town, lang),
             "repairs": [r.to_dict() for r in applied],
         }
 
@@ -211,17 +213,21 @@ class Planning:
         with self.engine.connect() as conn:
             return self._active(conn).get(kind), self._draft(conn, kind, draft_id, town)
 
-    def validation(self, kind: LayerKind, draft_id: int, town: str | None = None) -> dict[str, Any]:
-        """Every problem of the draft, checked against the active parent level."""
+    def validation(
+        self, kind: LayerKind, draft_id: int, town: str | None = None, lang: str = "en"
+    ) -> dict[str, Any]:
+        """Every problem of the draft, checked against the active parent level, in ``lang``."""
+        problems = self._problems(kind, draft_id, town)
+        return {
+            "blocking": sum(p.blocking for p in problems),
+            "problems": [p.to_dict(lang) for p in problems],
+        }
+
+    def _problems(self, kind: LayerKind, draft_id: int, town: str | None) -> list[Problem]:
         with self.engine.connect() as conn:
             draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
-        parent = self._parent_of(active, kind)
-        problems = validate_layer(draft, parent, self.sliver_m2)
-        return {
-            "blocking": sum(p.blocking for p in problems),
-            "problems": [p.to_dict() for p in problems],
-        }
+        return validate_layer(draft, self._parent_of(active, kind), self.sliver_m2)
 
     def impact(self, kind: LayerKind, draft_id: int, town: str | None = None) -> dict[str, Any]:
         """What publishing the draft changes: features, and every case that would move.
@@ -279,11 +285,11 @@ class Planning:
                 seen = reference.active_versions(conn).get(kind)
             if row["town_code"] is not None:
                 self._respliced(kind, row)
-            report = self.validation(kind, draft_id, town)
-            if report["blocking"]:
+            problems = self._problems(kind, draft_id, town)
+            if blocking := sum(p.blocking for p in problems):
+                # the Problems themselves: the API says them in the reader's language
                 raise InvalidLayer(
-                    Msg("draft.blocking", draft_id=draft_id, blocking=report["blocking"]),
-                    problems=[_Shown(p) for p in report["problems"]],
+                    Msg("draft.blocking", draft_id=draft_id, blocking=blocking), problems=problems
                 )
             preview = self.impact(kind, draft_id, town)
             now = datetime.now(UTC)
@@ -376,13 +382,3 @@ class Planning:
                 conn, layer, f"rollback to version {previous}", datetime.now(UTC)
             )
         return {**self.publish(kind, draft_id, draft_id, active_etag), "restored": previous}
-
-
-class _Shown:
-    """A problem already rendered as a dict, for InvalidLayer's list."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.data

@@ -77,7 +77,7 @@ def check_part(
                 what=what,
                 town=town,
                 codes=codes,
-                first=refused[0].message,
+                first=refused[0].text,
             ),
             problems=refused,
             town=town,

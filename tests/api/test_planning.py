@@ -175,6 +175,32 @@ def test_a_draft_with_overlaps_cannot_be_published(
     )
 
 
+def test_a_planner_reads_the_drafts_problems_in_chinese(
+    town: tuple[FastAPI, TestClient, dict[str, str], dict[str, str]],
+) -> None:
+    """The upload's report, the validation and a refused publish say each problem in the
+    page's language: Chinese asked for, English otherwise (the tests' clients send en)."""
+    app, client, planner, _ = town
+    grids = gpd.read_file(DEMO_DIR / "shifan.gpkg", layer="grids", engine="pyogrio")
+    grids.loc[grids["code"] == SPLIT, "geometry"] = grids.loc[
+        grids["code"] == SPLIT, "geometry"
+    ].buffer(0.001)
+    zh = {**planner, "Accept-Language": "zh"}
+    body = _upload(client, zh, "grids.geojson", as_geojson(grids)).json()
+    overlaps = [p for p in body["validation"]["problems"] if p["kind"] == "overlap"]
+    assert overlaps and all("重叠" in p["message"] for p in overlaps), overlaps
+    draft = f"/api/v1/layers/grids/drafts/{body['id']}"
+    english = client.get(f"{draft}/validation", headers=planner).json()["problems"]
+    assert any("overlap by" in p["message"] for p in english)
+    versions = client.get("/api/v1/layers/grids/versions", headers=planner).json()
+    active = next(v["id"] for v in versions if v["status"] == "published")
+    refused = client.post(
+        f"{draft}/publish", headers={**zh, "If-Match": f'"draft-{body["id"]}", "active-{active}"'}
+    )
+    assert refused.status_code == 422
+    assert any("重叠" in p["message"] for p in refused.json()["problems"])
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

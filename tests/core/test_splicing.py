@@ -73,11 +73,17 @@ def test_an_overshoot_under_a_sliver_is_allowed_and_over_it_is_named() -> None:
     [found] = strays(wide, "甲", TOWNS, GRIDS, SLIVER)
     assert (found.kind, found.code, found.towns) == (OUTSIDE_TOWN, "A2", ("乙",))
     assert found.area_m2 is not None and 1500 < found.area_m2 < 2500
+    assert found.message.startswith("A2 lies outside town 甲 (") and found.message.endswith(
+        ", in 乙"
+    )
+    zh = found.to_dict("zh")["message"]
+    assert zh.startswith("A2 超出街镇 甲 的范围") and zh.endswith("，位于 乙"), zh
 
 
 def test_another_towns_code_is_named_even_inside_the_town() -> None:
     found = strays(layer(LayerKind.GRIDS, [("B1", box(0, 0.5))]), "甲", TOWNS, GRIDS, SLIVER)
     assert [(s.kind, s.code, s.towns) for s in found] == [(OTHER_TOWN, "B1", ("乙",))]
+    assert "只有区里可以重划" in found[0].to_dict("zh")["message"]
 
 
 def test_a_street_may_touch_the_boundary_but_not_run_over_it() -> None:

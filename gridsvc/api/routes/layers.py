@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 
 from gridsvc.api.auth import principal, require
 from gridsvc.api.params import DraftId, VersionId, draft_tags, version_tags
+from gridsvc.api.problems import request_lang
 from gridsvc.api.refresh import refresh_matching
 from gridsvc.core.errors import PreconditionRequired
 from gridsvc.core.layers import LayerKind
@@ -94,8 +95,9 @@ async def upload_draft(
     )
     repairs = parse_repairs(repair)
     found = await run_in_threadpool(read_upload, kind, upload, limit)
+    name, lang = label or (file.filename or "draft"), request_lang(request)
     return await run_in_threadpool(
-        planning(request).add_draft, found, label or (file.filename or "draft"), repairs, who.town
+        planning(request).add_draft, found, name, repairs, who.town, lang
     )
 
 
@@ -104,7 +106,7 @@ def draft_validation(
     kind: LayerKind, draft_id: DraftId, request: Request, who: Planner
 ) -> dict[str, Any]:
     """Every problem of the draft with codes, location and area; blocking ones stop publication."""
-    return planning(request).validation(kind, draft_id, who.town)
+    return planning(request).validation(kind, draft_id, who.town, request_lang(request))
 
 
 @router.get("/{kind}/drafts/{draft_id}/impact")

@@ -413,7 +413,7 @@ def problem_items(
     blocks publishing."""
     return feature_collection(
         request,
-        lambda: _problem_frame(_editor(request).problems(draft.id)),
+        lambda: _problem_frame(_editor(request).problems(draft.id), request_lang(request)),
         (offset, limit),
         crs,
         (bbox, bbox_crs),
@@ -426,7 +426,7 @@ def problem_items(
 def problem_item(draft: DraftDep, fid: str, request: Request, crs: Crs = None) -> Response:
     """One of a draft's problems by its number (numbers follow the list as it is now)."""
     out_crs = parse_crs(crs, request, "crs")
-    frame = _problem_frame(_editor(request).problems(draft.id))
+    frame = _problem_frame(_editor(request).problems(draft.id), request_lang(request))
     hit = frame[frame["id"].astype(str) == fid]
     if hit.empty:
         raise NotFound(Msg("ogc.no_problem", draft_id=draft.id, fid=fid))
@@ -452,7 +452,7 @@ def refuse_problem_write(draft: DraftDep, request: Request) -> Response:
     raise HTTPException(405, said.text(request_lang(request)), headers={"Allow": READ_ONLY})
 
 
-def _problem_frame(problems: list[Problem]) -> gpd.GeoDataFrame:
+def _problem_frame(problems: list[Problem], lang: str) -> gpd.GeoDataFrame:
     """Problems as features: numbered, their message as validation words it, drawn where
     they are (their part of the draft, else the point they name, else no geometry)."""
     records = [
@@ -461,7 +461,7 @@ def _problem_frame(problems: list[Problem]) -> gpd.GeoDataFrame:
             "kind": str(p.kind),
             "title": PROBLEM_TITLES.get(str(p.kind), str(p.kind)),
             "codes": ", ".join(p.codes),
-            "message": p.message,
+            "message": p.message_in(lang),
             "area_m2": None if p.area_m2 is None else round(p.area_m2, 1),
             "blocking": p.blocking,
         }

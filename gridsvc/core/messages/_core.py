@@ -2,6 +2,10 @@
 
 # fmt: off
 CORE: dict[str, dict[str, str]] = {
+    # splicing.py: a town planner's upload
+    "splice.outside": {"zh": "{code} 超出街镇 {town} 的范围{spread}{where}", "en": "{code} lies outside town {town}{spread}{where}"},
+    "splice.in": {"zh": "，位于 {towns:list}", "en": ", in {towns:list}"},
+    "splice.other_town": {"zh": "{code} 是街镇 {other} 的要素；只有区里可以重划它", "en": "{code} is a feature of town {other}; only the district redraws it"},
     # crs.py
     "crs.epsg_unknown": {"zh": "EPSG:{code} 不是 PROJ 认识的坐标系", "en": "EPSG:{code} is not a coordinate system PROJ knows"},
     "crs.not_horizontal": {"zh": "EPSG:{code}（{name}）不是二维平面坐标系；点位需要地理坐标系或投影坐标系", "en": "EPSG:{code} ({name}) is not a horizontal 2D coordinate system; points need a geographic or projected CRS"},
