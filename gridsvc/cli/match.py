@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gridsvc.cli.context import Opt, console, friendly, out, settings
-from gridsvc.cli.texts import t
+from gridsvc.cli.texts import current_lang, t
 from gridsvc.core.kinds import LayerKind
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def match(
     started = time.perf_counter()
     matcher = town.matcher(radius or config.street_radius_m, config.cell_m)
     with _progress(len(points.x)) as advance:
-        result = match_table(matcher, points, in_crs, advance)
+        result = match_table(matcher, points, in_crs, advance, current_lang())
     lon, lat = result.pop("lon_cgcs2000").to_numpy(), result.pop("lat_cgcs2000").to_numpy()
     write_points(result, lon, lat, out_path)
     _summary(result["status"], time.perf_counter() - started, out_path)

@@ -151,6 +151,8 @@ class Match:
     street_distance_m: float | None
     boundary_distance_m: float | None
     nearest_grid_code: str | None
+    #: ``reason`` in any language (``reason`` itself is English)
+    said: Msg | None = field(default=None, repr=False, compare=False)
 
 
 class Matcher:
@@ -269,13 +271,9 @@ class Matcher:
         inside = self._inside(table, ok)
         swapped = self._looks_swapped(raw_x, raw_y, crs, ~inside)
         status[bad | swapped] = INVALID
-        reason[bad] = (
-            "coordinates out of range: longitude must be in [-180, 180], latitude in [-90, 90]"
-        )
-        reason[~(np.isfinite(raw_x) & np.isfinite(raw_y))] = "coordinates missing or not numbers"
-        reason[swapped] = (
-            "longitude and latitude look swapped: the swapped point lies in the jurisdiction"
-        )
+        reason[bad] = Msg("reason.out_of_range")
+        reason[~(np.isfinite(raw_x) & np.isfinite(raw_y))] = Msg("reason.missing")
+        reason[swapped] = Msg("reason.swapped")
         table.grid[swapped] = -1
         outside = ~inside & ~bad & ~swapped
         status[outside] = OUTSIDE
@@ -340,7 +338,7 @@ class Matcher:
             table.committee[idx] = self.committees.locator.locate(x, y)
         gap = idx[table.grid[idx] < 0]
         table.status[gap] = OUTSIDE
-        table.reason[gap] = "inside the jurisdiction but in no grid (a gap in the grid layer)"
+        table.reason[gap] = Msg("reason.gap")
 
     def _measure(self, table: MatchTable, valid: Ints, is_outside: NDArray[np.bool_]) -> None:
         """Nearest street for valid points; boundary distance and nearest grid for outside ones."""
@@ -353,10 +351,7 @@ class Matcher:
         # no answer: such a point is outside, with no nearest grid or distance to give
         measurable = np.isfinite(mx) & np.isfinite(my)
         far = valid[is_outside[valid] & ~measurable]
-        table.reason[far] = (
-            "outside the jurisdiction, too far from it to measure "
-            f"(EPSG:{self.work_epsg} has no coordinates there)"
-        )
+        table.reason[far] = Msg("reason.too_far", epsg=self.work_epsg)
         where = is_outside[valid] & measurable
         if not where.any():
             return
@@ -378,13 +373,15 @@ class Matcher:
         codes = self._attrs["grid_code"][nearest]
         towns = self._column_for("town_name", _take_int(self._grid_town, nearest))
         table.reason[outside] = [
-            f"outside the jurisdiction, {d:.0f} m from its boundary; nearest grid {c}"
-            + (f" (town {t})" if t else "")
+            Msg("reason.outside_in", metres=d, grid=c, town=t)
+            if t
+            else Msg("reason.outside", metres=d, grid=c)
             for d, c, t in zip(boundary, codes, towns, strict=True)
         ]
 
-    def frame(self, table: MatchTable) -> pd.DataFrame:
-        """The bulk result as columns (codes and names, not indexes), in input order."""
+    def frame(self, table: MatchTable, lang: str = "en") -> pd.DataFrame:
+        """The bulk result as columns (codes and names, not indexes), in input order; the
+        reasons in ``lang``."""
         out = {
             name: _take(values, self._index_for(name, table))
             for name, values in self._attrs.items()
@@ -393,7 +390,7 @@ class Matcher:
         out["boundary_distance_m"] = np.round(table.boundary_distance_m, 2)
         out["nearest_grid_code"] = _take(self._attrs["grid_code"], table.nearest_grid)
         out["status"] = table.status
-        out["reason"] = table.reason
+        out["reason"] = _said(table.reason, lang)
         n = table.status.size
         return pd.DataFrame({c: out.get(c, np.full(n, None, dtype=object)) for c in COLUMNS})
 
@@ -431,7 +428,8 @@ class Matcher:
         table = self.match_points([lon], [lat], crs)
         if table.status[0] == INVALID:
             raise _invalid_error(table.reason[0], lon, lat)
-        return Match(lon=float(table.lon[0]), lat=float(table.lat[0]), **self._row(table, 0))
+        x, y, said = float(table.lon[0]), float(table.lat[0]), table.reason[0]
+        return Match(lon=x, lat=y, said=said, **self._row(table, 0))
 
     def _match_inside(self, lon: float, lat: float, crs: InputCRS) -> Match | None:
         """The match of a point inside a grid and the jurisdiction, else None."""
@@ -479,13 +477,22 @@ class Matcher:
             row[name] = None if np.isnan(value) else round(value, 2)
         nearest = int(table.nearest_grid[i])
         row["nearest_grid_code"] = self._attrs["grid_code"][nearest] if nearest >= 0 else None
-        row["status"], row["reason"] = table.status[i], table.reason[i]
+        said = table.reason[i]
+        row["status"], row["reason"] = table.status[i], said.text("en") if said else None
         return row
 
 
-def _invalid_error(reason: str, lon: float, lat: float) -> InvalidInput:
+def _said(reasons: NDArray[np.object_], lang: str) -> NDArray[np.object_]:
+    """Reasons (messages, or None) as text in ``lang``."""
+    out = np.full(reasons.size, None, dtype=object)
+    for i in np.flatnonzero(reasons != None):  # noqa: E711 (elementwise)
+        out[i] = reasons[i].text(lang)
+    return out
+
+
+def _invalid_error(reason: Msg, lon: float, lat: float) -> InvalidInput:
     where = f"(lon={lon}, lat={lat})"
-    if "swapped" in reason:
+    if reason.key == "reason.swapped":
         return SwappedCoordinates(Msg("match.swapped", where=where, lon=lon, lat=lat))
     return CoordinatesOutOfRange(Msg("match.out_of_range", where=where, reason=reason))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gridsvc.core.crs import InputCRS, parse_crs
-from gridsvc.core.errors import UnknownCRS
+from gridsvc.core.errors import UnknownCRS, form_field
 from gridsvc.core.matching import INVALID, Matcher
 from gridsvc.pointfiles import PointTable
 
@@ -27,18 +27,20 @@ def match_table(
     points: PointTable,
     crs: InputCRS | str,
     on_progress: Callable[[int], None] | None = None,
+    lang: str = "en",
 ) -> pd.DataFrame:
     """Match every row; the input columns plus the match columns plus ``lon_cgcs2000``/``lat_cgcs2000``.
 
     ``crs`` is one CRS for all rows, or the name of a column that names each
     row's CRS (phones send GCJ-02, GPS units WGS-84, in one export). A row
-    whose CRS is unknown is ``invalid``, the others are still matched.
+    whose CRS is unknown is ``invalid``, the others are still matched. The ``reason``
+    column is in ``lang``.
     """
     per_row = _row_crs(points, crs)
     parts = []
     for start in range(0, len(points.x), BULK_CHUNK):
         stop = min(start + BULK_CHUNK, len(points.x))
-        parts.extend(_match_chunk(matcher, points, per_row, start, stop))
+        parts.extend(_match_chunk(matcher, points, per_row, (start, stop), lang))
         if on_progress:
             on_progress(stop - start)
     matched = pd.concat(parts).sort_index() if parts else _empty(matcher)
@@ -55,8 +57,9 @@ def _row_crs(points: PointTable, crs: InputCRS | str) -> np.ndarray:
 
 
 def _match_chunk(
-    matcher: Matcher, points: PointTable, per_row: np.ndarray, start: int, stop: int
+    matcher: Matcher, points: PointTable, per_row: np.ndarray, rows: tuple[int, int], lang: str
 ) -> list[pd.DataFrame]:
+    start, stop = rows
     labels = per_row[start:stop]
     frames = []
     for label in pd.unique(labels):
@@ -64,10 +67,10 @@ def _match_chunk(
         try:
             crs = parse_crs(str(label))
         except UnknownCRS as exc:
-            frames.append(_invalid(matcher, idx, exc.message))
+            frames.append(_invalid(matcher, idx, exc.render(form_field, lang)))
             continue
         table = matcher.match_points(points.x[idx], points.y[idx], crs)
-        frame = matcher.frame(table).set_index(pd.Index(idx))
+        frame = matcher.frame(table, lang).set_index(pd.Index(idx))
         invalid = table.status == INVALID  # no trustworthy position: written without geometry
         frame["lon_cgcs2000"] = np.where(invalid, np.nan, table.lon)
         frame["lat_cgcs2000"] = np.where(invalid, np.nan, table.lat)

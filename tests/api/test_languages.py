@@ -200,3 +200,16 @@ def test_a_town_planners_rollback_is_refused_in_chinese(zh: Desk) -> None:
         f"a rollback replaces the whole grids layer, every town's; a planner's key scoped "
         f"to town {town} cannot make one"
     )
+
+
+def test_a_match_outside_says_why_in_the_readers_language(zh: Desk) -> None:
+    """The /match answer's reason (and so the match command's column) is a message too."""
+    lon, lat = FAR_OUTSIDE
+    params = {"lon": lon, "lat": lat, "crs": "cgcs2000"}
+    chinese = zh.client.get("/api/v1/match", params=params, headers=zh.headers("patrol")).json()
+    assert chinese["status"] == "outside" and "在辖区之外，距辖区边界" in chinese["reason"]
+    english = zh.client.get(
+        "/api/v1/match", params=params, headers=zh.headers("patrol", **{"Accept-Language": "en"})
+    ).json()
+    assert english["reason"].startswith("outside the jurisdiction, ")
+    assert english["nearest_grid_code"] in chinese["reason"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from gridsvc.api.problems import json_bytes
+from gridsvc.api.problems import json_bytes, request_lang
 from gridsvc.core.crs import parse_crs
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.matching import Match, Matcher
@@ -87,4 +87,7 @@ async def match_point(
     if at is not None:
         matcher = request.app.state.history.at(_moment(at))
     match = matcher.match_point(lon, lat, parse_crs(crs))
-    return Response(json_bytes(match.__dict__), media_type="application/json")  # type: ignore[return-value]
+    body = {k: v for k, v in match.__dict__.items() if k != "said"}
+    if match.said is not None:  # why it is not matched, in the reader's language
+        body["reason"] = match.said.text(request_lang(request))
+    return Response(json_bytes(body), media_type="application/json")  # type: ignore[return-value]

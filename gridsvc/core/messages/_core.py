@@ -2,6 +2,14 @@
 
 # fmt: off
 CORE: dict[str, dict[str, str]] = {
+    # matching.py: why a point is not matched (the /match answer's and match's reason)
+    "reason.out_of_range": {"zh": "坐标超出范围：经度应在 [-180, 180]，纬度应在 [-90, 90]", "en": "coordinates out of range: longitude must be in [-180, 180], latitude in [-90, 90]"},
+    "reason.missing": {"zh": "坐标缺失或不是数字", "en": "coordinates missing or not numbers"},
+    "reason.swapped": {"zh": "经纬度疑似颠倒：交换后的点位在辖区内", "en": "longitude and latitude look swapped: the swapped point lies in the jurisdiction"},
+    "reason.gap": {"zh": "在辖区内，但不在任何网格中（网格图层有缝隙）", "en": "inside the jurisdiction but in no grid (a gap in the grid layer)"},
+    "reason.too_far": {"zh": "在辖区之外，距离太远无法测量（EPSG:{epsg} 在那里没有坐标）", "en": "outside the jurisdiction, too far from it to measure (EPSG:{epsg} has no coordinates there)"},
+    "reason.outside": {"zh": "在辖区之外，距辖区边界 {metres:.0f} 米；最近的网格是 {grid}", "en": "outside the jurisdiction, {metres:.0f} m from its boundary; nearest grid {grid}"},
+    "reason.outside_in": {"zh": "在辖区之外，距辖区边界 {metres:.0f} 米；最近的网格是 {grid}（{town}）", "en": "outside the jurisdiction, {metres:.0f} m from its boundary; nearest grid {grid} (town {town})"},
     # splicing.py: a town planner's upload
     "splice.outside": {"zh": "{code} 超出街镇 {town} 的范围{spread}{where}", "en": "{code} lies outside town {town}{spread}{where}"},
     "splice.in": {"zh": "，位于 {towns:list}", "en": ", in {towns:list}"},
