@@ -34,3 +34,38 @@ def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
     names = _imported(*args)
     assert "typer" in names  # the walk sees the imports
     assert not names & set(HEAVY), sorted(names & set(HEAVY))
+
+
+def test_the_intake_writer_process_imports_no_geodata_library() -> None:
+    """The SQLite intake writer (a process of its own beside the workers) only writes rows:
+    through gridsvc.services' eager match_table it imported geopandas, scipy and the matcher,
+    205 MB of the server's tree (issue 21, bench_serve.py)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import gridsvc.intake_writer"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "sqlalchemy" in names  # the walk sees the imports
+    assert not names & {"geopandas", "shapely", "pyproj", "pandas", "scipy"}, sorted(names)
+
+
+def test_the_web_app_imports_no_classifier_library() -> None:
+    """Every server worker imports the app: mapclassify (and scikit-learn under it) waits for
+    the first map that classes values, it cost each worker about 70 MB at start (issue 21)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, gridsvc.api.app; print(*sys.modules, sep=chr(10))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    names = {name.split(".")[0] for name in done.stdout.split()}
+    assert "fastapi" in names
+    assert not names & {"mapclassify", "sklearn"}, sorted(names & {"mapclassify", "sklearn"})
