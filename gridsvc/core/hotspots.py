@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -35,11 +34,14 @@ Z_CRITICAL: tuple[tuple[int, float], ...] = ((3, 2.5758), (2, 1.9600), (1, 1.644
 CONFIDENCE = {3: 99, 2: 95, 1: 90}
 CLASSIFY_SAMPLE = 4_000  # values the class breaks are computed from
 
+#: scheme → mapclassify's class, by name: mapclassify (with scikit-learn and scipy.stats
+#: under it) is imported on the first map that classes values, not by every server worker
+#: at start (about 70 MB and a second per process; issue 21, bench_serve.py)
 SCHEMES = {
-    "natural_breaks": mapclassify.NaturalBreaks,
-    "quantiles": mapclassify.Quantiles,
-    "equal_interval": mapclassify.EqualInterval,
-    "head_tail": mapclassify.HeadTailBreaks,
+    "natural_breaks": "NaturalBreaks",
+    "quantiles": "Quantiles",
+    "equal_interval": "EqualInterval",
+    "head_tail": "HeadTailBreaks",
 }
 
 
@@ -114,12 +116,14 @@ def classify(
     if array.size > CLASSIFY_SAMPLE:
         rng = np.random.default_rng(0)
         sample = np.append(rng.choice(array, CLASSIFY_SAMPLE, replace=False), array.max())
+    import mapclassify
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if scheme == "head_tail":
-            classifier = SCHEMES[scheme](sample)
+            classifier = getattr(mapclassify, SCHEMES[scheme])(sample)
         else:
-            classifier = SCHEMES[scheme](sample, k=k)
+            classifier = getattr(mapclassify, SCHEMES[scheme])(sample, k=k)
     bins = np.asarray(classifier.bins, dtype=np.float64)
     bins[-1] = max(bins[-1], float(array.max()))
     classes = np.minimum(np.searchsorted(bins, array, side="left"), len(bins) - 1)

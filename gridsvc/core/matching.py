@@ -205,6 +205,7 @@ class Matcher:
         self._town_by_grid = {
             str(g): str(t) for g, t in zip(self._attrs["grid_code"], grid_towns, strict=False) if t
         }
+        give_back_freed_memory()
 
     def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
         if streets is None:
@@ -524,6 +525,24 @@ def containing(children: Layer, parents: Layer | None) -> Ints:
         first = first_per_group(child, rank[parent])
         out[child[first]] = parent[first]
     return out
+
+
+def give_back_freed_memory() -> bool:
+    """Return the heap the index build freed to the system (glibc's ``malloc_trim``).
+
+    Why: building a city's indexes passes through a few hundred MB of temporaries;
+    freed, glibc keeps most of them in the process's heap, so a server worker stayed
+    about 100 MB above what it holds (a 20,000-grid town: 767 -> 682 MB RSS after the
+    matcher). False where there is no glibc (nothing to do there).
+    """
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own symbols: libc's on Linux
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
 
 
 def _take(values: NDArray[np.object_], index: Ints) -> NDArray[np.object_]:

@@ -34,3 +34,56 @@ def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
     names = _imported(*args)
     assert "typer" in names  # the walk sees the imports
     assert not names & set(HEAVY), sorted(names & set(HEAVY))
+
+
+def test_the_intake_writer_process_imports_no_geodata_library() -> None:
+    """The SQLite intake writer (a process of its own beside the workers) only writes rows:
+    through gridsvc.services' eager match_table it imported geopandas, scipy and the matcher,
+    205 MB of the server's tree (issue 21, bench_serve.py)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import gridsvc.intake_writer"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "sqlalchemy" in names  # the walk sees the imports
+    assert not names & {"geopandas", "shapely", "pyproj", "pandas", "scipy"}, sorted(names)
+
+
+def test_the_web_app_imports_no_classifier_library() -> None:
+    """Every server worker imports the app: mapclassify (and scikit-learn under it) waits for
+    the first map that classes values, it cost each worker about 70 MB at start (issue 21)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, gridsvc.api.app; print(*sys.modules, sep=chr(10))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    names = {name.split(".")[0] for name in done.stdout.split()}
+    assert "fastapi" in names
+    assert not names & {"mapclassify", "sklearn"}, sorted(names & {"mapclassify", "sklearn"})
+
+
+def test_serve_with_several_workers_leaves_the_app_to_them() -> None:
+    """``serve --workers 2``'s own process only supervises (uvicorn spawns the workers,
+    each builds its app): importing the app there cost some 240 MB of the server's tree and
+    delayed every worker's start (issue 21, bench_serve.py). uvicorn.run is stubbed."""
+    script = (
+        "import sys, uvicorn\n"
+        "uvicorn.run = lambda *a, **k: None\n"
+        "from gridsvc.cli.serve import _run\n"
+        "from gridsvc.config import Settings\n"
+        "_run(Settings(), 2, {})\n"
+        "print('gridsvc.api.app' in sys.modules, 'geopandas' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split()[-2:] == ["False", "False"], done.stdout

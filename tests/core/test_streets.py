@@ -201,3 +201,37 @@ def test_points_in_the_last_hash_cell_are_found(radius, line, point) -> None:
     assert expected[0] == 0  # it is within the radius
     assert StreetIndex(lines, radius).nearest([point[0]], [point[1]])[0][0] == 0
     assert StreetIndex(lines, radius).nearest_one(*point)[0] == 0
+
+
+def _table_by_loops(index: StreetIndex) -> list[list[int]]:
+    """The hash table the slow way: each piece in every cell its grown bounding box touches."""
+    cells: list[list[int]] = [[] for _ in range(index.ncols * index.nrows)]
+    for p in range(index.ax.size):
+        lo_x = min(index.ax[p], index.bx[p]) - index.radius
+        hi_x = max(index.ax[p], index.bx[p]) + index.radius
+        lo_y = min(index.ay[p], index.by[p]) - index.radius
+        hi_y = max(index.ay[p], index.by[p]) + index.radius
+        c0, c1 = (math.floor((v - index.x0) / index.radius) for v in (lo_x, hi_x))
+        r0, r1 = (math.floor((v - index.y0) / index.radius) for v in (lo_y, hi_y))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                cells[r * index.ncols + c].append(p)
+    return cells
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 40), st.sampled_from([5.0, 25.0, 50.0]))
+def test_the_hash_table_files_each_piece_in_every_cell_it_touches(seed, n, radius):
+    """The sorted (cell, piece) pairs give exactly the table of the plain loops, pieces in
+    ascending order within a cell (the vectorised build must not change a single entry)."""
+    rng = np.random.default_rng(seed)
+    starts = rng.uniform(0, 400, (n, 2)) + (E0, N0)
+    ends = starts + rng.normal(0, 60, (n, 2))
+    lines = shapely.linestrings(np.stack([starts, ends], axis=1))
+    index = StreetIndex(lines, radius)
+    expected = _table_by_loops(index)
+    got = [
+        index.members[index.offsets[k] : index.offsets[k + 1]].tolist()
+        for k in range(index.ncols * index.nrows)
+    ]
+    assert got == expected
