@@ -142,9 +142,11 @@ def test_reports_refer_to_known_matters() -> None:
 
 @pytest.fixture(scope="module")
 def matched_reports(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    """``gridsvc match data/demo/reports.csv -o matched.csv``, read back."""
+    """``gridsvc match data/demo/reports.csv -o matched.csv``, read back (in Chinese, the
+    default: the reason column is in the command's language)."""
     out = tmp_path_factory.mktemp("demo") / "matched.csv"
-    result = CliRunner().invoke(app, ["match", str(DEMO / "reports.csv"), "-o", str(out)])
+    args = ["--lang", "zh", "match", str(DEMO / "reports.csv"), "-o", str(out)]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return pd.read_csv(out, dtype=str, keep_default_na=False)
 
@@ -157,7 +159,9 @@ def test_gridsvc_match_places_the_reports(matched_reports: pd.DataFrame) -> None
     assert 40 <= counts.get("invalid", 0) <= 60  # README: 48 rows have lon and lat swapped
     assert counts.get("outside", 0) >= 60  # README: 72 rows lie 120–600 m outside
     swapped = table[table["status"] == "invalid"]["reason"]
-    assert swapped.str.contains("swapped").all()
+    assert swapped.str.contains("经纬度疑似颠倒").all()
+    outside = table[table["status"] == "outside"]["reason"]
+    assert outside.str.startswith("在辖区之外，距辖区边界").all()
 
 
 def test_patrol_reports_land_in_the_patrols_grid(

@@ -154,6 +154,10 @@ class Match:
     #: ``reason`` in any language (``reason`` itself is English)
     said: Msg | None = field(default=None, repr=False, compare=False)
 
+    def fields(self) -> dict[str, Any]:
+        """The answer's fields as plain values (``said`` left out: it is the reason's words)."""
+        return {k: v for k, v in self.__dict__.items() if k != "said"}
+
 
 class Matcher:
     """Everything needed to match points against a town's layers, built once."""

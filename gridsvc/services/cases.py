@@ -332,7 +332,7 @@ class CaseService:
             "client_time": report.client_time,
             "created_at": now,
             "updated_at": now,
-            **placement(match.__dict__, grid_code, team, report.lon, report.lat, report.crs),
+            **placement(match.fields(), grid_code, team, report.lon, report.lat, report.crs),
             "town_code": self._town(match, grid_code),
             **routed(matter, team),
             "reopen_count": 0,
@@ -356,7 +356,7 @@ class CaseService:
             "at": now,
             "note": report.description,
             "data": {
-                "match": {k: v for k, v in match.__dict__.items() if v is not None},
+                "match": {k: v for k, v in match.fields().items() if v is not None},
                 REPORTER_KEY: who.key_id,  # whose report it is: a patrol reads its own
                 **extra,
             },

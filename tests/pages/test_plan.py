@@ -68,7 +68,7 @@ def test_a_messy_draft_shows_its_problems_and_cannot_be_published(
     context, page = open_page(chromium, site, problems)
     upload(page, DATA / "layer_grids_overlap.geojson", "重叠的草案")
     expect(page.locator("#blocking")).to_contain_text("个问题阻止发布")
-    overlap = page.locator("#problems li.blocking button").filter(has_text="overlap")
+    overlap = page.locator("#problems li.blocking button").filter(has_text="重叠")
     overlap.first.click()
     expect(page.locator('#map path[stroke="#c62828"]')).to_have_count(1)  # the overlap drawn
     expect(page.get_by_role("button", name="发布此草案")).to_be_disabled()

@@ -87,7 +87,7 @@ async def match_point(
     if at is not None:
         matcher = request.app.state.history.at(_moment(at))
     match = matcher.match_point(lon, lat, parse_crs(crs))
-    body = {k: v for k, v in match.__dict__.items() if k != "said"}
+    body = match.fields()
     if match.said is not None:  # why it is not matched, in the reader's language
         body["reason"] = match.said.text(request_lang(request))
     return Response(json_bytes(body), media_type="application/json")  # type: ignore[return-value]
