@@ -31,8 +31,6 @@ from gridsvc.api.validation_words import issue_message
 from gridsvc.core import errors
 from gridsvc.core.errors import form_field
 from gridsvc.core.messages import LANGS, Msg, text, title
-from gridsvc.core.problems import Problem
-from gridsvc.core.splicing import Stray
 
 log = logging.getLogger("gridsvc.api")
 
@@ -175,17 +173,10 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
     if isinstance(exc, errors.InvalidLayer) and exc.problems:
-        extra["problems"] = [_problem_dict(p, lang) for p in exc.problems]
+        # validation Problems and a town upload's strays: each says itself in ``lang``
+        extra["problems"] = [p.to_dict(lang) for p in exc.problems]
     detail = exc.render(form_field, lang)
     return problem(status, exc.code, exc.title_in(lang), detail, request, extra, headers, lang)
-
-
-def _problem_dict(problem: Any, lang: str) -> Any:
-    """A refused layer's problem as JSON: a validation Problem in the reader's language, one
-    a service rendered already as it is."""
-    if isinstance(problem, Problem | Stray):
-        return problem.to_dict(lang)
-    return problem.to_dict() if hasattr(problem, "to_dict") else str(problem)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
