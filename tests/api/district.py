@@ -15,11 +15,21 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from gridsvc.config import DEMO_DIR
+from gridsvc.config import DEMO_DIR, Settings
 
 DISTRICT = "310106"
 T1, T2 = "310106113T1", "310106113T2"
 TOWN_OF_UNIT = {"310106113U1": T1, "310106113U2": T2, "310106113U3": T2}
+
+
+def district_settings(root: Path, database_url: str) -> Settings:
+    """Settings of a test service on the district (the rate limit out of the tests' way)."""
+    return Settings(
+        database_url=database_url,
+        demo_dir=district_dir(root),
+        attachments_dir=root / "attachments",
+        rate_per_minute=1_000_000,
+    )
 
 
 def district_dir(root: Path) -> Path:

@@ -23,13 +23,12 @@ from typer.testing import CliRunner
 
 from gridsvc.api.app import create_app
 from gridsvc.api.refresh import refresh_matching
-from gridsvc.config import Settings
 from gridsvc.core.layers import LayerKind
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 from gridsvc.store import reference
 from tests.api.conftest_cases import assert_problem
-from tests.api.district import T1, T2, district_dir
+from tests.api.district import T1, T2, district_settings
 
 G = "310106113G"
 #: each town's redraw: the grid that takes the other's area, and the one it takes
@@ -68,13 +67,7 @@ class District:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[District]:
-    root = tmp_path_factory.mktemp("townplan")
-    settings = Settings(
-        database_url=module_db_url,
-        demo_dir=district_dir(root),
-        attachments_dir=root / "attachments",
-        rate_per_minute=1_000_000,
-    )
+    settings = district_settings(tmp_path_factory.mktemp("townplan"), module_db_url)
     app = create_app(settings)
     original = gpd.read_file(settings.demo_dir / "shifan.gpkg", layer="grids")
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -27,14 +27,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gridsvc.api.app import create_app
-from gridsvc.config import DEMO_DIR, Settings
+from gridsvc.config import DEMO_DIR
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.workflow import Role
 from gridsvc.services.keys import create_key
 from gridsvc.store import cases as case_store
 from gridsvc.store import schema
 from tests.api.conftest_cases import assert_problem, picture
-from tests.api.district import DISTRICT, T1, T2, district_dir, point_in
+from tests.api.district import DISTRICT, T1, T2, district_settings, point_in
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 IN_T1, IN_T2 = point_in("310106113U1"), point_in("310106113U2")
@@ -69,13 +69,7 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory, module_db_url: str) -> Iterator[District]:
-    root = tmp_path_factory.mktemp("district")
-    settings = Settings(
-        database_url=module_db_url,
-        demo_dir=district_dir(root),
-        attachments_dir=root / "attachments",
-        rate_per_minute=1_000_000,
-    )
+    settings = district_settings(tmp_path_factory.mktemp("district"), module_db_url)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         keys = {
