@@ -1,6 +1,7 @@
 """What one report costs PostgreSQL (issue 22 item 7): two statements, no ping, no BEGIN.
 
-Counted at the driver: every statement SQLAlchemy sends, whether the connection
+Counted at the driver: every statement psycopg's cursors send (SQLAlchemy's and
+the intake's own, which runs on the driver's cursor), whether the connection
 was in autocommit (so psycopg sent no BEGIN and no COMMIT around it), and the
 pool's pings. Before: 4 statements in a transaction and a ping without a key,
 7 statements in 2 transactions and 2 pings with one.
@@ -14,9 +15,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from case_kit import INSIDE, PATROL, Clock, service, submit
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
 from gridsvc.config import DEMO_DIR
@@ -42,10 +44,12 @@ def worker(engine: Engine) -> CaseService:
 def counted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """Statements sent (and how many of them outside autocommit) and pings, meanwhile."""
     seen = {"statements": 0, "in a transaction": 0, "pings": 0}
+    execute = psycopg.Cursor.execute
 
-    def statement(conn: Any, *_: Any) -> None:
+    def statement(cursor: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
         seen["statements"] += 1
-        seen["in a transaction"] += not conn.connection.dbapi_connection.autocommit
+        seen["in a transaction"] += not cursor.connection.autocommit
+        return execute(cursor, *args, **kwargs)
 
     ping = engine.dialect.do_ping
 
@@ -54,11 +58,9 @@ def counted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         return ping(dbapi_connection)
 
     monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(psycopg.Cursor, "execute", statement)
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
 
 
 def report(i: int) -> Report:
