@@ -123,7 +123,6 @@ TEXT: dict[str, dict[str, str]] = {
     "validate_kind": {"zh": "文件中是哪一层级", "en": "which level the file holds"},
     "validate_parent": {"zh": "上级层级的文件，用于检查嵌套", "en": "the parent level's file, to check nesting"},
     "validated": {"zh": "{file}：{features} 个{kind}要素，{problems} 个问题，其中 {blocking} 个阻止发布", "en": "{file}: {features} {kind} feature(s), {problems} problem(s), {blocking} blocking"},
-    "no_parent_level": {"zh": "{kind}图层没有上级层级", "en": "a {kind} layer has no parent level"},
     "layers_help": {"zh": "图层版本：历史、导出、草案、影响、发布与回退", "en": "layer versions: history, export, drafts, impact, publish and rollback"},
     "history_help": {"zh": "图层的所有版本，最新的在前。", "en": "Every version of a layer, newest first."},
     "history_town": {"zh": "只列这个街镇的规划员发布的版本（街镇编码）", "en": "only the versions this town's planner made (the town's code)"},

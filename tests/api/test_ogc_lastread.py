@@ -227,6 +227,14 @@ def test_a_published_collection_stays_read_only(
     refused = qgis.call(method, f"/ogc/collections/grids/items/{code}", json=feature["features"][0])
     assert_problem(refused, 405, "method-not-allowed")
     assert {m.strip() for m in refused.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    # the tests' clients ask for English; a Chinese reader is told the same in Chinese
+    assert "grids-draft-<id>" in refused.json()["detail"]
+    chinese = qgis.call(
+        method, f"/ogc/collections/grids/items/{code}", headers={"Accept-Language": "zh"}
+    )
+    assert_problem(chinese, 405, "method-not-allowed")
+    assert chinese.json()["detail"].startswith("集合 'grids' 只读")
+    assert chinese.headers["content-language"] == "zh"
 
 
 def test_the_openapi_text_of_each_write_says_what_stands_in_for_if_match(

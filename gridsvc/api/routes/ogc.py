@@ -41,6 +41,7 @@ from gridsvc.api.ogc_features import (
     parse_crs,
 )
 from gridsvc.api.params import MAX_ID, Offset
+from gridsvc.api.problems import request_lang
 from gridsvc.api.routes.ogc_drafts import PART4, draft_collections, reads_drafts
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.errors import Forbidden, InvalidInput, NotFound
@@ -333,14 +334,12 @@ def read_only_methods(collection_id: str, request: Request) -> Response:
 def refuse_write(collection_id: str, request: Request) -> Response:
     """A published version never changes: 405, with the methods it does take."""
     _readable(collection_id, request)
-    how = (
-        "cases change through /api/v1/cases"
-        if collection_id == CASES
-        else f"edit a draft of it (a collection {collection_id}-draft-<id>) and publish that"
-    )
-    raise HTTPException(
-        405, f"collection {collection_id!r} is read-only; {how}", headers={"Allow": READ_ONLY}
-    )
+    if collection_id == CASES:
+        said = Msg("ogc.cases_read_only", collection_id=collection_id)
+    else:
+        said = Msg("ogc.layer_read_only", collection_id=collection_id)
+    # a 405 (with Allow) has no domain error to be: its words in the reader's language here
+    raise HTTPException(405, said.text(request_lang(request)), headers={"Allow": READ_ONLY})
 
 
 def _readable(collection_id: str, request: Request) -> None:

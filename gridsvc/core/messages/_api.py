@@ -44,6 +44,8 @@ API: dict[str, dict[str, str]] = {
     "feature.not_string": {"zh": "属性 {field!r} 应为字符串；收到的是 {got}", "en": "property {field!r} is a string; got {got}"},
     "ogc.crs_offered": {"zh": "不提供 {what} {uri!r}；可用的有 {offered:list}", "en": "{what} {uri!r} is not offered; use one of {offered:list}"},
     "ogc.no_collection": {"zh": "没有集合 {collection_id!r}；现有集合：{names:list}", "en": "no collection {collection_id!r}; collections: {names:list}"},
+    "ogc.cases_read_only": {"zh": "集合 {collection_id!r} 只读；案件请通过 /api/v1/cases 办理", "en": "collection {collection_id!r} is read-only; cases change through /api/v1/cases"},
+    "ogc.layer_read_only": {"zh": "集合 {collection_id!r} 只读；请编辑它的草案（集合 {collection_id}-draft-<id>）后发布", "en": "collection {collection_id!r} is read-only; edit a draft of it (a collection {collection_id}-draft-<id>) and publish that"},
     "ogc.cases_role": {"zh": "{role:word}无权查看案件", "en": "role {role} may not read cases"},
     "ogc.datetime_parts": {"zh": "datetime {value!r} 必须是一个时刻或 起始/结束", "en": "datetime {value!r} must be an instant or start/end"},
     "ogc.datetime_rfc3339": {"zh": "datetime {value!r} 不是 RFC 3339 格式（例如 2026-05-01T00:00:00Z/..）", "en": "datetime {value!r} is not RFC 3339 (e.g. 2026-05-01T00:00:00Z/..)"},
