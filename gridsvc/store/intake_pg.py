@@ -133,7 +133,11 @@ def next_id_and_near(
     since a time (as ``cases.open_cases_near``): one statement."""
     cells = cells_around(lon, lat, radius_m)
     found = _NEXT_AND_NEAR_RUN.rows(conn, {"category": category, "cells": cells, "since": since})
-    near = [Reported(r[1], r[2], r[3], r[4], r[5], r[6].astimezone(UTC)) for r in found if r[1] is not None]
+    near = [
+        Reported(r[1], r[2], r[3], r[4], r[5], r[6].astimezone(UTC))
+        for r in found
+        if r[1] is not None
+    ]
     return int(found[0][0]), near
 
 

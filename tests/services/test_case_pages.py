@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from case_kit import INSIDE, PATROL, submit
 
-from gridsvc.services import cases as case_module
-from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services import case_reads as case_module
+from gridsvc.services.case_reads import CaseFilter
+from gridsvc.services.cases import CaseService, Report
 
 
 def _reports(svc: CaseService, n: int) -> list[int]:

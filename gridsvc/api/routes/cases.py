@@ -27,7 +27,8 @@ from gridsvc.services.attachments import (
     content_disposition,
     get_photo,
 )
-from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services.case_reads import CaseFilter
+from gridsvc.services.cases import CaseService, Report
 from gridsvc.services.reading import Principal, for_reader, pinned
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])

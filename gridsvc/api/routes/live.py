@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from gridsvc.api.params import MAX_ID
 from gridsvc.api.routes.cases import Cases, Dispatcher
-from gridsvc.services.cases import CHANGES_LIMIT
+from gridsvc.services.case_reads import CHANGES_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 POLL_S = 0.5  # how often a waiting request looks at the database

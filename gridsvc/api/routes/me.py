@@ -25,7 +25,7 @@ from gridsvc.core.errors import Forbidden, NotFound, Unauthenticated
 from gridsvc.core.kinds import LayerKind
 from gridsvc.core.messages import Msg
 from gridsvc.core.workflow import Role
-from gridsvc.services.cases import CaseFilter
+from gridsvc.services.case_reads import CaseFilter
 from gridsvc.services.reading import pinned
 
 router = APIRouter(prefix="/api/v1", tags=["me"])

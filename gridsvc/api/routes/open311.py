@@ -35,7 +35,8 @@ from gridsvc.core.matching import Matcher
 from gridsvc.core.messages import Msg
 from gridsvc.core.routing import Matter
 from gridsvc.core.workflow import TERMINAL, Role, Status
-from gridsvc.services.cases import CaseFilter, CaseService, Report
+from gridsvc.services.case_reads import CaseFilter
+from gridsvc.services.cases import CaseService, Report
 from gridsvc.services.reading import Principal, pinned
 
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
