@@ -31,20 +31,19 @@ execution context, result and row objects cost about 75 µs of Python a
 statement (``SELECT 1``: 101 µs through ``text()``, 25 µs on the cursor), and
 the whole write of a report took 1.0–1.2 ms of a worker's CPU through
 SQLAlchemy, 0.8 ms on the cursor (2026-12-07, a loaded machine). Errors are
-SQLAlchemy's all the same (:class:`~sqlalchemy.exc.DBAPIError` and its
-subclasses), and a connection found dead is invalidated, so the pool drops it.
+SQLAlchemy's all the same (``DBAPIError`` and its subclasses, by SQLAlchemy's
+own handler), and a connection found dead invalidates the pool's, as there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 from sqlalchemy import Column, Connection, Dialect, String, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 
 from gridsvc.core.duplicates import Reported, cells_around
 from gridsvc.store import schema as s
@@ -88,21 +87,11 @@ class OnTheDriver:
                 cursor.execute(sql, params, prepare=True)
                 return cursor.fetchall() if cursor.description else []
         except psycopg.Error as exc:
-            raise _translated(conn, exc, sql, params) from exc
-
-
-def _translated(
-    conn: Connection, exc: psycopg.Error, sql: str, params: dict[str, Any]
-) -> DBAPIError:
-    """What SQLAlchemy would have raised (IntegrityError, OperationalError, …), with the
-    connection invalidated when the error says it is dead."""
-    dead = conn.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
-    if dead:
-        conn.invalidate(exc)
-    error = DBAPIError.instance(
-        sql, params, exc, psycopg.Error, connection_invalidated=dead, dialect=conn.dialect
-    )
-    return cast(DBAPIError, error)  # a DBAPIError for every driver error, typed wider
+            # SQLAlchemy's own handling of a driver error, as its execute would do it: the
+            # same exception class (IntegrityError, OperationalError, …), the handle_error
+            # events, and on a dead connection the pool invalidated (this connection, and
+            # every one opened before it at its next checkout)
+            conn._handle_dbapi_exception(exc, sql, params, None, None)
 
 
 _PG = postgresql.dialect()

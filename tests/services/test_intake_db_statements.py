@@ -12,14 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from case_kit import INSIDE, PATROL, Clock, service, submit
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gridsvc.config import DEMO_DIR
 from gridsvc.services.cases import CaseService, Report
@@ -118,3 +118,22 @@ def test_a_worker_writing_to_postgresql_hands_the_gil_on_within_half_a_milliseco
         assert sys.getswitchinterval() <= SWITCH_INTERVAL_S == 0.0005
     finally:
         sys.setswitchinterval(before)
+
+
+def test_a_connection_the_server_cut_is_sqlalchemys_error_and_the_pool_drops_it(
+    engine: Engine,
+) -> None:
+    """The intake's statements run on the driver's cursor; a dead connection must still be
+    the OperationalError the API answers with a 503, and must not be handed out again."""
+    since = datetime.now(UTC) - timedelta(hours=72)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(OperationalError) as refused:
+            intake_pg.next_id_and_near(conn, "CG01", INSIDE[0], INSIDE[1], 50.0, since)
+        assert refused.value.connection_invalidated
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+        case_id, _ = intake_pg.next_id_and_near(conn, "CG01", INSIDE[0], INSIDE[1], 50.0, since)
+        assert case_id > 0
