@@ -36,12 +36,10 @@ from gridsvc.layerio import read_layer
 from gridsvc.services import town_drafts
 from gridsvc.services.impact import (
     IMPACT_WINDOW,
-    case_columns,
     feature_changes,
     grid_workload,
     moved_cases,
-    of_town,
-    rematched_places,
+    rematch_window,
 )
 from gridsvc.services.layers import StoredLayers
 from gridsvc.store import cases as case_store
@@ -238,12 +236,9 @@ class Planning:
             draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
             since = datetime.now(UTC) - IMPACT_WINDOW
-            cases = case_columns(case_store.cases_for_rematch(conn, since))
-        if drafted_by is not None:
-            cases = of_town(cases, drafted_by)
-        after = rematched_places(kind, active, draft, cases)
+            found = rematch_window(conn, kind, active, draft, since, drafted_by)
         workload = (
-            grid_workload(active.get(kind), draft, cases, after, active.get(LayerKind.STREETS))
+            grid_workload(active.get(kind), draft, found.tally, active.get(LayerKind.STREETS))
             if kind == LayerKind.GRIDS
             else []
         )
@@ -256,8 +251,8 @@ class Planning:
         return {
             "town": drafted_by,
             "features": feature_changes(active.get(kind), draft),
-            "moved_cases": moved_cases(cases, after),
-            "cases_checked": len(cases["id"]),
+            "moved_cases": moved_cases(found.cases, found.after),
+            "cases_checked": found.checked,
             "workload": workload,
         }
 
