@@ -36,6 +36,7 @@ from gridsvc.layerio import read_layer
 from gridsvc.services import town_drafts
 from gridsvc.services.impact import (
     IMPACT_WINDOW,
+    Zoned,
     feature_changes,
     grid_workload,
     moved_cases,
@@ -237,8 +238,11 @@ class Planning:
             active = self._active(conn)
             since = datetime.now(UTC) - IMPACT_WINDOW
             found = rematch_window(conn, kind, active, draft, since, drafted_by)
+        zoned = Zoned.of(active.get(kind), draft)
         workload = (
-            grid_workload(active.get(kind), draft, found.tally, active.get(LayerKind.STREETS))
+            grid_workload(
+                active.get(kind), draft, found.tally, active.get(LayerKind.STREETS), zoned
+            )
             if kind == LayerKind.GRIDS
             else []
         )
@@ -250,7 +254,7 @@ class Planning:
             workload = [w for w in workload if w["grid_code"] in mine]
         return {
             "town": drafted_by,
-            "features": feature_changes(active.get(kind), draft),
+            "features": feature_changes(active.get(kind), draft, zoned),
             "moved_cases": moved_cases(found.cases, found.after),
             "cases_checked": found.checked,
             "workload": workload,
