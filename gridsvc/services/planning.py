@@ -36,16 +36,15 @@ from gridsvc.layerio import read_layer
 from gridsvc.services import town_drafts
 from gridsvc.services.impact import (
     IMPACT_WINDOW,
-    case_columns,
+    Zoned,
     feature_changes,
     grid_workload,
     moved_cases,
-    of_town,
-    rematched_places,
+    rematch_window,
 )
 from gridsvc.services.layers import StoredLayers
-from gridsvc.store import cases as case_store
 from gridsvc.store import reference
+from gridsvc.store.reassign import reassign_cases
 
 PUBLISH_TRIES = 5  # splices onto another town's newer layer before a publish gives up
 MAX_UNZIPPED = 500 * 1024 * 1024  # a zip that would unpack to more is refused (zip bomb)
@@ -238,12 +237,12 @@ class Planning:
             draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
             since = datetime.now(UTC) - IMPACT_WINDOW
-            cases = case_columns(case_store.cases_for_rematch(conn, since))
-        if drafted_by is not None:
-            cases = of_town(cases, drafted_by)
-        after = rematched_places(kind, active, draft, cases)
+            found = rematch_window(conn, kind, active, draft, since, drafted_by)
+        zoned = Zoned.of(active.get(kind), draft)
         workload = (
-            grid_workload(active.get(kind), draft, cases, after, active.get(LayerKind.STREETS))
+            grid_workload(
+                active.get(kind), draft, found.tally, active.get(LayerKind.STREETS), zoned
+            )
             if kind == LayerKind.GRIDS
             else []
         )
@@ -255,9 +254,9 @@ class Planning:
             workload = [w for w in workload if w["grid_code"] in mine]
         return {
             "town": drafted_by,
-            "features": feature_changes(active.get(kind), draft),
-            "moved_cases": moved_cases(cases, after),
-            "cases_checked": len(cases["id"]),
+            "features": feature_changes(active.get(kind), draft, zoned),
+            "moved_cases": moved_cases(found.cases, found.after),
+            "cases_checked": found.checked,
             "workload": workload,
         }
 
@@ -285,13 +284,7 @@ class Planning:
                 seen = reference.active_versions(conn).get(kind)
             if row["town_code"] is not None:
                 self._respliced(kind, row)
-            problems = self._problems(kind, draft_id, town)
-            if blocking := sum(p.blocking for p in problems):
-                # the Problems themselves: the API says them in the reader's language
-                raise InvalidLayer(
-                    Msg("draft.blocking", draft_id=draft_id, blocking=blocking), problems=problems
-                )
-            preview = self.impact(kind, draft_id, town)
+            moves = self._checked_moves(kind, draft_id, town)
             now = datetime.now(UTC)
             with self.engine.begin() as conn:
                 reference.publish_turn(conn, kind)
@@ -313,8 +306,8 @@ class Planning:
                 if (reference.version_row(conn, draft_id) or {}).get("status") != "draft":
                     raise Conflict(Msg("draft.published_meanwhile", draft_id=draft_id))
                 reference.promote(conn, kind, draft_id, now)
-                reassigned = [m for m in preview["moved_cases"] if m["open"]]
-                case_store.reassign_cases(conn, reassigned, kind.value, draft_id, now)
+                reassigned = [m for m in moves if m["open"]]
+                reassign_cases(conn, reassigned, kind.value, draft_id, now)
             return {
                 "published": draft_id,
                 "retired": current,
@@ -324,6 +317,25 @@ class Planning:
         raise Conflict(
             Msg("publish.overtaken", kind=kind.value, tries=PUBLISH_TRIES, draft_id=draft_id)
         )
+
+    def _checked_moves(
+        self, kind: LayerKind, draft_id: int, town: str | None
+    ) -> list[dict[str, Any]]:
+        """The draft validated (a blocking problem refuses the publish) and the cases it
+        moves, as the impact lists them; the draft and the cases read once for both."""
+        with self.engine.connect() as conn:
+            drafted_by = self._row(conn, kind, draft_id, town)["town_code"]
+            draft = self._draft(conn, kind, draft_id, town)
+            active = self._active(conn)
+            problems = validate_layer(draft, self._parent_of(active, kind), self.sliver_m2)
+            if blocking := sum(p.blocking for p in problems):
+                # the Problems themselves: the API says them in the reader's language
+                raise InvalidLayer(
+                    Msg("draft.blocking", draft_id=draft_id, blocking=blocking), problems=problems
+                )
+            since = datetime.now(UTC) - IMPACT_WINDOW
+            found = rematch_window(conn, kind, active, draft, since, drafted_by)
+        return moved_cases(found.cases, found.after)
 
     def _respliced(self, kind: LayerKind, row: dict[str, Any]) -> None:
         """Store a town draft spliced onto the active layer, when another town published
