@@ -149,6 +149,14 @@ class _EventArrays:
     seen: np.ndarray
     change: np.ndarray  # seen and changing the status: a step of supervision
     department: np.ndarray
+    action_code: np.ndarray  # the actions as codes into action_names (a handful of texts)
+    action_names: list[Any]
+    kind: np.ndarray  # the limit running in each event's status (-1 none), -2 unknown status
+
+    def doing(self, *actions: str) -> np.ndarray:
+        """Events of one of ``actions``."""
+        codes = [i for i, name in enumerate(self.action_names) if name in actions]
+        return np.isin(self.action_code, codes)
 
     @classmethod
     def of(cls, events: pd.DataFrame, as_of: int) -> _EventArrays:
@@ -156,14 +164,21 @@ class _EventArrays:
         to_status = events["to_status"].to_numpy(dtype=object)
         seen = at <= as_of
         change = seen & (events["from_status"].to_numpy(dtype=object) != to_status)
+        action = events["action"].to_numpy(dtype=object)
+        action_code, action_names = pd.factorize(action, use_na_sentinel=False)
+        status_code, statuses = pd.factorize(to_status, use_na_sentinel=False)
+        kinds = np.array([_KIND.get(name, -2) for name in statuses], dtype="int64")
         return cls(
             events["case"].to_numpy(dtype="int64"),
-            events["action"].to_numpy(dtype=object),
+            action,
             to_status,
             at,
             seen,
             change,
             events["department"].to_numpy(dtype=object),
+            action_code,
+            list(action_names),
+            kinds[status_code] if len(status_code) else np.zeros(0, dtype="int64"),
         )
 
     def first(self, mask: np.ndarray, n: int) -> np.ndarray:
@@ -194,7 +209,7 @@ def _cases(cases: pd.DataFrame, ev: _EventArrays, clocks: Sequence[WorkCalendar]
     if base.isna().any():
         raise ValueError(f"unknown colours {sorted(set(cases['colour'][base.isna()]))}")
     durations, bad = _durations(cases[list(LIMITS)].to_numpy(dtype="float64"))
-    known = _isin(ev.to_status, list(_KIND))
+    known = ev.kind > -2
     odd = bad | ev.any(ev.seen & ~known, n) | ~ev.any(ev.change, n)
     steps = np.flatnonzero(ev.change)
     backwards = (ev.case[steps][1:] == ev.case[steps][:-1]) & (np.diff(ev.at[steps]) < 0)
@@ -238,11 +253,11 @@ def _facts(table: _Cases, ev: _EventArrays, as_of: int) -> pd.DataFrame:
     deadline = table.add(rows, reported, loop)
     colour, overdue = _supervise(table, ev, as_of)
     status = _take(ev.to_status, np.where(usable, last, -1), None)
-    close = ev.last(ev.seen & (ev.action == "close"), n)
+    close = ev.last(ev.seen & ev.doing("close"), n)
     closed = usable & (status == Status.CLOSED.value) & (close >= 0)
     closed_at = np.where(closed, _take(ev.at, close, 0), 0)
-    defers = ev.seen & (ev.action == "defer") & (ev.at <= deadline[ev.case])
-    reopens = ev.action == "reopen"
+    defers = ev.seen & ev.doing("defer") & (ev.at <= deadline[ev.case])
+    reopens = ev.doing("reopen")
     frame = pd.DataFrame(
         {
             "reported_at": reported,
@@ -253,14 +268,14 @@ def _facts(table: _Cases, ev: _EventArrays, as_of: int) -> pd.DataFrame:
             ),
             "overdue_steps": overdue,
             "deferred": ev.any(defers, n),
-            "handled": ev.any(ev.seen & _isin(ev.action, _HANDLING), n),
+            "handled": ev.any(ev.seen & ev.doing(*_HANDLING), n),
             "reopened": ev.any(ev.seen & reopens, n)
             | (table.reopen_count > np.bincount(ev.case[reopens], minlength=n)),
             "closed": closed,
             "closed_at": closed_at,
             "escalated_to": pd.Series(_escalated_to(ev, n), dtype=object),
-            "hours_to_dispatch": _hours(ev, ev.seen & _isin(ev.action, _DISPATCHING), reported),
-            "hours_to_handle": _hours(ev, ev.seen & _isin(ev.action, _HANDLING), reported),
+            "hours_to_dispatch": _hours(ev, ev.seen & ev.doing(*_DISPATCHING), reported),
+            "hours_to_handle": _hours(ev, ev.seen & ev.doing(*_HANDLING), reported),
             "hours_to_close": np.where(closed, (closed_at - reported) / _US_PER_HOUR, np.nan),
         }
     )
@@ -275,7 +290,7 @@ def _supervise(table: _Cases, ev: _EventArrays, as_of: int) -> tuple[np.ndarray,
     count = np.bincount(case, minlength=table.n)
     start = np.cumsum(count) - count
     colour, overdue = table.base.copy(), np.zeros(table.n, dtype="int64")
-    kinds = np.array([_KIND.get(s, -1) for s in ev.to_status[steps]], dtype="int64")
+    kinds = ev.kind[steps]
     for turn in range(int(count.max(initial=0))):
         cases = np.flatnonzero((count > turn) & ~table.odd)
         here = start[cases] + turn
@@ -294,7 +309,7 @@ def _supervise(table: _Cases, ev: _EventArrays, as_of: int) -> tuple[np.ndarray,
 def _escalated_to(ev: _EventArrays, n: int) -> np.ndarray:
     """The department of each case's last escalation seen, if it names one."""
     named = np.full(n, None, dtype=object)
-    last = ev.last(ev.seen & (ev.action == "escalate"), n)
+    last = ev.last(ev.seen & ev.doing("escalate"), n)
     for row in np.flatnonzero(last >= 0):
         department = ev.department[last[row]]
         named[row] = str(department) if department else None
@@ -313,10 +328,6 @@ def _take(values: np.ndarray, rows: np.ndarray, missing: Any) -> np.ndarray:
         return np.full(len(rows), missing, dtype=values.dtype)
     missing_values = np.full(len(rows), missing, dtype=values.dtype)
     return np.where(rows >= 0, values[np.maximum(rows, 0)], missing_values)
-
-
-def _isin(values: np.ndarray, options: Sequence[str]) -> np.ndarray:
-    return pd.Series(values).isin(list(options)).to_numpy()
 
 
 def _scalar(

@@ -253,22 +253,21 @@ class EvaluationService:
 
         Limits, clocks and colours are looked up once per distinct list version, town,
         category and level, not once a case."""
-        groups = cases.groupby(
-            ["list_version", "town_code", "category", "level"], dropna=False, sort=False
-        ).ngroup().to_numpy()  # fmt: skip
+        columns = ["list_version", "town_code", "category", "level"]
+        groups = cases.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
         firsts = np.unique(groups, return_index=True)[1]
         limits = np.full((len(firsts), len(LIMITS)), np.nan)
         clock = np.zeros(len(firsts), dtype="int64")
         judged = np.zeros(len(firsts), dtype=bool)
-        for group, row in enumerate(firsts):
-            case = cases.iloc[row]
-            matters = lists.get(int(case["list_version"]), self.matters)
-            if case["category"] in matters:
-                got = matters.for_town(case["town_code"]).get(case["category"]).limits
+        for group, (version, town, category, level) in enumerate(
+            cases[columns].iloc[firsts].itertuples(index=False)
+        ):
+            matters = lists.get(int(version), self.matters)
+            if category in matters:
+                got = matters.for_town(town).get(category).limits
                 limits[group] = [getattr(got, name) for name in LIMITS]
-                clock[group] = int(clock_for(case["level"], self.calendar, self.natural_time)
-                                   is self.natural_time)  # fmt: skip
-                judged[group] = True
+                natural = clock_for(level, self.calendar, self.natural_time) is self.natural_time
+                clock[group], judged[group] = int(natural), True
         position = np.searchsorted(cases["id"].to_numpy(), events["case_id"].to_numpy())
         keep = judged[groups] & (np.bincount(position, minlength=len(cases)) > 0)
         for colour in cases["colour"][keep].unique():

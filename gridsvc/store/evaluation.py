@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,10 +122,7 @@ def case_columns(
     JSON text): one query, no dict a case."""
     query = _CASE_COLUMNS if town is None else _CASE_COLUMNS.where(_c.town_code == town)
     columns = _columns(conn, query, {"since": since, "until": until}, len(CASE_COLUMNS))
-    frame = {
-        name: pd.Series(values, dtype=object)
-        for name, values in zip(CASE_COLUMNS, columns, strict=True)
-    }
+    frame = {name: _objects(values) for name, values in zip(CASE_COLUMNS, columns, strict=True)}
     for name in ("id", "reopen_count"):
         frame[name] = frame[name].astype("int64")
     return pd.DataFrame(frame)
@@ -142,11 +139,11 @@ def event_columns(
     return pd.DataFrame(
         {
             "case_id": np.asarray(case_id, dtype="int64"),
-            "action": pd.Series(action, dtype=object),
-            "from_status": pd.Series(from_status, dtype=object),
-            "to_status": pd.Series(to_status, dtype=object),
+            "action": _objects(action),
+            "from_status": _objects(from_status),
+            "to_status": _objects(to_status),
             "at": _micros(list(at)),
-            "department": pd.Series([_department(d) for d in data], dtype=object),
+            "department": _objects([_department(d) for d in data]),
         }
     )
 
@@ -168,6 +165,13 @@ def _columns(conn: Connection, query: Select[Any], params: dict[str, Any], n: in
         result.close()
         if enabled:
             gc.enable()
+
+
+def _objects(values: Sequence[Any]) -> pd.Series:
+    """Text as Python objects (pandas would make them its own strings, NaN for None)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return pd.Series(array, dtype=object, copy=False)
 
 
 def _department(data: Any) -> Any:
