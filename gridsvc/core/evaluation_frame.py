@@ -394,6 +394,42 @@ def facts_of(frame: pd.DataFrame, row: int) -> CaseFacts:
     )
 
 
+def before_period(
+    cases: pd.DataFrame,
+    reported: np.ndarray,
+    clocks: Sequence[WorkCalendar],
+    start: datetime,
+    as_of: datetime,
+) -> np.ndarray:
+    """The cases (:data:`CASE_COLUMNS`, first event at ``reported``, µs) reported before
+    ``start`` and due before it too: neither reported nor due in the period, every count
+    of theirs 0 (see ``case_row``), so their histories need not be read. A case the arrays
+    cannot judge (odd limits, a zone changing offset) is not among them."""
+    n = len(cases)
+    base = cases["colour"].map({c.value: i for i, c in enumerate(_COLOURS)})
+    durations, odd = _durations(cases[list(LIMITS)].to_numpy(dtype="float64"))
+    odd |= base.isna().to_numpy()
+    base_index = base.fillna(0).to_numpy(dtype="int64")
+    loop = durations[np.arange(n)[:, None], _LOOP_KINDS, base_index[:, None]].sum(axis=1)
+    early = ~odd & (reported <= micros(as_of)) & (reported < micros(start))
+    clock = cases["clock"].to_numpy(dtype="int64")
+    found = np.zeros(n, dtype=bool)
+    for index, calendar in enumerate(clocks):
+        mine = early & (clock == index)
+        times = working_time(calendar, reported[mine], 2 * int(loop[mine].max(initial=0)))
+        if times is not None and mine.any():
+            found[mine] = times.add(reported[mine], loop[mine]) < micros(start)
+    return found
+
+
+def zero_rows(n: int) -> pd.DataFrame:
+    """``n`` rows of :func:`rows_frame` of cases that count nowhere (no count, no hours)."""
+    frame = pd.DataFrame({name: np.zeros(n, dtype=bool) for name in COUNTS})
+    for name in MEDIANS:
+        frame[name] = np.full(n, np.nan)
+    return frame
+
+
 def rows_frame(facts: pd.DataFrame, start: datetime, as_of: datetime) -> pd.DataFrame:
     """Each case's contribution to its group (:func:`~gridsvc.core.evaluation.case_row`):
     the :data:`COUNTS` as booleans and the medians' hours (NaN where not due)."""

@@ -37,7 +37,13 @@ from gridsvc.core.evaluation import (
     loop_hours,
     totals_frame,
 )
-from gridsvc.core.evaluation_frame import LIMITS, facts_frame, rows_frame
+from gridsvc.core.evaluation_frame import (
+    LIMITS,
+    before_period,
+    facts_frame,
+    rows_frame,
+    zero_rows,
+)
 from gridsvc.core.kinds import town_level
 from gridsvc.core.messages import Msg
 from gridsvc.core.routing import ResponsibilityList
@@ -212,18 +218,24 @@ class EvaluationService:
         known = [self.matters, *self._lists.values()]  # a longer old limit reaches further back
         longest_loop = max((loop_hours(m.limits) for lst in known for m in lst), default=0.0)
         since = earliest_report(period.start, longest_loop, self.calendar)
+        clocks = [self.calendar, self.natural_time]
         with self.engine.connect() as conn:
             cases = store.case_columns(conn, since, as_of, query.town)
             cases["list_version"] = _list_versions(cases["layer_versions"])
             lists = self._lists_of(conn, set(cases["list_version"]))
-            events = store.event_columns(conn, since, as_of, query.town)
+            read, cases = len(cases), self._judged(cases, lists)
+            early = before_period(cases, cases["first_at"].to_numpy(), clocks, period.start, as_of)
+            cases = pd.concat([cases[~early], cases[early]], ignore_index=True)
+            counted = cases.iloc[: len(cases) - int(early.sum())]
+            events = store.event_columns(conn, counted["id"].tolist())
             names = self._names(conn, query.by)
             kinds = _department_kinds(conn) if query.by == "department" else {}
-        read = len(cases)
-        cases, events = self._judged(cases, events, lists)
-        clocks = [self.calendar, self.natural_time]
-        facts = facts_frame(cases, events, clocks, as_of)
-        rows = rows_frame(facts, period.start, as_of)
+        position = np.searchsorted(counted["id"].to_numpy(), events["case_id"].to_numpy())
+        facts = facts_frame(counted, events.assign(case=position), clocks, as_of)
+        rows = pd.concat(
+            [rows_frame(facts, period.start, as_of), zero_rows(int(early.sum()))],
+            ignore_index=True,
+        )
         keys = _keys(cases, facts, query.by)
         table = kpi_frame(keys, rows, query.min_cases, self.score_weights)
         if query.by == "department":
@@ -245,11 +257,9 @@ class EvaluationService:
                 self._lists[version] = ResponsibilityList.from_records(records)
         return self._lists
 
-    def _judged(
-        self, cases: pd.DataFrame, events: pd.DataFrame, lists: Mapping[int, ResponsibilityList]
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _judged(self, cases: pd.DataFrame, lists: Mapping[int, ResponsibilityList]) -> pd.DataFrame:
         """The cases there is something to judge by, with their limits and clock: a matter
-        in the list they were routed under, and a history. Their events point at their row.
+        in the list they were routed under, and a history.
 
         Limits, clocks and colours are looked up once per distinct list version, town,
         category and level, not once a case."""
@@ -268,16 +278,12 @@ class EvaluationService:
                 limits[group] = [getattr(got, name) for name in LIMITS]
                 natural = clock_for(level, self.calendar, self.natural_time) is self.natural_time
                 clock[group], judged[group] = int(natural), True
-        position = np.searchsorted(cases["id"].to_numpy(), events["case_id"].to_numpy())
-        keep = judged[groups] & (np.bincount(position, minlength=len(cases)) > 0)
+        keep = judged[groups] & (cases["first_at"].to_numpy() != _NO_TIME)
         for colour in cases["colour"][keep].unique():
             Colour(colour)  # a colour the service does not know is refused, as before
         kept = cases[keep].assign(clock=clock[groups][keep])
         kept[list(LIMITS)] = limits[groups][keep]
-        renumbered = np.cumsum(keep) - 1
-        mine = keep[position]
-        kept_events = events[mine].assign(case=renumbered[position[mine]])
-        return kept.reset_index(drop=True), kept_events.reset_index(drop=True)
+        return kept.reset_index(drop=True)
 
     def _names(self, conn: Any, by: str) -> dict[str, tuple[str, str]]:
         if by in ("grid", "unit"):
@@ -291,6 +297,7 @@ class EvaluationService:
 
 
 _NO_LIST = -1
+_NO_TIME = np.iinfo("int64").min  # a case without a history has no first event
 
 
 def _list_versions(texts: pd.Series) -> np.ndarray:
@@ -304,9 +311,10 @@ def _list_versions(texts: pd.Series) -> np.ndarray:
 def _keys(cases: pd.DataFrame, facts: pd.DataFrame, by: str) -> list[str | None]:
     """The group each case counts for; an escalated case counts for the county bureau that
     answered."""
-    values = cases[BY[by]].to_numpy(dtype=object)
+    values = cases[BY[by]].to_numpy(dtype=object)  # the counted cases first, as ``facts``
     if by == "department":
-        escalated = facts["escalated_to"].to_numpy(dtype=object)
+        escalated = np.full(len(values), None, dtype=object)
+        escalated[: len(facts)] = facts["escalated_to"].to_numpy(dtype=object)
         values = np.where([bool(e) for e in escalated], escalated, values)
     return [None if v is None else str(v) for v in values]
 

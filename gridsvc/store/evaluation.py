@@ -11,6 +11,7 @@ import gc
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -89,16 +90,22 @@ def events_of_cases_reported(
 #: (a handful of distinct values, each decoded once, not once a case).
 CASE_COLUMNS = (
     "id", "category", "colour", "level", "town_code", "grid_code", "unit_code", "team",
-    "department", "group_code", "reopen_count", "layer_versions",
+    "department", "group_code", "reopen_count", "layer_versions", "first_at",
 )  # fmt: skip
+#: when a case's first event happened (its report; None without a history)
+_FIRST_AT = (
+    select(type_coerce(_e.at, String))
+    .where(_e.case_id == _c.id)
+    .order_by(_e.seq)
+    .limit(1)
+    .scalar_subquery()
+)
 _CASE_COLUMNS = (
-    select(
-        *(cast(_c.layer_versions, Text) if n == "layer_versions" else _c[n] for n in CASE_COLUMNS)
-    )
+    select(*(_c[n] for n in CASE_COLUMNS[:-2]), cast(_c.layer_versions, Text), _FIRST_AT)
     .where(*_IN_WINDOW)
     .order_by(_c.id)
 )
-#: The events as columns; times as the database keeps them (SQLite: text), read at once.
+#: The events of given cases as columns; times as the database keeps them (SQLite: text).
 EVENT_COLUMNS = ("case_id", "action", "from_status", "to_status", "at", "data")
 _EVENT_COLUMNS = (
     select(
@@ -108,11 +115,12 @@ _EVENT_COLUMNS = (
         _e.to_status,
         type_coerce(_e.at, String),
         _ESCALATION_DATA,
-    )  # fmt: skip
-    .join_from(s.case_events, s.cases, _e.case_id == _c.id)
-    .where(*_IN_WINDOW)
+    )
+    .where(_e.case_id.in_(bindparam("ids", expanding=True)))
     .order_by(_e.case_id, _e.seq)
 )
+#: Case ids per query: under SQLite's 32,766 bound parameters.
+_IDS_AT_ONCE = 30_000
 
 
 def case_columns(
@@ -125,25 +133,31 @@ def case_columns(
     frame = {name: _objects(values) for name, values in zip(CASE_COLUMNS, columns, strict=True)}
     for name in ("id", "reopen_count"):
         frame[name] = frame[name].astype("int64")
+    frame["first_at"] = pd.Series(_micros(list(frame["first_at"])))
     return pd.DataFrame(frame)
 
 
-def event_columns(
-    conn: Connection, since: datetime, until: datetime, town: str | None = None
-) -> pd.DataFrame:
-    """:func:`events_of_cases_reported` as columns, in case and sequence order: ``at`` in
-    microseconds since the epoch (UTC), ``department`` the one an escalation names."""
-    query = _EVENT_COLUMNS if town is None else _EVENT_COLUMNS.where(_c.town_code == town)
-    columns = _columns(conn, query, {"since": since, "until": until}, len(EVENT_COLUMNS))
-    case_id, action, from_status, to_status, at, data = columns
+def event_columns(conn: Connection, ids: Sequence[int]) -> pd.DataFrame:
+    """The events of the cases ``ids`` (ascending) as columns, in case and sequence order:
+    ``at`` in microseconds since the epoch (UTC), ``department`` the one an escalation
+    names."""
+    parts = [
+        _columns(conn, _EVENT_COLUMNS, {"ids": list(ids[i : i + _IDS_AT_ONCE])}, len(EVENT_COLUMNS))
+        for i in range(0, len(ids), _IDS_AT_ONCE)
+    ]
+    case_id, action, from_status, to_status, at, data = (
+        parts[0][column] if len(parts) == 1 else list(chain(*(p[column] for p in parts)))
+        for column in range(len(EVENT_COLUMNS))
+    )
+    escalations = [_department(d) if d is not None else None for d in data]
     return pd.DataFrame(
         {
             "case_id": np.asarray(case_id, dtype="int64"),
             "action": _objects(action),
             "from_status": _objects(from_status),
             "to_status": _objects(to_status),
-            "at": _micros(list(at)),
-            "department": _objects([_department(d) for d in data]),
+            "at": _micros(at),
+            "department": _objects(escalations),
         }
     )
 
@@ -183,19 +197,21 @@ def _department(data: Any) -> Any:
     return (data or {}).get("department")
 
 
-def _micros(values: list[Any]) -> np.ndarray:
-    """Stored times as µs since the epoch: SQLite's UTC text parsed at once, or the aware
-    datetimes a server gives."""
-    if values and isinstance(values[0], str):
+def _micros(values: Sequence[Any]) -> np.ndarray:
+    """Stored times as µs since the epoch (None as NaT's, the least int64): SQLite's UTC
+    text parsed at once, or the aware datetimes a server gives."""
+    some = next((v for v in values if v is not None), None)
+    if isinstance(some, str):
         try:
             return np.array(values, dtype="datetime64[us]").astype("int64")
         except ValueError:  # another spelling of the time: let pandas read it
             pass
-    texts = bool(values) and isinstance(values[0], str)
     stamps = pd.to_datetime(
-        pd.Series(values, dtype=object), utc=True, format="ISO8601" if texts else None
+        pd.Series(values, dtype=object),
+        utc=True,
+        format="ISO8601" if isinstance(some, str) else None,
     )
-    return stamps.dt.as_unit("us").astype("int64").to_numpy()
+    return stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[us]").astype("int64")
 
 
 def feature_names(conn: Connection, kind: str) -> dict[str, tuple[str, str]]:

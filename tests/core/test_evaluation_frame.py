@@ -20,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridsvc.core.evaluation import case_facts, case_row
+from gridsvc.core.evaluation import COUNTS, MEDIANS, case_facts, case_row
 from gridsvc.core.evaluation_frame import (
     EVENT_COLUMNS,
+    before_period,
     facts_frame,
     facts_of,
     micros,
@@ -202,3 +203,35 @@ def test_working_time_adds_as_the_calendar_does(
         return
     got = times.add(np.array([micros(m) for m, _, _ in pairs]), np.array([d for _, _, d in pairs]))
     assert list(got) == [micros(calendar.add_working_hours(m, h)) for m, h, _ in pairs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=district(), calendar=calendars(), after=st.integers(0, 60 * 86400))
+def test_cases_left_unread_before_the_period_count_nowhere(
+    data: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]],
+    calendar: WorkCalendar,
+    after: int,
+) -> None:
+    """What the service does not read (before_period) must be what case_row counts as 0."""
+    cases, histories = data
+    clocks = [calendar, WorkCalendar.continuous(calendar.tz.key)]
+    as_of = START + timedelta(seconds=after)
+    start = as_of - timedelta(days=10)
+    case_frame, _ = _frames(cases, histories)
+    reported = np.array([micros(h[0]["at"]) for h in histories], dtype="int64")
+    early = before_period(case_frame, reported, clocks, start, as_of)
+    for case, history, unread in zip(cases, histories, early, strict=True):
+        if unread:
+            row = case_row(_scalar(case, history, clocks, as_of), start, as_of)
+            assert not any(row[name] for name in COUNTS)
+            assert all(row[name] is None for name in MEDIANS)
+
+
+def test_a_case_due_before_the_period_is_left_unread_and_one_due_in_it_is_not() -> None:
+    natural = [WorkCalendar.continuous()]
+    case = {"colour": "yellow", "dispatch_h": 1.0, "accept_h": 1.0, "handle_h": 1.0}
+    case |= {"verify_h": 1.0, "clock": 0, "reopen_count": 0}  # a 5-hour loop
+    frame = pd.DataFrame([case, case])
+    reported = np.array([micros(START - timedelta(hours=6)), micros(START - timedelta(hours=4))])
+    early = before_period(frame, reported, natural, START, START + timedelta(days=1))
+    assert list(early) == [True, False]
