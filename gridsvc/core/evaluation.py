@@ -339,6 +339,17 @@ def kpi_table(
     Groups with neither a report nor a due case in the period are left out.
     A None key (a town case has no team) is a group of its own, never ranked.
     """
+    return kpi_frame(keys, _rows(rows), min_cases, weights)
+
+
+def kpi_frame(
+    keys: Sequence[str | None],
+    rows: pd.DataFrame,
+    min_cases: int = DEFAULT_MIN_CASES,
+    weights: ScoreWeights | None = None,
+) -> pd.DataFrame:
+    """:func:`kpi_table` of rows as columns (:data:`COUNTS` and the hours of :data:`MEDIANS`,
+    one row a case, as ``evaluation_frame.rows_frame`` gives them)."""
     if min_cases < 1:
         raise InvalidInput(Msg("evaluation.min_cases", min_cases=min_cases))
     table = _grouped(keys, rows)
@@ -355,13 +366,23 @@ def kpi_table(
 
 def totals(rows: Sequence[Mapping[str, Any]], weights: ScoreWeights | None = None) -> pd.DataFrame:
     """The same figures over every case (the whole town): one row, unranked, no key."""
-    table = _grouped(["all"] * len(rows), rows) if rows else _empty(pd.Index(["all"]))
+    return totals_frame(_rows(rows), weights)
+
+
+def totals_frame(rows: pd.DataFrame, weights: ScoreWeights | None = None) -> pd.DataFrame:
+    """:func:`totals` of rows as columns (see :func:`kpi_frame`)."""
+    n = len(rows)
+    table = _grouped(["all"] * n, rows) if n else _empty(pd.Index(["all"]))
     return _with_rates(table, weights or ScoreWeights()).reset_index(drop=True)
 
 
-def _grouped(keys: Sequence[str | None], rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def _rows(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=[*COUNTS, *MEDIANS])
+
+
+def _grouped(keys: Sequence[str | None], rows: pd.DataFrame) -> pd.DataFrame:
     """Counts and median hours per key."""
-    frame = pd.DataFrame(list(rows), columns=[*COUNTS, *MEDIANS])
+    frame = rows[[*COUNTS, *MEDIANS]].reset_index(drop=True)
     frame[list(MEDIANS)] = frame[list(MEDIANS)].astype("float64")
     frame.insert(0, "key", pd.Series(list(keys), dtype="object"))
     grouped = frame.groupby("key", dropna=False, sort=True)

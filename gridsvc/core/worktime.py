@@ -21,6 +21,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.messages import Msg
 
@@ -199,3 +201,102 @@ def _holiday_row(row: Mapping[str, str]) -> tuple[date, bool]:
             field="is_workday",
         )
     return day, raw_flag == "1"
+
+
+# ---- working time as arrays ----------------------------------------------------------------
+
+_US = timedelta(microseconds=1)
+#: the longest span laid out as arrays (a century); longer ones are walked day by day
+_MOST_DAYS = 36_600
+
+
+class WorkingTime:
+    """A calendar's working time from ``first`` to ``last`` (whole local days) as arrays,
+    for deadlines of many cases at once: a moment becomes the working microseconds before
+    it (:meth:`worked`), a deadline in working time is an addition, and :meth:`moment`
+    turns the sum back into a moment, both by ``np.searchsorted`` on the working periods.
+
+    Moments are int64 microseconds since the Unix epoch (UTC). The zone must keep one UTC
+    offset over the span (Asia/Shanghai does): :func:`working_time` answers None
+    otherwise, and the caller keeps the day-by-day arithmetic. The answers are those of
+    :meth:`WorkCalendar.add_working_hours` to the microsecond.
+    """
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date, offset: timedelta):
+        self.first, self.last = first, last
+        self.offset_us = offset // _US
+        days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+        weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday
+        working = np.isin(weekday, sorted(calendar.workweek))
+        for day, flag in calendar.days.items():
+            if first <= day <= last:
+                working[(day - first).days] = flag
+        midnight = days[working].astype("datetime64[us]").astype("int64")
+        begins = np.array([b // _US for b, _ in calendar._periods], dtype="int64")
+        ends = np.array([e // _US for _, e in calendar._periods], dtype="int64")
+        #: local starts and ends of the working periods, in order
+        self.begins = (midnight[:, None] + begins).ravel()
+        self.ends = (midnight[:, None] + ends).ravel()
+        #: working microseconds before each period's start, and at its end
+        self.done_at_end = np.cumsum(self.ends - self.begins)
+        self.done_at_begin = self.done_at_end - (self.ends - self.begins)
+
+    @property
+    def total(self) -> int:
+        """Working microseconds in the whole span."""
+        return int(self.done_at_end[-1]) if len(self.done_at_end) else 0
+
+    def worked(self, moments: np.ndarray) -> np.ndarray:
+        """Working microseconds from the span's start to each moment (within the span)."""
+        local = moments + self.offset_us
+        k = np.searchsorted(self.ends, local, side="right")
+        inside = k < len(self.ends)
+        k = np.minimum(k, len(self.ends) - 1)
+        into = np.clip(local - self.begins[k], 0, None)
+        return np.where(inside, self.done_at_begin[k] + into, self.total)
+
+    def moment(self, worked: np.ndarray) -> np.ndarray:
+        """The first moment by which ``worked`` working microseconds (> 0) are done: the
+        end of a period when they use it up exactly, as :meth:`add_working_hours` says."""
+        k = np.searchsorted(self.done_at_end, worked, side="left")
+        if np.any(k >= len(self.done_at_end)):
+            raise ValueError("working time beyond the span")
+        return self.begins[k] + (worked - self.done_at_begin[k]) - self.offset_us
+
+    def add(self, moments: np.ndarray, durations: np.ndarray) -> np.ndarray:
+        """``add_working_hours`` of each moment and duration (microseconds, 0 keeps the
+        moment; a positive one under a microsecond is the caller's to refuse)."""
+        later = self.moment(self.worked(moments) + durations)
+        return np.where(durations > 0, later, moments)
+
+
+def _working_time(calendar: WorkCalendar, first: date, last: date) -> WorkingTime | None:
+    offsets = {
+        calendar.tz.utcoffset(datetime.combine(first + timedelta(days=n), _MIDNIGHT))
+        for n in range((last - first).days + 2)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return WorkingTime(calendar, first, last, offset or timedelta())
+
+
+def working_time(calendar: WorkCalendar, moments: np.ndarray, most: int) -> WorkingTime | None:
+    """Working time covering ``moments`` (UTC microseconds) and ``most`` working
+    microseconds after the latest of them; None in a zone whose offset changes there."""
+    if not len(moments):
+        moments = np.zeros(1, dtype="int64")
+    lo = (np.datetime64(int(moments.min()), "us") - np.timedelta64(1, "D")).astype("datetime64[D]")
+    hi = (np.datetime64(int(moments.max()), "us") + np.timedelta64(1, "D")).astype("datetime64[D]")
+    first, last = lo.astype(date), hi.astype(date)
+    extra = 8
+    while True:
+        found = _working_time(calendar, first, last + timedelta(days=extra))
+        if found is None:
+            return None
+        needed = found.worked(np.array([int(moments.max())], dtype="int64"))[0] + most
+        if needed < found.total:
+            return found
+        if extra > _MOST_DAYS:  # a few minutes a day for MAX_HOURS: the day-by-day walk
+            return None
+        extra *= 2

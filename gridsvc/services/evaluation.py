@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -28,17 +28,21 @@ from sqlalchemy import Engine
 from gridsvc.core.errors import InvalidInput
 from gridsvc.core.evaluation import (
     DEFAULT_MIN_CASES,
-    CaseFacts,
     Period,
     ScoreWeights,
     TownWeights,
     bottom_up,
-    case_facts,
-    case_row,
     earliest_report,
-    kpi_table,
+    kpi_frame,
     loop_hours,
-    totals,
+    totals_frame,
+)
+from gridsvc.core.evaluation_frame import (
+    LIMITS,
+    before_period,
+    facts_frame,
+    rows_frame,
+    zero_rows,
 )
 from gridsvc.core.kinds import town_level
 from gridsvc.core.messages import Msg
@@ -214,61 +218,72 @@ class EvaluationService:
         known = [self.matters, *self._lists.values()]  # a longer old limit reaches further back
         longest_loop = max((loop_hours(m.limits) for lst in known for m in lst), default=0.0)
         since = earliest_report(period.start, longest_loop, self.calendar)
+        clocks = [self.calendar, self.natural_time]
         with self.engine.connect() as conn:
-            cases = store.cases_reported(conn, since, as_of, query.town)
-            lists = self._lists_of(conn, cases)
-            events = store.events_of_cases_reported(conn, since, as_of, query.town)
-            histories = {cid: list(evs) for cid, evs in groupby(events, itemgetter("case_id"))}
+            cases = store.case_columns(conn, since, as_of, query.town)
+            cases["list_version"] = _list_versions(cases["layer_versions"])
+            lists = self._lists_of(conn, set(cases["list_version"]))
+            read, cases = len(cases), self._judged(cases, lists)
+            early = before_period(cases, cases["first_at"].to_numpy(), clocks, period.start, as_of)
+            cases = pd.concat([cases[~early], cases[early]], ignore_index=True)
+            counted = cases.iloc[: len(cases) - int(early.sum())]
+            events = store.event_columns(conn, counted["id"].tolist())
             names = self._names(conn, query.by)
             kinds = _department_kinds(conn) if query.by == "department" else {}
-        keys, rows = [], []
-        for case in cases:
-            matters = lists.get(_list_version(case), self.matters)
-            facts = self._facts(case, histories.get(case["id"], []), as_of, matters)
-            if facts is not None:
-                keys.append(_key(case, facts, query.by))
-                rows.append(case_row(facts, period.start, as_of))
-        table = kpi_table(keys, rows, query.min_cases, self.score_weights)
+        position = np.searchsorted(counted["id"].to_numpy(), events["case_id"].to_numpy())
+        facts = facts_frame(counted, events.assign(case=position), clocks, as_of)
+        rows = pd.concat(
+            [rows_frame(facts, period.start, as_of), zero_rows(int(early.sum()))],
+            ignore_index=True,
+        )
+        keys = _keys(cases, facts, query.by)
+        table = kpi_frame(keys, rows, query.min_cases, self.score_weights)
         if query.by == "department":
             table = bottom_up(table, kinds, self.town_weights, query.line_scores)
         table.insert(1, "name", [_name(names, key, query.lang) for key in table["key"]])
-        total = totals(rows, self.score_weights)
-        skipped = len(cases) - len(rows)
+        total = totals_frame(rows, self.score_weights)
+        skipped = read - len(rows)
         return Evaluation(query, period, as_of, table, total, self.score_weights, skipped)
 
-    def _lists_of(
-        self, conn: Any, cases: Sequence[Mapping[str, Any]]
-    ) -> dict[int, ResponsibilityList]:
+    def _lists_of(self, conn: Any, versions: set[int]) -> dict[int, ResponsibilityList]:
         """The responsibility lists the cases were routed under, read once each and kept.
 
         A case is judged by the time limits it was given: a list published
         later with other limits does not make old cases late or on time.
         """
-        wanted = {_list_version(c) for c in cases} - {None} - set(self._lists)
-        for version in wanted:
+        for version in versions - {_NO_LIST} - set(self._lists):
             records = matter_lists.records(conn, version)
             if records:
                 self._lists[version] = ResponsibilityList.from_records(records)
         return self._lists
 
-    def _facts(
-        self,
-        case: Mapping[str, Any],
-        history: Sequence[Mapping[str, Any]],
-        as_of: datetime,
-        matters: ResponsibilityList,
-    ) -> CaseFacts | None:
-        """A case's facts; None for a matter not in its list (it has no limits to judge by)."""
-        if case["category"] not in matters or not history:
-            return None
-        return case_facts(
-            history,
-            Colour(case["colour"]),
-            matters.for_town(case.get("town_code")).get(case["category"]).limits,
-            clock_for(case["level"], self.calendar, self.natural_time),
-            as_of,
-            case["reopen_count"],
-        )
+    def _judged(self, cases: pd.DataFrame, lists: Mapping[int, ResponsibilityList]) -> pd.DataFrame:
+        """The cases there is something to judge by, with their limits and clock: a matter
+        in the list they were routed under, and a history.
+
+        Limits, clocks and colours are looked up once per distinct list version, town,
+        category and level, not once a case."""
+        columns = ["list_version", "town_code", "category", "level"]
+        groups = cases.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
+        firsts = np.unique(groups, return_index=True)[1]
+        limits = np.full((len(firsts), len(LIMITS)), np.nan)
+        clock = np.zeros(len(firsts), dtype="int64")
+        judged = np.zeros(len(firsts), dtype=bool)
+        for group, (version, town, category, level) in enumerate(
+            cases[columns].iloc[firsts].itertuples(index=False)
+        ):
+            matters = lists.get(int(version), self.matters)
+            if category in matters:
+                got = matters.for_town(town).get(category).limits
+                limits[group] = [getattr(got, name) for name in LIMITS]
+                natural = clock_for(level, self.calendar, self.natural_time) is self.natural_time
+                clock[group], judged[group] = int(natural), True
+        keep = judged[groups] & (cases["first_at"].to_numpy() != _NO_TIME)
+        for colour in cases["colour"][keep].unique():
+            Colour(colour)  # a colour the service does not know is refused, as before
+        kept = cases[keep].assign(clock=clock[groups][keep])
+        kept[list(LIMITS)] = limits[groups][keep]
+        return kept.reset_index(drop=True)
 
     def _names(self, conn: Any, by: str) -> dict[str, tuple[str, str]]:
         if by in ("grid", "unit"):
@@ -281,18 +296,27 @@ class EvaluationService:
         return {r["code"]: (r["name"], r["name_en"]) for r in reference.read_table(conn, table)}
 
 
-def _list_version(case: Mapping[str, Any]) -> int | None:
-    """The responsibility-list version a case was routed under (None before lists had versions)."""
-    version = (case.get("layer_versions") or {}).get(LIST_KIND)
-    return int(version) if version else None
+_NO_LIST = -1
+_NO_TIME = np.iinfo("int64").min  # a case without a history has no first event
 
 
-def _key(case: Mapping[str, Any], facts: CaseFacts, by: str) -> str | None:
-    """The group a case counts for; an escalated case counts for the county bureau that answered."""
-    if by == "department" and facts.escalated_to:
-        return facts.escalated_to
-    value = case[BY[by]]
-    return str(value) if value is not None else None
+def _list_versions(texts: pd.Series) -> np.ndarray:
+    """The responsibility-list version each case was routed under (:data:`_NO_LIST` before
+    lists had versions), from the stored layer versions' JSON, each distinct text read once."""
+    values, where = np.unique(texts.fillna("null").to_numpy(dtype=str), return_inverse=True)
+    versions = [(json.loads(v) or {}).get(LIST_KIND) for v in values]
+    return np.array([int(v) if v else _NO_LIST for v in versions], dtype="int64")[where]
+
+
+def _keys(cases: pd.DataFrame, facts: pd.DataFrame, by: str) -> list[str | None]:
+    """The group each case counts for; an escalated case counts for the county bureau that
+    answered."""
+    values = cases[BY[by]].to_numpy(dtype=object)  # the counted cases first, as ``facts``
+    if by == "department":
+        escalated = np.full(len(values), None, dtype=object)
+        escalated[: len(facts)] = facts["escalated_to"].to_numpy(dtype=object)
+        values = np.where([bool(e) for e in escalated], escalated, values)
+    return [None if v is None else str(v) for v in values]
 
 
 def _name(names: Mapping[str, tuple[str, str]], key: Any, lang: str) -> str:
