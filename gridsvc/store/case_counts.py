@@ -25,13 +25,12 @@ LOCAL_ZONE = "Asia/Shanghai"
 
 
 def _period(conn: Connection, freq: str) -> Any:
-    """The local month (``YYYY-MM``) or the local date of the week's Monday, as text."""
+    """The local month (``YYYY-MM``) or the local date of the week's Monday, as text on
+    SQLite; on PostgreSQL the local timestamp of the period's start (``date_trunc``, a third
+    faster than ``to_char`` on every row), formatted once per period by :func:`_labels`."""
     at = s.cases.c.created_at
     if conn.dialect.name == "postgresql":
-        local = func.timezone(LOCAL_ZONE, at)
-        if freq == "month":
-            return func.to_char(local, "YYYY-MM")
-        return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+        return func.date_trunc(freq, func.timezone(LOCAL_ZONE, at))
     # SQLite keeps UTC as text (``2026-05-04 03:04:05.678901``); its date functions read it
     if freq == "month":
         return func.strftime("%Y-%m", at, "+8 hours")
@@ -52,7 +51,15 @@ def grid_period_counts(
         # sorts (3 s)
         grid = (c.grid_code + literal("")).label("grid")
     query = select(grid, period, func.count()).where(*_conditions(filters)).group_by(grid, period)
-    return [tuple(row) for row in conn.execute(query).all()]  # type: ignore[misc]
+    rows = conn.execute(query).all()
+    labels = _labels({row[1] for row in rows}, freq)
+    return [(row[0], labels[row[1]], row[2]) for row in rows]
+
+
+def _labels(starts: set[Any], freq: str) -> dict[Any, str]:
+    """Each period key as the text SQLite's expression gives (``2026-05``, ``2026-05-04``)."""
+    fmt = "%Y-%m" if freq == "month" else "%Y-%m-%d"
+    return {key: key if isinstance(key, str) else key.strftime(fmt) for key in starts}
 
 
 def category_counts(conn: Connection, filters: dict[str, Any]) -> dict[str, int]:
