@@ -61,12 +61,70 @@ def counts_by_code(codes: Sequence[object] | pd.Series, universe: Sequence[str])
     return np.bincount(index[index >= 0], minlength=len(universe)).astype(np.int64)
 
 
-def counts_by_period(area: Ints, period: Ints, n_areas: int, n_periods: int) -> Ints:
-    """A (period × area) table of case counts from each case's area and period index (-1 skipped)."""
+def counts_by_period(
+    area: Ints, period: Ints, n_areas: int, n_periods: int, weights: Ints | None = None
+) -> Ints:
+    """A (period × area) table of case counts from each case's area and period index (-1 skipped).
+
+    With ``weights`` each entry is a group of that many cases (counts the
+    database grouped), not one case.
+    """
     keep = (area >= 0) & (period >= 0)
     flat = period[keep] * n_areas + area[keep]
-    table = np.bincount(flat, minlength=n_areas * n_periods)
-    return table.reshape(n_periods, n_areas).astype(np.int64)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
+    table = np.bincount(flat, weights=w, minlength=n_areas * n_periods)
+    return np.rint(table).reshape(n_periods, n_areas).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """What a hotspot map draws of its cases, already counted: no row per case needed.
+
+    ``grid_period`` holds one row per (grid code, period label) with ``n``
+    cases (grid code None for cases outside every grid); ``heat`` points
+    (lon, lat) carry a weight each, one per case or one per bin of cases;
+    ``cells`` is the cases per cell code when a cell view is drawn. Built
+    by the database's GROUP BY (:mod:`gridsvc.store.case_counts`) or from
+    points with :meth:`from_points`; both give the same counts.
+    """
+
+    grid_period: pd.DataFrame  # grid_code, period, n
+    categories: dict[str, int]
+    heat_lon: Floats
+    heat_lat: Floats
+    heat_weight: Ints
+    cells: dict[str, int] | None = None
+    heat_binned_m: float = 0.0  # the database's bin for the heat points (0: one per case)
+
+    @property
+    def total(self) -> int:
+        return int(self.grid_period["n"].sum()) if len(self.grid_period) else 0
+
+    @classmethod
+    def from_points(cls, cases: pd.DataFrame, freq: str) -> CaseCounts:
+        """The counts of a frame of cases (lon, lat, grid_code, category, created_at; cell_code)."""
+        if cases.empty:
+            labels = pd.Series([], dtype=object)
+        else:
+            labels = period_labels(cases["created_at"], freq)
+        frame = pd.DataFrame(
+            {"grid_code": cases["grid_code"].astype(object), "period": labels.to_numpy()}
+        )
+        grouped = frame.groupby(["grid_code", "period"], dropna=False, sort=False).size()
+        grid_period = grouped.rename("n").reset_index()
+        grid_period["grid_code"] = grid_period["grid_code"].astype(object)
+        grid_period.loc[grid_period["grid_code"].isna(), "grid_code"] = None
+        cells = None
+        if "cell_code" in cases:
+            cells = {str(k): int(v) for k, v in cases["cell_code"].dropna().value_counts().items()}
+        return cls(
+            grid_period,
+            {str(k): int(v) for k, v in cases["category"].value_counts().items()},
+            cases["lon"].to_numpy(np.float64),
+            cases["lat"].to_numpy(np.float64),
+            np.ones(len(cases), np.int64),
+            cells,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +175,12 @@ def classify(
         rng = np.random.default_rng(0)
         sample = np.append(rng.choice(array, CLASSIFY_SAMPLE, replace=False), array.max())
     import mapclassify
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings():
+    # natural breaks are scikit-learn's k-means, whose OpenMP threads spin against each
+    # other on a busy machine: 4,000 values took 2.8-4.4 s with the two cores shared,
+    # 0.07 s in one thread (bench_district.py's hotspot map, issue 23)
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")
         if scheme == "head_tail":
             classifier = getattr(mapclassify, SCHEMES[scheme])(sample)
@@ -218,7 +280,13 @@ class Heat:
     bin_m: float
 
 
-def heat_bins(x_m: Floats, y_m: Floats, bin_m: float = 100.0, max_bins: int = 20_000) -> Heat:
+def heat_bins(
+    x_m: Floats,
+    y_m: Floats,
+    bin_m: float = 100.0,
+    max_bins: int = 20_000,
+    weights: Ints | None = None,
+) -> Heat:
     """Aggregate projected points (metres) into bins, growing ``bin_m`` until at most ``max_bins`` remain.
 
     A heat layer drawn from a million raw points is a 30 MB page that a
@@ -226,14 +294,16 @@ def heat_bins(x_m: Floats, y_m: Floats, bin_m: float = 100.0, max_bins: int = 20
     ``max_bins`` points whatever the number of cases, and each bin's weight
     is its count, so the total is kept exactly. Points are placed at the
     mean of their bin's points, not at the bin's corner, so a busy corner
-    stays where it is.
+    stays where it is. With ``weights`` each point stands for that many
+    cases (bins the database made): weights add up and means are weighted.
     """
     if bin_m <= 0 or max_bins < 1:
         raise InvalidInput(Msg("hotspots.heat_bins"))
     x = np.asarray(x_m, dtype=np.float64)
     y = np.asarray(y_m, dtype=np.float64)
+    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=np.float64)
     keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    x, y, w = x[keep], y[keep], w[keep]
     if x.size == 0:
         return Heat(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), bin_m)
     # start where a full lattice would just fit, so a million points need few passes
@@ -243,13 +313,21 @@ def heat_bins(x_m: Floats, y_m: Floats, bin_m: float = 100.0, max_bins: int = 20
         ix = np.floor((x - x.min()) / size).astype(np.int64)
         iy = np.floor((y - y.min()) / size).astype(np.int64)
         key = ix * (int(iy.max()) + 1) + iy
-        unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        unique, inverse = np.unique(key, return_inverse=True)
         if unique.size <= max_bins:
             break
         size *= 1.25
-    sum_x = np.bincount(inverse, weights=x)
-    sum_y = np.bincount(inverse, weights=y)
-    return Heat(sum_x / counts, sum_y / counts, counts.astype(np.int64), size)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, weights=w)
+    sum_x = np.bincount(inverse, weights=x * w)
+    sum_y = np.bincount(inverse, weights=y * w)
+    return Heat(sum_x / counts, sum_y / counts, np.rint(counts).astype(np.int64), size)
+
+
+def check_period(freq: str) -> None:
+    """Refuse a period other than month or week (before any case is read)."""
+    if freq not in ("month", "week"):
+        raise InvalidInput(Msg("hotspots.period", freq=freq))
 
 
 def period_labels(times: pd.Series, freq: str) -> pd.Series:
@@ -260,8 +338,7 @@ def period_labels(times: pd.Series, freq: str) -> pd.Series:
     month, not the next. Labels are computed for the distinct days only,
     so a million cases cost one pass of integer arithmetic.
     """
-    if freq not in ("month", "week"):
-        raise InvalidInput(Msg("hotspots.period", freq=freq))
+    check_period(freq)
     utc = pd.to_datetime(times, utc=True)
     local_day = (
         (utc.dt.tz_localize(None) + pd.Timedelta(hours=8)).to_numpy().astype("datetime64[D]")

@@ -7,7 +7,7 @@ copies (``/static/`` when served, a copied ``static/`` folder for files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gridsvc.core.errors import InvalidInput, NotFound
+from gridsvc.core.hotspots import CaseCounts, check_period
 from gridsvc.core.layers import Layer, LayerKind
 from gridsvc.core.locator import PolygonLocator
 from gridsvc.core.messages import Msg
@@ -27,13 +28,13 @@ from gridsvc.core.workflow import Status
 from gridsvc.maps.assets import copy_static, use_vendored_assets
 from gridsvc.maps.basemaps import TileOptions, parse_basemap
 from gridsvc.maps.coverage import CoverageOptions, coverage_map
-from gridsvc.maps.hotspots import HotspotOptions, hotspot_map
+from gridsvc.maps.hotspots import GridPrep, HotspotOptions, hotspot_map, prepare_grids
 from gridsvc.maps.impact import ImpactOptions, impact_map
 from gridsvc.maps.labels import check_lang, text
 from gridsvc.services.layers import StoredLayers
 from gridsvc.services.planning import Planning
+from gridsvc.store import case_counts, reference
 from gridsvc.store import cases as case_store
-from gridsvc.store import reference
 
 _M_PER_DEG = 111_320.0
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -151,6 +152,7 @@ class MapService:
         self.matters = matters
         self._stored_layers = StoredLayers()
         self._locators: dict[int, PolygonLocator] = {}
+        self._grid_prep: tuple[int, GridPrep] | None = None  # of the published grid version
 
     # ---- the three maps ------------------------------------------------------------------
 
@@ -169,19 +171,31 @@ class MapService:
         return coverage_map(layers, options)
 
     def hotspots(self, wanted: MapFilter, look: Look) -> folium.Map:
+        """The hotspot map of the cases ``wanted`` picks (a town's only, given its town).
+
+        The database counts them per grid and period, per category and per
+        heat bin (:mod:`gridsvc.store.case_counts`): 10 M cases send a few
+        hundred thousand rows, not 10 M. Points are read only for a published
+        cells layer, since cases do not store their cell.
+        """
         lang = check_lang(look.lang)
         basemap = parse_basemap(look.basemap, look.tiles)
+        check_period(look.period)
         with self.engine.connect() as conn:
             versions, layers = self._layers(conn)
-            columns = case_store.case_points(conn, self._stored(wanted))
-        cases = pd.DataFrame(columns)
-        cells = layers.get(LayerKind.CELLS)
-        if cells is not None and not cases.empty:
+            stored = self._stored(wanted)
+            cells = layers.get(LayerKind.CELLS)
+            bounds = layers[LayerKind.GRIDS].frame.total_bounds
+            counts = stored_counts(conn, stored, look.period, bounds)
+            if cells is not None:
+                lon, lat = case_counts.case_lonlat(conn, stored)
+        if cells is not None:
             vid = versions[LayerKind.CELLS]
             if vid not in self._locators:
                 self._locators[vid] = cell_locator(cells)
-            lon, lat = cases["lon"].to_numpy(), cases["lat"].to_numpy()
-            cases["cell_code"] = _cell_codes(cells, self._locators[vid], lon, lat)
+            codes = _cell_codes(cells, self._locators[vid], np.asarray(lon), np.asarray(lat))
+            named = pd.Series(codes, dtype=object).dropna().value_counts()
+            counts = replace(counts, cells={str(k): int(v) for k, v in named.items()})
         options = HotspotOptions(
             lang=lang,
             basemap=basemap,
@@ -192,7 +206,10 @@ class MapService:
             category_names=self._category_names(lang),
         )
         frame = layers[LayerKind.GRIDS].frame
-        return hotspot_map(frame, cases, options, cells.frame if cells is not None else None)
+        prepared = self._prepared(versions[LayerKind.GRIDS], frame)
+        return hotspot_map(
+            frame, counts, options, cells.frame if cells is not None else None, prepared
+        )
 
     def impact(
         self,
@@ -220,6 +237,14 @@ class MapService:
         if LayerKind.GRIDS not in versions:
             raise NotFound(Msg("maps.no_grids"))
         return versions, layers
+
+    def _prepared(self, version: int, grids: Any) -> GridPrep:
+        """The grids' outlines, areas and contiguity, kept while ``version`` is published."""
+        kept = self._grid_prep
+        if kept is None or kept[0] != version:
+            kept = (version, prepare_grids(grids))
+            self._grid_prep = kept
+        return kept[1]
 
     def _stored(self, wanted: MapFilter) -> dict[str, Any]:
         """The filter as store filters; a field becomes the list of its categories."""
@@ -264,6 +289,59 @@ def write(m: folium.Map, out: Path) -> Path:
     copy_static(out)
     out.write_text(render(m, "static/"), encoding="utf-8")
     return out
+
+
+def stored_counts(
+    conn: Any, filters: dict[str, Any], period: str, bounds: np.ndarray
+) -> CaseCounts:
+    """The hotspot map's counts of the cases ``filters`` picks, grouped by the database.
+
+    The same counts :meth:`CaseCounts.from_points` makes from the cases'
+    rows (tested on both backends), without the rows; ``bounds`` (the grids'
+    extent) sizes the heat bins.
+    """
+    check_period(period)
+    rows = case_counts.grid_period_counts(conn, filters, period)
+    table = pd.DataFrame(rows, columns=["grid_code", "period", "n"])
+    if period == "week" and len(table):  # one Monday, one ISO week: no regrouping
+        table["period"] = table["period"].map(_iso_weeks(table["period"].unique()))
+    grid = table["grid_code"].astype(object)
+    table["grid_code"] = grid.where(grid.notna(), None)  # outside every grid: None, not NaN
+    dx, dy = heat_lattice(bounds, HotspotOptions())
+    lon, lat, n = case_counts.point_bins(conn, filters, dx, dy)
+    return CaseCounts(
+        table,
+        case_counts.category_counts(conn, filters),
+        np.asarray(lon, np.float64),
+        np.asarray(lat, np.float64),
+        np.asarray(n, np.int64),
+        heat_binned_m=dy * _M_PER_DEG,
+    )
+
+
+def heat_lattice(bounds: np.ndarray, options: HotspotOptions) -> tuple[float, float]:
+    """The database's heat bin in degrees (lon, lat): half the map's first bin.
+
+    The map's first bin is what a full lattice of ``max_heat_points`` over
+    the grids' extent needs (``heat_bin_m`` at least); half of it leaves the
+    final binning to :func:`gridsvc.core.hotspots.heat_bins`, a few database
+    bins to each, so the heat looks as it did from points.
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    cos_lat = float(np.cos(np.radians((miny + maxy) / 2)))
+    width_m = (maxx - minx) * _M_PER_DEG * cos_lat
+    height_m = (maxy - miny) * _M_PER_DEG
+    size_m = max(options.heat_bin_m, float(np.sqrt(width_m * height_m / options.max_heat_points)))
+    size_m /= 2
+    return size_m / (_M_PER_DEG * cos_lat), size_m / _M_PER_DEG
+
+
+def _iso_weeks(mondays: Any) -> dict[str, str]:
+    """ISO week labels (``2026-W19``) of local Monday dates, as period_labels writes them."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(pd.Series(mondays, dtype=object)))
+    iso = stamps.isocalendar()
+    labels = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    return dict(zip(mondays, labels.tolist(), strict=True))
 
 
 def cell_locator(cells: Layer) -> PolygonLocator:
