@@ -66,12 +66,26 @@ def _run(config: Settings, workers: int, server: dict[str, object]) -> None:
     from gridsvc.api.app import create_app
 
     application = create_app(config)
+    _settle()
     _serve_banner(config)
     if workers == 1:
         uvicorn.run(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
         return
     uconfig = uvicorn.Config(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
     Prefork(application, uconfig, workers).run()
+
+
+def _settle() -> None:
+    """Collect what building the app left, give the freed heap back to the system, and
+    freeze the rest (it lives as long as the process: no collection walks it again, and
+    forked workers keep sharing its pages)."""
+    import gc
+
+    from gridsvc.core.matching import give_back_freed_memory
+
+    gc.collect()
+    give_back_freed_memory()
+    gc.freeze()
 
 
 class Prefork:
@@ -86,15 +100,13 @@ class Prefork:
 
     def run(self) -> None:
         """Bind, fork the workers, wait; SIGTERM/SIGINT stop them all (exit code 0)."""
-        import gc
         import signal
         import time
 
         sock = self.uconfig.bind_socket()
         # no connection crosses the fork: each worker opens its own
         self.application.state.engine.dispose()
-        gc.collect()
-        gc.freeze()  # what the build left is never collected: its pages stay shared
+        _settle()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         for _ in range(self.workers):

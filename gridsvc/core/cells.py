@@ -29,6 +29,7 @@ level by level (:mod:`gridsvc.core.cellbuild`).
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,8 @@ from gridsvc.core.ragged import first_per_group, ramp
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Masks = NDArray[Any]  # bit masks over a leaf's candidates: uint8 … uint64, by the widest leaf
+
+_TREE_LOCK = threading.Lock()
 
 # where a crossed leaf puts its reference point, in fractions of its side: off the centre
 # so that the axis-aligned lines of a tiling rarely pass through it
@@ -124,8 +127,10 @@ class CellLocator:
         """The polygons' STRtree, for the exact path; a locator from :meth:`from_arrays`
         builds it (and prepares the polygons) the first time a point needs GEOS."""
         if self._tree is None:
-            shapely.prepare(self.polygons)
-            self._tree = shapely.STRtree(self.polygons)
+            with _TREE_LOCK:  # request threads may ask at once: one builds
+                if self._tree is None:
+                    shapely.prepare(self.polygons)
+                    self._tree = shapely.STRtree(self.polygons)
         return self._tree
 
     @tree.setter

@@ -74,8 +74,11 @@ def test_a_matcher_from_its_file_answers_exactly_as_the_built_one(
     assert tables is not None
     assert not tables["grids"]["nodes"].flags.writeable  # mapped read-only, not copied
     loaded = town.matcher(tables=tables)
+    assert loaded.grids.locator._tree is None  # type: ignore[attr-defined]
     frame, one = _answers(built, points)
     frame2, one2 = _answers(loaded, points)
+    # points on edges went to GEOS: the loaded locator built its STRtree when first asked
+    assert loaded.grids.locator._tree is not None  # type: ignore[attr-defined]
     pd.testing.assert_frame_equal(frame, frame2)
     assert one == one2
     assert set(frame["status"]) == {"matched", "outside"}  # both kinds were asked
