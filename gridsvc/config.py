@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     street_radius_m: float = Field(
         default=50.0, gt=0, le=1000, description="nearest-street search radius"
     )
+    index_cache_dir: Path | None = Field(
+        default=None,
+        description="where server processes keep the matcher's built indexes, one file per "
+        "published layer set, memory-mapped and shared by the workers (a restart skips the "
+        "build); default: index-cache/ beside the SQLite database, else a directory in the "
+        "system's temporary directory (each PostgreSQL host its own)",
+    )
     cell_m: float = Field(
         default=2.5, gt=0, le=100, description="fine lookup-raster cell size (metres)"
     )

@@ -7,10 +7,13 @@ passed, so matching never silently works on a broken coverage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyogrio
+from numpy.typing import NDArray
 
 from gridsvc.core.errors import InvalidLayer, UnreadableFile
 from gridsvc.core.layers import Layer, LayerKind, parent_kind
@@ -37,8 +40,13 @@ class Town:
         frame = layer.frame
         return list(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
 
-    def matcher(self, street_radius_m: float = 50.0, cell_m: float = 2.5) -> Matcher:
-        """The matcher over this town's layers."""
+    def matcher(
+        self,
+        street_radius_m: float = 50.0,
+        cell_m: float = 2.5,
+        tables: Mapping[str, Mapping[str, NDArray[Any]]] | None = None,
+    ) -> Matcher:
+        """The matcher over this town's layers (``tables``: its indexes, built before)."""
         return Matcher(
             self.layers[LayerKind.GRIDS],
             units=self.layer(LayerKind.UNITS),
@@ -48,6 +56,7 @@ class Town:
             streets=self.layer(LayerKind.STREETS),
             street_radius_m=street_radius_m,
             cell_m=cell_m,
+            tables=tables,
         )
 
 

@@ -53,9 +53,11 @@ from gridsvc.services.intake_process import RemoteIntake
 from gridsvc.services.keys import KeyRing
 from gridsvc.services.layers import MatcherCache
 from gridsvc.services.maps import MapService
+from gridsvc.services.matching import shared_matcher
 from gridsvc.services.planning import Planning
 from gridsvc.services.responsibility import MAX_LIST_BYTES, ResponsibilityLists
 from gridsvc.services.setup import is_loaded, load_demo, load_reference
+from gridsvc.store import index_cache
 from gridsvc.store.engine import make_engine, upgrade
 
 log = logging.getLogger("gridsvc.api")
@@ -108,7 +110,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not is_loaded(engine):
         load_demo(engine, settings.demo_dir, history=False, say=log.info)
     ref = load_reference(engine)
-    matcher = ref.town.matcher(settings.street_radius_m, settings.cell_m)
+    matcher = shared_matcher(
+        ref.town,
+        ref.versions,
+        settings.street_radius_m,
+        settings.cell_m,
+        index_cache.directory_for(settings.database_url, settings.index_cache_dir),
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.town = ref.town

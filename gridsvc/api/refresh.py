@@ -12,7 +12,9 @@ import threading
 
 from fastapi import FastAPI
 
+from gridsvc.services.matching import shared_matcher
 from gridsvc.services.setup import active_version_ids, load_reference
+from gridsvc.store import index_cache
 
 log = logging.getLogger("gridsvc.api")
 
@@ -21,7 +23,11 @@ def refresh_matching(app: FastAPI) -> None:
     """Load the active versions again and swap in a new matcher (the old one serves until then)."""
     settings = app.state.settings
     ref = load_reference(app.state.engine)
-    matcher = ref.town.matcher(settings.street_radius_m, settings.cell_m)
+    # the first worker to notice builds and writes the new index; the others read it
+    where = index_cache.directory_for(settings.database_url, settings.index_cache_dir)
+    matcher = shared_matcher(
+        ref.town, ref.versions, settings.street_radius_m, settings.cell_m, where
+    )
     app.state.town = ref.town
     app.state.matcher = matcher
     app.state.cases.matcher = matcher

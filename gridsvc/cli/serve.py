@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import contextlib
+import logging
+import os
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +15,7 @@ from gridsvc.cli.texts import t
 if TYPE_CHECKING:
     from gridsvc.config import Settings
 
+log = logging.getLogger("gridsvc.serve")
 db_app = typer.Typer(help=t("db_help"), no_args_is_help=True)
 
 
@@ -49,34 +53,102 @@ def serve(
 
 
 def _run(config: Settings, workers: int, server: dict[str, object]) -> None:
-    """uvicorn with one app in this process, or ``workers`` processes building their own.
+    """uvicorn with the app built once in this process: served here with one worker, or
+    by ``workers`` processes forked from this one, which supervises them.
 
-    With several workers this process only supervises: it does not import the app (its
-    libraries were some 240 MB of RSS here and 2.5 s before the first worker started).
+    Why fork after the build: uvicorn's own workers are spawned, so each imported the
+    libraries, read the layers and built (or mapped) the matcher again: seconds of CPU
+    and some 350 MB each. Forked, the workers share those pages with this process
+    until one writes them (the index tables, mapped from their file, stay shared).
     """
-    import os
-
     import uvicorn
 
-    if workers > 1:  # each process builds its own app from the environment
-        os.environ.update(GRIDSVC_HOST=config.host, GRIDSVC_PORT=str(config.port))
-        if config.intake_socket:
-            os.environ["GRIDSVC_INTAKE_SOCKET"] = str(config.intake_socket)
-        _serve_banner(config)
-        uvicorn.run(
-            "gridsvc.api.app:create_app",
-            factory=True,
-            host=config.host,
-            port=config.port,
-            workers=workers,
-            **server,  # type: ignore[arg-type]
-        )
-        return
     from gridsvc.api.app import create_app
 
     application = create_app(config)
+    _settle()
     _serve_banner(config)
-    uvicorn.run(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
+    if workers == 1:
+        uvicorn.run(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
+        return
+    uconfig = uvicorn.Config(application, host=config.host, port=config.port, **server)  # type: ignore[arg-type]
+    Prefork(application, uconfig, workers).run()
+
+
+def _settle() -> None:
+    """Collect what building the app left, give the freed heap back to the system, and
+    freeze the rest (it lives as long as the process: no collection walks it again, and
+    forked workers keep sharing its pages)."""
+    import gc
+
+    from gridsvc.core.matching import give_back_freed_memory
+
+    gc.collect()
+    give_back_freed_memory()
+    gc.freeze()
+
+
+class Prefork:
+    """Forked uvicorn workers on one listening socket, restarted when one dies."""
+
+    RESTART_PAUSE_S = 1.0  # between a worker's death and its replacement (no busy loop)
+
+    def __init__(self, application: Any, uconfig: Any, workers: int) -> None:
+        self.application, self.uconfig, self.workers = application, uconfig, workers
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def run(self) -> None:
+        """Bind, fork the workers, wait; SIGTERM/SIGINT stop them all (exit code 0)."""
+        import signal
+        import time
+
+        sock = self.uconfig.bind_socket()
+        # no connection crosses the fork: each worker opens its own
+        self.application.state.engine.dispose()
+        _settle()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._stop)
+        for _ in range(self.workers):
+            self._fork(sock)
+        while self.children:
+            time.sleep(0.2)
+            for pid in list(self.children):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+                self.children.discard(pid)
+                if not self.stopping:
+                    log.warning("worker %s ended (status %s); starting another", pid, status)
+                    time.sleep(self.RESTART_PAUSE_S)
+                    self._fork(sock)
+        sock.close()
+
+    def _fork(self, sock: Any) -> None:
+        import signal
+
+        import uvicorn
+
+        pid = os.fork()
+        if pid:
+            self.children.add(pid)
+            return
+        code = 0
+        try:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: None)  # uvicorn's own handlers take over
+            uvicorn.Server(self.uconfig).run(sockets=[sock])
+        except BaseException:  # noqa: BLE001 - a worker ends here, whatever happened
+            log.exception("worker %s failed", os.getpid())
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
 
 def _stop_is_a_normal_end() -> None:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from gridsvc.core.cellgeom import supercover
 
@@ -273,6 +272,8 @@ def _free_labels(
 ) -> tuple[Ints, NDArray[np.bool_]]:
     """Label of every free child, one exact test per group of free children sharing sides,
     and whether at most one polygon holds it (so the label is all there is to know)."""
+    from scipy import ndimage  # here: a server mapping its built index never needs it (0.3 s)
+
     cols, rows = level.shape
     grid = free.reshape(len(level.c0), rows, cols)
     groups, _ = ndimage.label(grid, structure=_FREE_LINKS)

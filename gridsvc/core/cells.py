@@ -29,19 +29,30 @@ level by level (:mod:`gridsvc.core.cellbuild`).
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from gridsvc.core.cellbuild import REFINE_NODES, SIDE, UNKNOWN, Tree, build_tree, frame_for
+from gridsvc.core.cellbuild import (
+    REFINE_NODES,
+    SIDE,
+    UNKNOWN,
+    CellFrame,
+    Tree,
+    build_tree,
+    frame_for,
+)
 from gridsvc.core.cellgeom import crossings, shared_segments
 from gridsvc.core.ragged import first_per_group, ramp
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Masks = NDArray[Any]  # bit masks over a leaf's candidates: uint8 … uint64, by the widest leaf
+
+_TREE_LOCK = threading.Lock()
 
 # where a crossed leaf puts its reference point, in fractions of its side: off the centre
 # so that the axis-aligned lines of a tiling rarely pass through it
@@ -90,6 +101,72 @@ class CellLocator:
             "i"
         )  # plain-int reads for locate_one
         self._nodes_mv = memoryview(self.nodes.ravel().tobytes()).cast("i")
+
+    #: the arrays that make up a built locator (:meth:`to_arrays`), the frame's numbers aside
+    TABLES = (
+        "rank",
+        "_place",
+        "seg",
+        "owners",
+        "top",
+        "nodes",
+        "leaf_ptr",
+        "leaf_seg",
+        "leaf_ref",
+        "leaf_flip",
+        "leaf_hold",
+        "cand_ptr",
+        "cand_poly",
+        "leaf_exact",
+    )
+    _FRAME = ("x0", "y0", "dx", "dy", "m", "cols", "rows")
+    _tree: shapely.STRtree | None = None
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """The polygons' STRtree, for the exact path; a locator from :meth:`from_arrays`
+        builds it (and prepares the polygons) the first time a point needs GEOS."""
+        if self._tree is None:
+            with _TREE_LOCK:  # request threads may ask at once: one builds
+                if self._tree is None:
+                    shapely.prepare(self.polygons)
+                    self._tree = shapely.STRtree(self.polygons)
+        return self._tree
+
+    @tree.setter
+    def tree(self, value: shapely.STRtree | None) -> None:
+        self._tree = value
+
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        """The built tables as plain arrays (the frame's numbers as 0-d arrays): what
+        :meth:`from_arrays` needs besides the polygons, to be stored and read back (or
+        memory-mapped) instead of built again."""
+        out = {name: np.asarray(getattr(self, name)) for name in self.TABLES}
+        out |= {f"frame_{k}": np.asarray(getattr(self.frame, k)) for k in self._FRAME}
+        return out
+
+    @classmethod
+    def from_arrays(cls, polygons: ArrayLike, arrays: dict[str, NDArray[Any]]) -> CellLocator:
+        """A locator over ``polygons`` from :meth:`to_arrays` of one built over the same
+        polygons (same order), without building: it answers exactly as that one did. The
+        arrays are used as given (read-only memory maps are fine: nothing writes to them).
+        Why: a city's build is seconds of CPU in every server process; reading the tables
+        back is milliseconds."""
+        self = cls.__new__(cls)
+        self.polygons = np.asarray(polygons, dtype=object).ravel()
+        missing = [k for k in (*cls.TABLES, *(f"frame_{k}" for k in cls._FRAME)) if k not in arrays]
+        if missing or len(arrays["rank"]) != len(self.polygons):
+            raise ValueError(f"not a locator's tables for {len(self.polygons)} polygons: {missing}")
+        for name in cls.TABLES:
+            setattr(self, name, arrays[name])
+        x0, y0, dx, dy = (float(arrays[f"frame_{k}"]) for k in ("x0", "y0", "dx", "dy"))
+        m, cols, rows = (int(arrays[f"frame_{k}"]) for k in ("m", "cols", "rows"))
+        self.frame = CellFrame(x0, y0, dx, dy, m, cols, rows)
+        self.tree = None  # built on the first point that needs GEOS
+        # plain-int reads for locate_one, straight on the arrays (no copy of a mapped file)
+        self._top_mv = np.ascontiguousarray(self.top, dtype=np.int32).ravel().data
+        self._nodes_mv = np.ascontiguousarray(self.nodes, dtype=np.int32).ravel().data
+        return self
 
     def _tables(self, built: Tree) -> None:
         """Each crossed leaf's segments, its candidate polygons (owners of those segments and

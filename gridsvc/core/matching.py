@@ -23,8 +23,9 @@ Rules, documented once here and applied everywhere:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -102,12 +103,16 @@ def _cell_size(layer: Layer, metres: float) -> tuple[float, float]:
     return metres / (_M_PER_DEG_LON_EQUATOR * max(np.cos(lat), 0.01)), metres / _M_PER_DEG_LAT
 
 
-def build_level(layer: Layer, cell_m: float = 2.5) -> Level:
+def build_level(
+    layer: Layer, cell_m: float = 2.5, tables: Mapping[str, NDArray[Any]] | None = None
+) -> Level:
     """Index one polygon layer for matching with the adaptive cell tree: exact, and its cost
     follows the boundaries (a 20,000-grid city: about 2 s and 55 MB, where the fixed raster
     took 8 s and 120 MB; Shanghai's districts with their islands: 0.3 s where the raster took
     a minute), with the raster's bulk speed (benchmarks/bench_cells.py)."""
     polygons = np.asarray(layer.frame.geometry.array, dtype=object)
+    if tables is not None:  # a locator built before over this very layer (Matcher.tables)
+        return Level(layer, CellLocator.from_arrays(polygons, dict(tables)))
     cell, rank = _cell_size(layer, cell_m), _code_rank(layer.codes)
     return Level(layer, CellLocator(polygons, cell, rank=rank))
 
@@ -173,24 +178,33 @@ class Matcher:
         streets: Layer | None = None,
         street_radius_m: float = 50.0,
         cell_m: float = 2.5,
+        tables: Mapping[str, Mapping[str, NDArray[Any]]] | None = None,
     ) -> None:
-        self.grids = build_level(grids, cell_m)
-        self.units = build_level(units, cell_m) if units is not None else None
-        self.committees = build_level(committees, cell_m) if committees is not None else None
+        """``tables``: :meth:`tables` of a matcher built over these same layers with the
+        same radius and cell size; its indexes are taken as they are instead of built
+        (the caller vouches that they fit: see gridsvc.store.index_cache)."""
+        built = tables or {}
+        self.grids = build_level(grids, cell_m, built.get("grids"))
+        self.units = build_level(units, cell_m, built.get("units")) if units is not None else None
+        self.committees = (
+            build_level(committees, cell_m, built.get("committees"))
+            if committees is not None
+            else None
+        )
         # Without a jurisdiction layer the jurisdiction is the union of the grids, so
         # "inside" is "in a grid" and needs no locator of its own.
-        self.jurisdiction = build_level(jurisdiction, cell_m) if jurisdiction is not None else None
+        self.jurisdiction = (
+            build_level(jurisdiction, cell_m, built.get("jurisdiction"))
+            if jurisdiction is not None
+            else None
+        )
         self.work_epsg = grids.work_epsg()
         self.street_radius_m = street_radius_m
         self.streets = streets
-        self._streets = self._build_streets(streets, street_radius_m)
-        projected = grids.projected(self.work_epsg)
-        self._grid_tree = shapely.STRtree(np.asarray(projected.geometry.array))
-        self._jurisdiction_m = None
-        if jurisdiction is not None:
-            jur = jurisdiction.projected(self.work_epsg)
-            self._jurisdiction_m = shapely.union_all(np.asarray(jur.geometry.array))
-            shapely.prepare(self._jurisdiction_m)
+        if streets is not None and "streets" in built:
+            self._streets: StreetIndex | None = StreetIndex.from_arrays(dict(built["streets"]))
+        else:
+            self._streets = self._build_streets(streets, street_radius_m)
         self._swap_box = _grown_bounds(jurisdiction or grids, SWAP_MARGIN_DEG)
         self._to_work = transformer(CGCS2000, f"EPSG:{self.work_epsg}")
         # the town (街镇) a grid lies in: a district's towns layer, or a single town's
@@ -203,13 +217,46 @@ class Matcher:
             if towns is not None and jurisdiction is not None and len(jurisdiction)
             else None
         )
-        self._grid_town = containing(grids, self._towns)
+        self._grid_town = (
+            np.asarray(built["grid_town"]["index"])
+            if "grid_town" in built
+            else containing(grids, self._towns)
+        )
         self._attrs = self._attribute_arrays()
         grid_towns = self._column_for("town_code", self._grid_town)
         self._town_by_grid = {
             str(g): str(t) for g, t in zip(self._attrs["grid_code"], grid_towns, strict=False) if t
         }
         give_back_freed_memory()
+
+    def tables(self) -> dict[str, dict[str, NDArray[Any]]]:
+        """The built indexes as plain arrays, by part: what ``Matcher(..., tables=)`` takes
+        to skip building them again (a server process starting on a cached index)."""
+        out = {"grid_town": {"index": np.asarray(self._grid_town, dtype=np.int64)}}
+        for name in ("grids", "units", "committees", "jurisdiction"):
+            level = getattr(self, name)
+            if level is not None and isinstance(level.locator, CellLocator):
+                out[name] = level.locator.to_arrays()
+        if self._streets is not None:
+            out["streets"] = self._streets.to_arrays()
+        return out
+
+    @cached_property
+    def _grid_tree(self) -> shapely.STRtree:
+        """The grids in metres, for an outside point's nearest grid (built when first asked:
+        most processes never see an outside point before they are well up)."""
+        projected = self.grids.layer.projected(self.work_epsg)
+        return shapely.STRtree(np.asarray(projected.geometry.array))
+
+    @cached_property
+    def _jurisdiction_m(self) -> shapely.Geometry | None:
+        """The jurisdiction in metres, for an outside point's distance (built when first asked)."""
+        if self.jurisdiction is None:
+            return None
+        jur = self.jurisdiction.layer.projected(self.work_epsg)
+        union = shapely.union_all(np.asarray(jur.geometry.array))
+        shapely.prepare(union)
+        return union
 
     def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
         if streets is None:

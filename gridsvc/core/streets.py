@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import shapely
@@ -55,6 +56,31 @@ class StreetIndex:
             self.ncols = int(np.floor((hi[0] - lo[0]) / self.radius)) + 1
             self.nrows = int(np.floor((hi[1] - lo[1]) / self.radius)) + 1
         self.offsets, self.members = self._file_pieces(a, b)
+
+    #: what a built index is made of (:meth:`to_arrays`); the grid's numbers as 0-d arrays
+    TABLES = ("ax", "ay", "bx", "by", "owner", "rank", "by_rank", "offsets", "members")
+    _GRID = ("radius", "x0", "y0", "ncols", "nrows")
+
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
+        """The built index as plain arrays, for :meth:`from_arrays` (stored, read back)."""
+        out = {name: np.asarray(getattr(self, name)) for name in self.TABLES}
+        return out | {f"grid_{k}": np.asarray(getattr(self, k)) for k in self._GRID}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, NDArray[Any]]) -> StreetIndex:
+        """The index :meth:`to_arrays` came from, without building it (the lines are not
+        needed to answer: only their pieces); arrays are used as given, read-only is fine."""
+        missing = [k for k in (*cls.TABLES, *(f"grid_{k}" for k in cls._GRID)) if k not in arrays]
+        if missing:
+            raise ValueError(f"not a street index's tables: {missing}")
+        self = cls.__new__(cls)
+        self.lines = np.zeros(0, dtype=object)  # only the build reads them
+        for name in cls.TABLES:
+            setattr(self, name, arrays[name])
+        self.radius = float(arrays["grid_radius"])
+        self.x0, self.y0 = float(arrays["grid_x0"]), float(arrays["grid_y0"])
+        self.ncols, self.nrows = int(arrays["grid_ncols"]), int(arrays["grid_nrows"])
+        return self
 
     @property
     def nbytes(self) -> int:

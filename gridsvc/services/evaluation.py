@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import Engine
 
 from gridsvc.core.errors import InvalidInput
@@ -404,6 +402,9 @@ def to_csv(report: Evaluation) -> bytes:
 
 def to_xlsx(report: Evaluation) -> bytes:
     """A workbook: the table (rates as percentages, total in bold) and a sheet of notes."""
+    from openpyxl import Workbook  # here: 0.4 s of every server start, for a rare download
+    from openpyxl.styles import Font
+
     headers, body = file_table(report)
     zh = report.query.lang == "zh"
     book = Workbook()

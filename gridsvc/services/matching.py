@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,12 @@ from gridsvc.core.crs import InputCRS, parse_crs
 from gridsvc.core.errors import UnknownCRS, form_field
 from gridsvc.core.matching import INVALID, Matcher
 from gridsvc.pointfiles import PointTable
+
+if TYPE_CHECKING:
+    from gridsvc.core.layers import LayerKind
+    from gridsvc.town import Town
+
+log = logging.getLogger("gridsvc.matching")
 
 
 def cell(value: Any) -> Any:
@@ -89,3 +97,48 @@ def _invalid(matcher: Matcher, idx: np.ndarray, reason: str) -> pd.DataFrame:
     frame["status"], frame["reason"] = INVALID, reason
     frame["lon_cgcs2000"], frame["lat_cgcs2000"] = np.nan, np.nan
     return frame
+
+
+def shared_matcher(
+    town: Town,
+    versions: Mapping[LayerKind, int],
+    street_radius_m: float,
+    cell_m: float,
+    cache_dir: Path | None,
+) -> Matcher:
+    """The town's matcher, its indexes read from ``cache_dir`` when built there before.
+
+    Why: every server process (uvicorn's workers, each restart, each refresh after a
+    publish) built the same city's cell trees and street index, seconds of CPU and
+    some 200 MB each. Now the first process to need a layer set builds it and writes
+    its tables (the others wait on a lock, then read them); every process maps the
+    same file, whose pages the host shares. A missing, stale or damaged file is built
+    and written again (gridsvc.store.index_cache); a directory that cannot be written
+    only costs the build. ``cache_dir`` None: build, as before.
+    """
+    from gridsvc.store import index_cache
+
+    if cache_dir is None:
+        return town.matcher(street_radius_m, cell_m)
+    key = index_cache.layers_key(town.layers, versions, street_radius_m, cell_m)
+    path = index_cache.file_for(cache_dir, key)
+    tables = index_cache.read(path, key)
+    if tables is not None:
+        return town.matcher(street_radius_m, cell_m, tables=tables)
+    try:
+        with index_cache.locked(cache_dir, key):
+            tables = index_cache.read(path, key)  # another worker may have written it
+            if tables is not None:
+                return town.matcher(street_radius_m, cell_m, tables=tables)
+            matcher = town.matcher(street_radius_m, cell_m)
+            index_cache.write(path, key, matcher.tables())
+            index_cache.prune(cache_dir, keep=path)
+    except OSError as exc:
+        log.warning(
+            "index cache in %s not usable (%s); this process builds its own", cache_dir, exc
+        )
+        return town.matcher(street_radius_m, cell_m)
+    # the tables just built are dropped for the file's: every process then shares one copy
+    return town.matcher(
+        street_radius_m, cell_m, tables=index_cache.read(path, key) or matcher.tables()
+    )

@@ -7,13 +7,14 @@ a town is loaded.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, String, delete, func, insert, select, text, type_coerce
 
 from gridsvc.core.crs import CGCS2000
 from gridsvc.core.layers import BASE_COLUMNS, Layer, LayerKind
@@ -202,16 +203,32 @@ def feature_names(conn: Connection, version_id: int) -> dict[str, str]:
 
 
 def load_layer(conn: Connection, kind: LayerKind, version_id: int) -> Layer:
-    """A stored layer version as a Layer (attributes back as columns)."""
+    """A stored layer version as a Layer (attributes back as columns).
+
+    The attributes are read as text and parsed in one ``json.loads`` of them all: the
+    JSON type's one parse per row was 0.4 s of a 20,000-grid town's start (issue 21).
+    """
+    f = s.features.c
     rows = conn.execute(
-        select(s.features).where(s.features.c.version_id == version_id).order_by(s.features.c.id)
+        select(f.code, f.name, f.parent_code, type_coerce(f.attrs, String), f.geom_wkb)
+        .where(f.version_id == version_id)
+        .order_by(f.id)
     ).all()
+    attrs = _parsed([r[3] for r in rows])
     records = [
-        {"code": r.code, "name": r.name, "parent_code": r.parent_code, **(r.attrs or {})}
-        for r in rows
+        {"code": r[0], "name": r[1], "parent_code": r[2], **(a or {})}
+        for r, a in zip(rows, attrs, strict=True)
     ]
-    geometry = shapely.from_wkb([r.geom_wkb for r in rows])
+    geometry = shapely.from_wkb([r[4] for r in rows])
     return Layer(kind, gpd.GeoDataFrame(records, geometry=geometry, crs=CGCS2000))
+
+
+def _parsed(values: list[Any]) -> list[Any]:
+    """JSON texts parsed at once (a driver that hands back parsed values, psycopg's
+    JSONB, keeps them; NULL is None)."""
+    if not all(isinstance(v, str) for v in values):
+        return [json.loads(v) if isinstance(v, str) else v for v in values]
+    return list(json.loads("[" + ",".join(values) + "]")) if values else []
 
 
 def replace_table(conn: Connection, table_name: str, rows: list[Mapping[str, Any]]) -> None:

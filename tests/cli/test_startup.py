@@ -69,21 +69,3 @@ def test_the_web_app_imports_no_classifier_library() -> None:
     names = {name.split(".")[0] for name in done.stdout.split()}
     assert "fastapi" in names
     assert not names & {"mapclassify", "sklearn"}, sorted(names & {"mapclassify", "sklearn"})
-
-
-def test_serve_with_several_workers_leaves_the_app_to_them() -> None:
-    """``serve --workers 2``'s own process only supervises (uvicorn spawns the workers,
-    each builds its app): importing the app there cost some 240 MB of the server's tree and
-    delayed every worker's start (issue 21, bench_serve.py). uvicorn.run is stubbed."""
-    script = (
-        "import sys, uvicorn\n"
-        "uvicorn.run = lambda *a, **k: None\n"
-        "from gridsvc.cli.serve import _run\n"
-        "from gridsvc.config import Settings\n"
-        "_run(Settings(), 2, {})\n"
-        "print('gridsvc.api.app' in sys.modules, 'geopandas' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.split()[-2:] == ["False", "False"], done.stdout
