@@ -232,7 +232,8 @@ def _durations(limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each limit at each colour in µs, rounded as ``timedelta(hours=...)`` does; and the
     cases with a limit that is not a number of hours the calendar takes, or under a µs."""
     hours = limits[:, :, None] * _FACTORS[None, None, :]
-    values, where = np.unique(hours, return_inverse=True)
+    where, distinct = pd.factorize(hours.ravel(), use_na_sentinel=False)  # a handful
+    values = np.asarray(distinct, dtype="float64")
     valid = np.isfinite(values) & (values >= 0) & (values <= MAX_HOURS)
     us = np.array(
         [timedelta(hours=float(v)) // timedelta(microseconds=1) if ok else 0

@@ -2,9 +2,10 @@
 working group, category or unit, named in Chinese (or English), as rows, CSV or XLSX.
 
 The rules (due, on time, deferred, scores, ranking) are in
-:mod:`gridsvc.core.evaluation`; here the period is read from the database in two
-queries, each case's facts are taken from its history on the clock its
-deadlines run on, and the table gets its names.
+:mod:`gridsvc.core.evaluation`; here the period is read from the database as
+columns (the cases, then the events of those the period can count), every case's
+facts are taken from its history at once (:mod:`gridsvc.core.evaluation_frame`,
+on the clock its deadlines run on), and the table gets its names.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """What evaluation reads: the cases reported in a window, their histories, and names.
 
 Two queries per window whatever its size, never one per case: the cases by
-``created_at`` (indexed), and all their events joined to them, in case and
-sequence order so a reader can walk them case by case.
+``created_at`` (indexed), and their events, in case and sequence order so a
+reader can walk them case by case. Evaluation reads them as columns
+(:func:`case_columns`, then :func:`event_columns` of the cases it needs); the
+row-per-dict readers serve the checks of the demo's history.
 """
 
 from __future__ import annotations

@@ -122,6 +122,11 @@ def _frames(
     return pd.DataFrame(cases), pd.DataFrame(events, columns=list(EVENT_COLUMNS))
 
 
+def _clocks(calendar: WorkCalendar) -> list[WorkCalendar]:
+    """A case's two clocks: the town's calendar, natural time in its zone (grid cases)."""
+    return [calendar, WorkCalendar.continuous(calendar.tz.key)]
+
+
 def _scalar(case: dict[str, Any], history: list[dict[str, Any]], clocks: Any, as_of: datetime):
     limits = StepLimits(case["dispatch_h"], case["accept_h"], case["handle_h"], case["verify_h"])
     return case_facts(
@@ -137,8 +142,7 @@ def test_the_columns_give_every_case_its_scalar_facts(
     after: int,
 ) -> None:
     cases, histories = data
-    clocks = [calendar, WorkCalendar.continuous(calendar.tz.key)]
-    as_of = START + timedelta(seconds=after)
+    clocks, as_of = _clocks(calendar), START + timedelta(seconds=after)
     case_frame, event_frame = _frames(cases, histories)
     try:
         expected = [_scalar(c, h, clocks, as_of) for c, h in zip(cases, histories, strict=True)]
@@ -214,8 +218,7 @@ def test_cases_left_unread_before_the_period_count_nowhere(
 ) -> None:
     """What the service does not read (before_period) must be what case_row counts as 0."""
     cases, histories = data
-    clocks = [calendar, WorkCalendar.continuous(calendar.tz.key)]
-    as_of = START + timedelta(seconds=after)
+    clocks, as_of = _clocks(calendar), START + timedelta(seconds=after)
     start = as_of - timedelta(days=10)
     case_frame, _ = _frames(cases, histories)
     reported = np.array([micros(h[0]["at"]) for h in histories], dtype="int64")
