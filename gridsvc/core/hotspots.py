@@ -92,9 +92,10 @@ class CaseCounts:
     categories: dict[str, int]
     heat_lon: Floats
     heat_lat: Floats
-    heat_weight: Ints
+    heat_weight: Floats  # cases per heat point (a sample's scaled up: not whole)
     cells: dict[str, int] | None = None
     heat_binned_m: float = 0.0  # the database's bin for the heat points (0: one per case)
+    heat_share: float = 1.0  # the share of the cases the heat was drawn from (a sample below 1)
 
     @property
     def total(self) -> int:
@@ -122,7 +123,7 @@ class CaseCounts:
             {str(k): int(v) for k, v in cases["category"].value_counts().items()},
             cases["lon"].to_numpy(np.float64),
             cases["lat"].to_numpy(np.float64),
-            np.ones(len(cases), np.int64),
+            np.ones(len(cases), np.float64),
             cells,
         )
 
@@ -180,12 +181,19 @@ def classify(
     # natural breaks are scikit-learn's k-means, whose OpenMP threads spin against each
     # other on a busy machine: 4,000 values took 2.8-4.4 s with the two cores shared,
     # 0.07 s in one thread (bench_district.py's hotspot map, issue 23)
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore")
-        if scheme == "head_tail":
-            classifier = getattr(mapclassify, SCHEMES[scheme])(sample)
-        else:
-            classifier = getattr(mapclassify, SCHEMES[scheme])(sample, k=k)
+    # natural breaks' k-means starts from numpy's global random state: seeded here (and
+    # the state given back), the same counts get the same classes on every reload
+    state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore")
+            if scheme == "head_tail":
+                classifier = getattr(mapclassify, SCHEMES[scheme])(sample)
+            else:
+                classifier = getattr(mapclassify, SCHEMES[scheme])(sample, k=k)
+    finally:
+        np.random.set_state(state)
     bins = np.asarray(classifier.bins, dtype=np.float64)
     bins[-1] = max(bins[-1], float(array.max()))
     classes = np.minimum(np.searchsorted(bins, array, side="left"), len(bins) - 1)
@@ -285,7 +293,7 @@ def heat_bins(
     y_m: Floats,
     bin_m: float = 100.0,
     max_bins: int = 20_000,
-    weights: Ints | None = None,
+    weights: Floats | Ints | None = None,
 ) -> Heat:
     """Aggregate projected points (metres) into bins, growing ``bin_m`` until at most ``max_bins`` remain.
 

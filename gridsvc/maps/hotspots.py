@@ -162,7 +162,7 @@ def hotspot_map(
     outline_view(m, data, text("grids", lang), "#222222", 1.5, tip)
     heat_m = _heat(m, counts, options, shift)
     _side_table(m, grids, grid_counts, counts, options)
-    subtitle = _subtitle(options, int(grid_counts.sum()), heat_m)
+    subtitle = _subtitle(options, int(grid_counts.sum()), heat_m, counts.heat_share)
     m.get_root().html.add_child(title_element(text("hotspots_title", lang), subtitle))
     folium.LayerControl(collapsed=options.compact).add_to(m)
     return m
@@ -344,10 +344,17 @@ def _side_table(
     Panel(html_text, "bottomleft").add_to(m)
 
 
-def _subtitle(options: HotspotOptions, total: int, heat_m: float | None = None) -> str:
-    """The filters, the total and the heat layer's bin (its points are bins, not cases)."""
+def _subtitle(
+    options: HotspotOptions, total: int, heat_m: float | None = None, share: float = 1.0
+) -> str:
+    """The filters, the total and the heat layer's bin (its points are bins, not cases), and
+    the share of the cases it was drawn from when a sample."""
+    lang = options.lang
     parts = [options.subtitle] if options.subtitle else []
-    parts.append(f"{text('total', options.lang)} {total:,} {text('cases', options.lang)}")
+    parts.append(f"{text('total', lang)} {total:,} {text('cases', lang)}")
     if heat_m is not None:
-        parts.append(f"{text('heat', options.lang)} ≈{heat_m:,.0f} m")
+        heat = f"{text('heat', lang)} ≈{heat_m:,.0f} m"
+        if share < 1.0:
+            heat += " " + text("heat_sample", lang, pct=f"{100 * share:.0f}")
+        parts.append(heat)
     return " · ".join(parts)

@@ -32,6 +32,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "cell_cases": {"zh": "单元网格案件数", "en": "Cases per cell"},
     "cell_rate_km2": {"zh": "单元网格每平方公里案件数", "en": "Cases per km² (cells)"},
     "heat": {"zh": "案件热力 (聚合)", "en": "Case heat (aggregated)"},
+    "heat_sample": {"zh": "(按 {pct}% 抽样)", "en": "(from a {pct}% sample)"},
     "time_view": {"zh": "热点随时间变化", "en": "Hotspots over time"},
     "period": {"zh": "时段", "en": "Period"},
     "hot99": {"zh": "热点 99% 置信", "en": "Hot spot, 99 % confidence"},

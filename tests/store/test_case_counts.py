@@ -201,3 +201,24 @@ def test_the_map_from_the_database_s_counts_is_the_map_from_the_points(
 
     assert len(payloads(new)) >= 6
     assert payloads(new) == payloads(old)
+
+
+def test_above_the_heat_sample_the_heat_is_drawn_from_a_sample_and_says_so(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past HEAT_SAMPLE cases the heat reads about that many (TABLESAMPLE on PostgreSQL,
+    every k-th id on SQLite); the counts per grid and category stay every case's."""
+    from gridsvc.services import maps
+
+    bounds = grid_frame().total_bounds
+    with engine.connect() as conn:
+        full = stored_counts(conn, {}, "month", bounds)
+        monkeypatch.setattr(maps, "HEAT_SAMPLE", full.total // 2)
+        sampled = stored_counts(conn, {}, "month", bounds)
+        _, _, read = case_counts.point_bins(conn, {}, 0.001, 0.001, sampled.heat_share)
+    assert full.heat_share == 1.0 and 0.4 < sampled.heat_share < 0.6
+    assert 0 < sum(read) < full.total  # fewer cases read than there are
+    assert by_key(sampled) == by_key(full) and sampled.categories == full.categories
+    assert int(sampled.heat_weight.sum()) == pytest.approx(full.total, rel=0.02)
+    m = hotspot_map(grid_frame(), sampled, HotspotOptions(lang="en"))
+    assert f"(from a {100 * sampled.heat_share:.0f}% sample)" in m.get_root().render()
