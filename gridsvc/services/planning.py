@@ -10,13 +10,16 @@ changes are reassigned, each with an event in its history.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import Connection, Engine
 
 from gridsvc.core.errors import (
@@ -106,6 +109,24 @@ def _check_zip(path: Path) -> None:
             raise InvalidInput(Msg("upload.zip_path", name=name))
 
 
+VALIDATIONS_KEPT = 8  # layers whose problems are remembered (``Planning._validated``)
+
+
+def content_digest(layer: Layer | None) -> bytes:
+    """A digest of everything validation reads of a layer: kind, CRS, every column's
+    values in order (``repr``: None, NaN and "" stay apart) and every geometry's WKB."""
+    if layer is None:
+        return b""
+    frame = layer.frame
+    digest = hashlib.blake2b(digest_size=24)
+    attributes = frame.drop(columns=frame.geometry.name)
+    digest.update(repr((layer.kind.value, str(frame.crs), list(attributes.columns))).encode())
+    digest.update(repr(list(attributes.itertuples(index=False, name=None))).encode())
+    for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
+        digest.update(b"\0" if wkb is None else len(wkb).to_bytes(8, "little") + wkb)
+    return digest.digest()
+
+
 class Planning:
     """Drafts, validation, impact and publication over the database."""
 
@@ -113,6 +134,7 @@ class Planning:
         self.engine = engine
         self.sliver_m2 = sliver_m2  # gaps and overlaps under this are slivers (close_slivers)
         self._stored = StoredLayers()
+        self._checked: OrderedDict[tuple[bytes, bytes, float], tuple[Problem, ...]] = OrderedDict()
 
     def add_draft(
         self,
@@ -226,7 +248,25 @@ class Planning:
         with self.engine.connect() as conn:
             draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
-        return validate_layer(draft, self._parent_of(active, kind), self.sliver_m2)
+        return self._validated(draft, self._parent_of(active, kind))
+
+    def _validated(self, layer: Layer, parent: Layer | None) -> list[Problem]:
+        """``validate_layer``, remembered for the last few layers by their content.
+
+        A planner's page asks for the draft's problems before publishing it, and the
+        publish must check them again (a city's 20,000 grids take seconds): a draft
+        and parent exactly as validated before (every attribute and vertex, see
+        ``content_digest``) have the same problems; any edit is validated afresh.
+        """
+        key = (content_digest(layer), content_digest(parent), self.sliver_m2)
+        if key in self._checked:
+            self._checked.move_to_end(key)
+            return list(self._checked[key])
+        problems = validate_layer(layer, parent, self.sliver_m2)
+        self._checked[key] = tuple(problems)
+        while len(self._checked) > VALIDATIONS_KEPT:
+            self._checked.popitem(last=False)
+        return problems
 
     def impact(self, kind: LayerKind, draft_id: int, town: str | None = None) -> dict[str, Any]:
         """What publishing the draft changes: features, and every case that would move.
@@ -327,7 +367,7 @@ class Planning:
             drafted_by = self._row(conn, kind, draft_id, town)["town_code"]
             draft = self._draft(conn, kind, draft_id, town)
             active = self._active(conn)
-            problems = validate_layer(draft, self._parent_of(active, kind), self.sliver_m2)
+            problems = self._validated(draft, self._parent_of(active, kind))
             if blocking := sum(p.blocking for p in problems):
                 # the Problems themselves: the API says them in the reader's language
                 raise InvalidLayer(
