@@ -25,14 +25,11 @@ why the search is a statement of its own and not a CTE of the insert.
 Values are cast to their columns' types in the SQL: parameters of
 ``INSERT … SELECT`` get no type from the target columns.
 
-Both run on the driver's cursor (:class:`OnTheDriver`), compiled once and with
-SQLAlchemy's own bind processors, not through SQLAlchemy's execution: its
-execution context, result and row objects cost about 75 µs of Python a
-statement (``SELECT 1``: 101 µs through ``text()``, 25 µs on the cursor), and
-the whole write of a report took 1.0–1.2 ms of a worker's CPU through
-SQLAlchemy, 0.8 ms on the cursor (2026-12-07, a loaded machine). Errors are
-SQLAlchemy's all the same (``DBAPIError`` and its subclasses, by SQLAlchemy's
-own handler), and a connection found dead invalidates the pool's, as there.
+Both run on the driver's cursor (:class:`~gridsvc.store.driver.DriverStatement`),
+not through SQLAlchemy's execution: the whole write of a report took 1.06–1.46 ms
+of a worker's CPU through SQLAlchemy, 0.89–1.23 ms on the cursor (2026-12-07,
+interleaved in one process, a loaded machine). Errors are SQLAlchemy's all the
+same. The connection is in AUTOCOMMIT: each statement its own transaction.
 """
 
 from __future__ import annotations
@@ -41,58 +38,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-from sqlalchemy import Column, Connection, Dialect, String, Table, TextClause, bindparam, text
+from sqlalchemy import Column, Connection, String, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql
 
 from gridsvc.core.duplicates import Reported, cells_around
 from gridsvc.store import schema as s
 from gridsvc.store.cases import NEAR_CANDIDATES, OPEN_EXCLUDED
-
-
-class OnTheDriver:
-    """A text statement compiled once per dialect to the driver's SQL, run on the cursor of
-    the SQLAlchemy connection's psycopg connection, which must be in autocommit (outside a
-    transaction SQLAlchemy knows of, a write would be rolled back when the pool takes the
-    connection back)."""
-
-    def __init__(self, clause: TextClause) -> None:
-        self.clause = clause
-        self._compiled: dict[int, tuple[str, list[tuple[str, Callable[[Any], Any]]]]] = {}
-
-    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Callable[[Any], Any]]]]:
-        """The SQL and each parameter's bind processor (the engine's JSON serializer, UTC)."""
-        if id(dialect) not in self._compiled:
-            compiled = self.clause.compile(dialect=dialect)
-            processors: list[tuple[str, Callable[[Any], Any]]] = []
-            for name, bind in compiled.binds.items():
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if process is not None:
-                    processors.append((name, process))
-            self._compiled[id(dialect)] = (str(compiled), processors)
-        return self._compiled[id(dialect)]
-
-    def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """The statement's rows; SQLAlchemy's exception for the driver's. ``params`` are
-        processed in place."""
-        sql, processors = self._for(conn.dialect)
-        for name, process in processors:
-            if name in params:
-                params[name] = process(params[name])
-        driver = conn.connection.driver_connection
-        if driver is None or not driver.autocommit:
-            raise RuntimeError("OnTheDriver needs a connection in AUTOCOMMIT")
-        try:
-            with driver.cursor() as cursor:
-                cursor.execute(sql, params, prepare=True)
-                return cursor.fetchall() if cursor.description else []
-        except psycopg.Error as exc:
-            # SQLAlchemy's own handling of a driver error, as its execute would do it: the
-            # same exception class (IntegrityError, OperationalError, …), the handle_error
-            # events, and on a dead connection the pool invalidated (this connection, and
-            # every one opened before it at its next checkout)
-            conn._handle_dbapi_exception(exc, sql, params, None, None)
-
+from gridsvc.store.driver import DriverStatement
 
 _PG = postgresql.dialect()
 _SEQUENCE = "pg_get_serial_sequence('cases', 'id')"
@@ -112,7 +64,7 @@ _NEXT_AND_NEAR = text(
     f"AND created_at >= :since AND status NOT IN ({_EXCLUDED}) "
     f"ORDER BY id DESC LIMIT {NEAR_CANDIDATES}) AS c ON true"
 ).bindparams(bindparam("since", type_=s.UTCDateTime))
-_NEXT_AND_NEAR_RUN = OnTheDriver(_NEXT_AND_NEAR)
+_NEXT_AND_NEAR_RUN = DriverStatement(_NEXT_AND_NEAR)
 
 
 def next_id_and_near(
@@ -199,7 +151,7 @@ def _insert_report(keyed: bool) -> TextClause:
 
 
 _INSERT_REPORT = {False: _insert_report(keyed=False), True: _insert_report(keyed=True)}
-_INSERT_RUN = {keyed: OnTheDriver(clause) for keyed, clause in _INSERT_REPORT.items()}
+_INSERT_RUN = {keyed: DriverStatement(clause) for keyed, clause in _INSERT_REPORT.items()}
 
 
 def insert_report(

@@ -3,13 +3,12 @@
 A city redraw moves some seventy thousand cases. SQLAlchemy's executemany builds
 and converts each row's parameters in Python (some 30 µs a row, half the write);
 here each statement is compiled once and its rows go to the driver's executemany
-with the columns' own converters applied, so SQLite and PostgreSQL store exactly
+with the columns' own converters applied (``store/driver.py``), so SQLite and PostgreSQL store exactly
 what the SQLAlchemy statement would. All of it runs in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Executable
 
 from gridsvc.store import schema as s
+from gridsvc.store.driver import DriverStatement
 
 CHUNK = 5000  # cases written per round: bounded memory
 PLACES = ("grid_code", "unit_code", "committee_code", "team", "town_code")
@@ -93,43 +93,6 @@ def _statements(dialect: str, kind: str, version: int) -> tuple[Executable, Exec
     return update_case, insert_event
 
 
-def _driver_executemany(conn: Connection, stmt: Executable, rows: Sequence[dict[str, Any]]) -> int:
-    """Run ``stmt`` once per row through the driver's executemany; the rows affected."""
-    if not rows:
-        return 0
-    dialect = conn.dialect
-    compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
-    convert: dict[str, Callable[[Any], Any] | None] = {
-        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-        for name, bind in compiled.binds.items()
-    }
-
-    fixed = {name: bind.effective_value for name, bind in compiled.binds.items()}
-    columns: dict[str, list[Any]] = {}
-    for name, process in convert.items():
-        given = [row[name] for row in rows] if name in rows[0] else [fixed[name]] * len(rows)
-        if process is not None:
-            first = given[0]
-            if all(v is first for v in given):  # one time for every case: converted once
-                given = [process(first)] * len(rows)
-            else:
-                given = list(map(process, given))
-        columns[name] = given
-    if dialect.positional:
-        params: list[Any] = list(zip(*(columns[n] for n in compiled.positiontup), strict=True))
-    else:
-        names = list(columns)
-        params = [
-            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
-        ]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(str(compiled), params)
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
-
-
 def reassign_cases(
     conn: Connection, moves: list[dict[str, Any]], kind: str, version: int, now: datetime
 ) -> int:
@@ -141,21 +104,19 @@ def reassign_cases(
     executemany statements per chunk, in the caller's transaction. Returns how many
     cases were updated.
     """
-    update_case, insert_event = _statements(conn.dialect.name, kind, version)
+    update_case, insert_event = map(DriverStatement, _statements(conn.dialect.name, kind, version))
     updated = 0
     for start in range(0, len(moves), CHUNK):
         chunk = moves[start : start + CHUNK]
-        updated += _driver_executemany(
+        updated += update_case.executemany(
             conn,
-            update_case,
             [
                 {"case_id": m["id"], **m["to"], "from_team": m["from"]["team"], "now": now}
                 for m in chunk
             ],
         )
-        _driver_executemany(
+        insert_event.executemany(
             conn,
-            insert_event,
             [
                 {
                     "case_id": m["id"],
