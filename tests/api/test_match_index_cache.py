@@ -4,8 +4,6 @@ file costs a build, never a wrong answer (issue 21)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,19 +47,3 @@ def test_a_cut_index_file_is_built_again_and_answers_the_same(
         refresh_matching(app)  # another worker published: the same versions, the file read
         assert index.stat().st_mtime_ns == written
         assert _answers(second) == expected
-
-
-def test_the_web_app_imports_no_scipy_nor_openpyxl() -> None:
-    """Only the cell tree's build labels with scipy.ndimage (a worker that maps its built
-    index never builds), only an evaluation's .xlsx download writes with openpyxl: the
-    imports were 0.3 s and 0.4 s of CPU at each start."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys, gridsvc.api.app; print(*sys.modules, sep=chr(10))"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    names = {name.split(".")[0] for name in done.stdout.split()}
-    assert "numpy" in names
-    assert not names & {"scipy", "openpyxl"}, sorted(names & {"scipy", "openpyxl"})

@@ -12,11 +12,16 @@ HEAVY = ("geopandas", "shapely", "pyproj", "pandas", "fastapi", "sqlalchemy", "f
 
 def _imported(*args: str) -> set[str]:
     """Top-level modules ``python -X importtime -m gridsvc ARGS`` imports."""
+    return _imported_by("-m", "gridsvc", *args)
+
+
+def _imported_by(*command: str) -> set[str]:
+    """Top-level modules ``python -X importtime COMMAND`` imports."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "gridsvc", *args],
+        [sys.executable, "-X", "importtime", *command],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=True,
     )
     names = set()
@@ -40,18 +45,7 @@ def test_the_intake_writer_process_imports_no_geodata_library() -> None:
     """The SQLite intake writer (a process of its own beside the workers) only writes rows:
     through gridsvc.services' eager match_table it imported geopandas, scipy and the matcher,
     205 MB of the server's tree (issue 21, bench_serve.py)."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import gridsvc.intake_writer"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    names = {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
+    names = _imported_by("-c", "import gridsvc.intake_writer")
     assert "sqlalchemy" in names  # the walk sees the imports
     assert not names & {"geopandas", "shapely", "pyproj", "pandas", "scipy"}, sorted(names)
 
@@ -59,13 +53,15 @@ def test_the_intake_writer_process_imports_no_geodata_library() -> None:
 def test_the_web_app_imports_no_classifier_library() -> None:
     """Every server worker imports the app: mapclassify (and scikit-learn under it) waits for
     the first map that classes values, it cost each worker about 70 MB at start (issue 21)."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys, gridsvc.api.app; print(*sys.modules, sep=chr(10))"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    names = {name.split(".")[0] for name in done.stdout.split()}
+    names = _imported_by("-c", "import gridsvc.api.app")
     assert "fastapi" in names
     assert not names & {"mapclassify", "sklearn"}, sorted(names & {"mapclassify", "sklearn"})
+
+
+def test_the_web_app_imports_no_scipy_nor_openpyxl() -> None:
+    """Only the cell tree's build labels with scipy.ndimage (a worker that maps its built
+    index never builds), only an evaluation's .xlsx download writes with openpyxl: the
+    imports were 0.3 s and 0.4 s of CPU at each start."""
+    names = _imported_by("-c", "import gridsvc.api.app")
+    assert "numpy" in names
+    assert not names & {"scipy", "openpyxl"}, sorted(names & {"scipy", "openpyxl"})
