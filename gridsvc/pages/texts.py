@@ -56,6 +56,8 @@ _COMMON: dict[str, tuple[str, str]] = {
     "colour_red": ("红灯", "Red"),
     "photos": ("照片", "Photos"),
     "no_photos": ("无照片", "No photos"),
+    "photo_failed": ("照片未能加载", "The photo did not load"),
+    "photo_retry": ("重试", "Try again"),
     "role_patrol": ("网格员", "patrol"),
     "role_dispatcher": ("调度员", "dispatcher"),
     "role_handler": ("处置部门", "handler"),

@@ -97,3 +97,50 @@ def test_cases_dispatched_and_acted_on_by_others_show_without_a_refresh(
     expect(page.locator("#cases li").filter(has_text=second["number"])).to_contain_text("已派遣")
     page.screenshot(path=str(artifacts / "handle-live.png"), full_page=True)
     context.close()
+
+
+def test_a_photo_that_does_not_load_is_tried_again_and_then_offered_to_retry(
+    chromium: Browser, site: Site, artifacts: Path, tmp_path: Path
+) -> None:
+    """A slow intranet or a busy server drops a photo's download: the page tries it again
+    by itself; when it keeps failing the place says so, and 重试 loads it."""
+    case = dispatched_case(site, "井盖缺失")
+    photo = tmp_path / "before.jpg"
+    Image.new("RGB", (400, 300), (30, 160, 90)).save(photo, "JPEG")
+    with httpx.Client(base_url=site.base) as client:
+        sent = client.post(
+            f"/api/v1/cases/{case['id']}/attachments",
+            files={"file": ("before.jpg", photo.read_bytes(), "image/jpeg")},
+            headers={"Authorization": f"Bearer {site.keys['patrol']}"},
+        )
+        assert sent.status_code == 201, sent.text
+    report = PageReport(url="/handle", screenshot=artifacts / "handle-photo-retry.png")
+    context, page = open_page(chromium, site, report)
+    failures = {"left": 2}
+
+    def flaky(route) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            route.fulfill(status=503, body="busy")
+        else:
+            route.fallback()
+
+    page.route("**/attachments/*", flaky)
+    item = page.locator("#cases li").filter(has_text=case["number"]).get_by_role("button")
+    item.click()
+    expect(page.locator("#case-photos img")).to_have_count(1)
+    assert failures["left"] == 0  # two failed downloads, then the third showed it
+
+    failures["left"] = 10**6  # now it keeps failing
+    page.get_by_role("button", name="← 返回").click()
+    item.click()  # the case opened again
+    place = page.locator("#case-photos figure")
+    expect(place).to_contain_text("照片未能加载")
+    expect(place.locator("img")).to_have_count(0)
+    page.screenshot(path=str(report.screenshot), full_page=True)
+    failures["left"] = 0
+    place.get_by_role("button", name="重试").click()
+    expect(place.locator("img")).to_have_count(1)
+    expect(place).not_to_contain_text("照片未能加载")
+    context.close()
+    assert report.page_errors == []

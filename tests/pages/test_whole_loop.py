@@ -55,7 +55,7 @@ def test_report_dispatch_handle_verify_close(
         row = desk.locator("#list").get_by_role("option").filter(has_text=number)
         expect(row).to_be_visible(timeout=5_000)
         row.click()
-        expect(desk.locator("#case-photos img")).to_have_count(1)  # the patrol's photo
+        expect(desk.locator("#case-photos img")).to_have_count(1, timeout=15_000)  # the patrol's photo
         desk.locator("body").press("d")
         desk.get_by_label("派遣至").select_option("D10")
         desk.get_by_role("button", name="确定").click()
@@ -92,7 +92,7 @@ def test_report_dispatch_handle_verify_close(
         viewport={"width": 1366, "height": 768},
     ) as (_, desk):
         desk.locator("#list").get_by_role("option").filter(has_text=number).click()
-        expect(desk.locator("#case-photos img")).to_have_count(2)  # before and after
+        expect(desk.locator("#case-photos img")).to_have_count(2, timeout=15_000)  # before and after
         desk.locator("body").press("v")
         expect(desk.locator("#case-status")).to_contain_text("已核查")
         desk.locator("body").press("c")

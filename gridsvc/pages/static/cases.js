@@ -49,19 +49,47 @@ export function historyItems(view, centreName = (code) => code) {
 }
 
 /** Draw the case's photos into `box` (fetched with the key: an <img src> cannot send it).
- *  `stillShown()` says whether the case is still on screen when a photo arrives. */
-export async function showPhotos(view, box, stillShown = () => true) {
+ *  Each photo has its place in the order of the history before any arrives, all are fetched
+ *  at once, a failed fetch is tried again (a slow intranet, a busy server) and then says so
+ *  with a button to try again; a later call for the same box (the case opened again)
+ *  supersedes this one, so two calls never interleave their photos. */
+export function showPhotos(view, box, stillShown = () => true) {
   const attached = view.history.filter((e) => e.action === "attach" && e.data?.attachment_id);
-  box.replaceChildren(...(attached.length ? [] : [el("p", { class: "hint" }, t("no_photos"))]));
-  for (const e of attached) {
-    const response = await fetch(`/api/v1/cases/${view.id}/attachments/${e.data.attachment_id}`, {
-      headers: { Authorization: `Bearer ${savedKey()}` },
-    });
-    if (!response.ok || !stillShown()) continue;
-    const url = URL.createObjectURL(await response.blob());
-    box.append(el("figure", {}, el("img", { src: url, alt: `${t("photos")} ${e.note || ""}` }),
-      el("figcaption", {}, `${e.actor || t(`role_${e.role}`)} · ${shortTime(e.at)}`)));
+  const token = {};
+  box.photosToken = token;
+  const current = () => box.photosToken === token && stillShown();
+  const places = attached.map((e) => el("figure", {},
+    el("figcaption", {}, `${e.actor || t(`role_${e.role}`)} · ${shortTime(e.at)}`)));
+  box.replaceChildren(...(attached.length ? places : [el("p", { class: "hint" }, t("no_photos"))]));
+  return Promise.all(attached.map((e, i) => fillPhoto(view.id, e, places[i], current)));
+}
+
+const PHOTO_TRIES = 3;
+
+async function fillPhoto(caseId, event, place, current) {
+  for (let attempt = 1; attempt <= PHOTO_TRIES; attempt++) {
+    try {
+      const response = await fetch(`/api/v1/cases/${caseId}/attachments/${event.data.attachment_id}`, {
+        headers: { Authorization: `Bearer ${savedKey()}` },
+      });
+      if (response.ok) {
+        const url = URL.createObjectURL(await response.blob());
+        if (current()) place.prepend(el("img", { src: url, alt: `${t("photos")} ${event.note || ""}` }));
+        return;
+      }
+      if (response.status < 500 && response.status !== 429) break; // gone or not ours: no retry
+    } catch {
+      // offline for a moment: try again
+    }
+    if (!current()) return;
+    await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    if (!current()) return;
   }
+  if (!current()) return;
+  const again = el("button", { type: "button", class: "link" }, t("photo_retry"));
+  const hint = el("p", { class: "hint" }, t("photo_failed"), " ", again);
+  again.addEventListener("click", () => { hint.remove(); fillPhoto(caseId, event, place, current); });
+  place.prepend(hint);
 }
 
 const LIVE_WAIT_S = 20; // under the 30 s idle timeout of common proxies
