@@ -51,13 +51,13 @@ export function historyItems(view, centreName = (code) => code) {
 /** Draw the case's photos into `box` (fetched with the key: an <img src> cannot send it).
  *  Each photo has its place in the order of the history before any arrives, all are fetched
  *  at once, a failed fetch is tried again (a slow intranet, a busy server) and then says so
- *  with a button to try again; a later call for the same box (the case opened again)
+ *  with a button to try again; a later call for the same box (this case or another opened)
  *  supersedes this one, so two calls never interleave their photos. */
-export function showPhotos(view, box, stillShown = () => true) {
+export function showPhotos(view, box) {
   const attached = view.history.filter((e) => e.action === "attach" && e.data?.attachment_id);
   const token = {};
   box.photosToken = token;
-  const current = () => box.photosToken === token && stillShown();
+  const current = () => box.photosToken === token;
   const places = attached.map((e) => el("figure", {},
     el("figcaption", {}, `${e.actor || t(`role_${e.role}`)} · ${shortTime(e.at)}`)));
   box.replaceChildren(...(attached.length ? places : [el("p", { class: "hint" }, t("no_photos"))]));
@@ -65,6 +65,7 @@ export function showPhotos(view, box, stillShown = () => true) {
 }
 
 const PHOTO_TRIES = 3;
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function fillPhoto(caseId, event, place, current) {
   for (let attempt = 1; attempt <= PHOTO_TRIES; attempt++) {
@@ -82,7 +83,7 @@ async function fillPhoto(caseId, event, place, current) {
       // offline for a moment: try again
     }
     if (!current()) return;
-    await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    await pause(500 * attempt);
     if (!current()) return;
   }
   if (!current()) return;
@@ -111,7 +112,7 @@ export async function watchChanges(onItems, indicator) {
     } catch {
       indicator.textContent = t("live_lost");
       indicator.className = "live off";
-      await new Promise((resolve) => setTimeout(resolve, LIVE_RETRY_MS));
+      await pause(LIVE_RETRY_MS);
     }
   }
 }

@@ -172,7 +172,7 @@ async function openCase(id, { keepMessage = false } = {}) {
   $("case-status").replaceChildren(...statusLine(data), data.supervision.overdue ? ` · ${t("overdue")}` : "");
   showActions(data);
   showFacts(data);
-  showPhotos(data, $("case-photos"), () => current?.id === data.id);
+  showPhotos(data, $("case-photos"));
   showDuplicates(data);
   $("case-history").replaceChildren(...historyItems(data, centreName));
   render();

@@ -59,7 +59,7 @@ async function openCase(id, message = "", ok = false) {
   $("case-history").replaceChildren(...historyItems(data));
   const mine = ["accept", "handle", "return"].filter((a) => data.actions.includes(a));
   $("case-actions").replaceChildren(...mine.map((a) => el("button", { type: "button", onclick: () => begin(a) }, t(`action_${a}`))));
-  showPhotos(data, $("case-photos"), () => current?.id === data.id);
+  showPhotos(data, $("case-photos"));
 }
 
 function begin(action) {
