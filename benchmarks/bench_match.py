@@ -11,7 +11,8 @@ segments and 1,000,000 points it prints points/s for
 * nearest street within 50 m: projection + ``StreetIndex.nearest`` against
   projection + ``geopandas.sjoin_nearest(max_distance=50)``;
 * the whole ``Matcher.match_points`` (grid, unit, committee, street, outside
-  distances) and a single ``match_point`` call;
+  distances) against a bare ``sjoin(within)`` of the same points, the cost of a
+  point in no grid (the outside search), and a single ``match_point`` call;
 
 with the ratios, the disagreements with geopandas (ties on shared edges and
 equidistant streets are counted apart: sjoin's "within" leaves a point on an
@@ -141,10 +142,16 @@ def street_section(
     return {"street_ratio": t_sj / t_ours, "street_disagree": int((differ & ~tie).sum())}
 
 
-def whole_section(name: str, matcher: Matcher, lon: np.ndarray, lat: np.ndarray) -> None:
+def whole_section(
+    name: str, matcher: Matcher, grids: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray
+) -> dict[str, float]:
+    """The whole ``match_points`` against a bare ``sjoin(within)`` of the same points
+    (issue 21's ≥ 5× row), and what a point outside every grid costs on its own."""
     t_all, _ = timed(lambda: matcher.match_points(lon, lat), repeat=2)
+    t_sjoin, _ = timed(lambda: sjoin_grid(grids, lon, lat), repeat=2)  # the warm run counts
+    grid = matcher.grids.locator.locate(lon, lat)
     sample = np.random.default_rng(3).integers(0, lon.size, 2000)
-    inside = [i for i in sample if matcher.grids.locator.locate([lon[i]], [lat[i]])[0] >= 0][:1000]
+    inside = [i for i in sample if grid[i] >= 0][:1000]
     start = time.perf_counter()
     for i in inside:
         matcher.match_point(lon[i], lat[i])
@@ -153,6 +160,21 @@ def whole_section(name: str, matcher: Matcher, lon: np.ndarray, lat: np.ndarray)
         f"[{name}] whole match_points  {lon.size / t_all:>10,.0f} points/s ({t_all:.3f} s); "
         f"one match_point {single * 1e6:,.0f} µs"
     )
+    print(f"  vs bare sjoin(within) {t_sjoin:.3f} s: ratio {t_sjoin / t_all:.2f} × (target ≥ 5 ×)")
+    # the same number of points, all in some grid, then all in none (the outside search)
+    out_idx, in_idx = np.flatnonzero(grid < 0), np.flatnonzero(grid >= 0)
+    k = min(out_idx.size, in_idx.size, 100_000)
+    figures = {"whole_ratio": t_sjoin / t_all}
+    if k:
+        t_in, _ = timed(lambda: matcher.match_points(lon[in_idx[:k]], lat[in_idx[:k]]), repeat=2)
+        t_out, _ = timed(lambda: matcher.match_points(lon[out_idx[:k]], lat[out_idx[:k]]), repeat=2)
+        print(
+            f"  {out_idx.size / lon.size:.1%} of the points in no grid; per point, {k:,} of each: "
+            f"inside {t_in / k * 1e6:.2f} µs, outside {t_out / k * 1e6:.2f} µs "
+            f"(outside search ≈ {(t_out - t_in) / k * 1e6:.2f} µs)"
+        )
+        figures["outside_us"] = (t_out - t_in) / k * 1e6
+    return figures
 
 
 def build(name: str, make: Callable[[], Matcher]) -> Matcher:
@@ -176,7 +198,7 @@ def demo_town(points: int) -> None:
     lon, lat = rng.uniform(minx, maxx, points), rng.uniform(miny, maxy, points)
     grid_section("demo town", matcher, grids, lon, lat)
     street_section("demo town", matcher, town.layers[LayerKind.STREETS].frame, lon, lat)
-    whole_section("demo town", matcher, lon, lat)
+    whole_section("demo town", matcher, grids, lon, lat)
 
 
 def synthetic(grids: int, streets: int, points: int) -> dict[str, float]:
@@ -193,7 +215,7 @@ def synthetic(grids: int, streets: int, points: int) -> dict[str, float]:
     )
     figures = grid_section("city", matcher, city.grids, city.lon, city.lat)
     figures |= street_section("city", matcher, city.streets, city.lon, city.lat)
-    whole_section("city", matcher, city.lon, city.lat)
+    figures |= whole_section("city", matcher, city.grids, city.lon, city.lat)
     return figures
 
 
@@ -202,9 +224,14 @@ def main() -> None:
     parser.add_argument(
         "--small", action="store_true", help="a 2,000-grid city and 100,000 points (a quick check)"
     )
+    parser.add_argument(
+        "--town-only", action="store_true", help="the demo town alone (no synthetic city)"
+    )
     args = parser.parse_args()
     scale = 10 if args.small else 1
     demo_town(1_000_000 // scale)
+    if args.town_only:
+        return
     figures = synthetic(20_000 // scale, 50_000 // scale, 1_000_000 // scale)
     print(
         f"targets: point→grid ≥ 10× sjoin (got {figures['grid_ratio']:.1f}×), "

@@ -40,6 +40,7 @@ from gridsvc.core.kinds import LayerKind, town_level
 from gridsvc.core.layers import Layer
 from gridsvc.core.locator import Locator
 from gridsvc.core.messages import Msg
+from gridsvc.core.outside import OutsideSearch
 from gridsvc.core.ragged import first_per_group
 from gridsvc.core.streets import StreetIndex
 
@@ -242,21 +243,17 @@ class Matcher:
         return out
 
     @cached_property
-    def _grid_tree(self) -> shapely.STRtree:
-        """The grids in metres, for an outside point's nearest grid (built when first asked:
-        most processes never see an outside point before they are well up)."""
-        projected = self.grids.layer.projected(self.work_epsg)
-        return shapely.STRtree(np.asarray(projected.geometry.array))
-
-    @cached_property
-    def _jurisdiction_m(self) -> shapely.Geometry | None:
-        """The jurisdiction in metres, for an outside point's distance (built when first asked)."""
-        if self.jurisdiction is None:
-            return None
-        jur = self.jurisdiction.layer.projected(self.work_epsg)
-        union = shapely.union_all(np.asarray(jur.geometry.array))
-        shapely.prepare(union)
-        return union
+    def _outside(self) -> OutsideSearch:
+        """The grids (and the jurisdiction) in metres, for an outside point's nearest grid
+        and distance (built when first asked: most processes never see an outside point
+        before they are well up; not part of :meth:`tables`)."""
+        grids = np.asarray(self.grids.layer.projected(self.work_epsg).geometry.array)
+        jurisdiction = (
+            np.asarray(self.jurisdiction.layer.projected(self.work_epsg).geometry.array)
+            if self.jurisdiction is not None
+            else None
+        )
+        return OutsideSearch(grids, self.grids.locator.rank, jurisdiction)
 
     def _build_streets(self, streets: Layer | None, radius: float) -> StreetIndex | None:
         if streets is None:
@@ -408,19 +405,10 @@ class Matcher:
         if not where.any():
             return
         outside = valid[where]
-        points = shapely.points(mx[where], my[where])
-        # all equidistant grids come back; the lowest code wins, as everywhere else
-        (which, grids), dists = self._grid_tree.query_nearest(
-            points, return_distance=True, all_matches=True
-        )
-        first = first_per_group(which, self.grids.locator.rank[grids])
-        nearest, distance = grids[first], dists[first]
+        # the nearest grid (lowest code among equidistant ones) and the distance to the
+        # jurisdiction: gridsvc.core.outside
+        nearest, boundary = self._outside.measure(mx[where], my[where])
         table.nearest_grid[outside] = nearest
-        boundary = (
-            distance
-            if self._jurisdiction_m is None
-            else shapely.distance(self._jurisdiction_m, points)
-        )
         table.boundary_distance_m[outside] = boundary
         codes = self._attrs["grid_code"][nearest]
         towns = self._column_for("town_name", _take_int(self._grid_town, nearest))
