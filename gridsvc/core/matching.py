@@ -407,7 +407,7 @@ class Matcher:
         outside = valid[where]
         # the nearest grid (lowest code among equidistant ones) and the distance to the
         # jurisdiction: gridsvc.core.outside
-        nearest, boundary = self._outside.measure(mx[where], my[where])
+        nearest, boundary = self._outside.measure(mx[where], my[where], table.grid[outside])
         table.nearest_grid[outside] = nearest
         table.boundary_distance_m[outside] = boundary
         codes = self._attrs["grid_code"][nearest]
